@@ -1,0 +1,122 @@
+"""Subword tokenizer: a SentencePiece unigram model shared by source and target.
+
+Why joint: names, numbers and technical terms (LibreOffice function names, Wesnoth
+heroes) are copied between English and German/French; one vocabulary segments them the
+same way on both sides, and one file travels with the model.
+
+Special ids are fixed for every model (the search and the loss rely on them):
+``PAD = 0``, ``UNK = 1``, ``BOS = 2``, ``EOS = 3``. With byte fallback, any Unicode text
+(unseen scripts, emoji) encodes to known pieces, so UNK is practically never produced.
+
+Text is normalised before encoding (NFC, whitespace collapsed; :func:`normalize`) and
+SentencePiece's own normaliser is the identity, so ``decode(encode(x)) == normalize(x)``.
+
+Not for: corpus cleaning (see ``training.clean``), which uses the same :func:`normalize`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+import sentencepiece as spm
+
+PAD, UNK, BOS, EOS = 0, 1, 2, 3
+FILENAME = "tokenizer.model"
+
+_WS = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Unicode NFC and collapsed whitespace (tabs, newlines, no-break spaces → one space)."""
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+class Tokenizer:
+    """A SentencePiece model held as bytes (no file paths inside).
+
+    Args:
+        model_proto: the serialized SentencePiece model.
+
+    Example:
+        >>> tok = Tokenizer.train(["Hallo Welt", "Hello world"] * 50, vocab_size=300)
+        >>> tok.decode(tok.encode("Hello world"))
+        'Hello world'
+    """
+
+    def __init__(self, model_proto: bytes):
+        self.model_proto = bytes(model_proto)
+        self._sp = spm.SentencePieceProcessor(model_proto=self.model_proto)
+        specials = (self._sp.pad_id(), self._sp.unk_id(), self._sp.bos_id(), self._sp.eos_id())
+        if specials != (PAD, UNK, BOS, EOS):
+            raise ValueError(
+                f"tokenizer special ids (pad, unk, bos, eos) are {specials}, "
+                f"expected {(PAD, UNK, BOS, EOS)}"
+            )
+
+    @classmethod
+    def train(
+        cls,
+        texts: Iterable[str],
+        vocab_size: int = 8000,
+        model_type: str = "unigram",
+        max_sentences: int = 2_000_000,
+    ) -> Tokenizer:
+        """Train on ``texts`` (both languages of the training split, already cleaned)."""
+        buffer = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=(normalize(t) for t in texts),
+            model_writer=buffer,
+            vocab_size=vocab_size,
+            model_type=model_type,
+            character_coverage=0.9995,
+            byte_fallback=True,
+            split_digits=True,
+            normalization_rule_name="identity",
+            pad_id=PAD,
+            unk_id=UNK,
+            bos_id=BOS,
+            eos_id=EOS,
+            input_sentence_size=max_sentences,
+            shuffle_input_sentence=True,
+            num_threads=2,
+            minloglevel=2,
+        )
+        return cls(buffer.getvalue())
+
+    @property
+    def vocab_size(self) -> int:
+        return self._sp.get_piece_size()
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of the normalised ``text``, without BOS/EOS."""
+        return self._sp.encode(normalize(text))
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        return self._sp.encode([normalize(t) for t in texts])
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of ``ids``; special ids (pad, bos, eos) are skipped."""
+        return self._sp.decode([int(i) for i in ids if int(i) > UNK])
+
+    def pieces(self, ids: Iterable[int]) -> list[str]:
+        """Human-readable piece of each id (``▁`` marks a word start; bytes as ``<0xE2>``)."""
+        return [self._sp.id_to_piece(int(i)) for i in ids]
+
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / FILENAME
+        path.write_bytes(self.model_proto)
+        return path
+
+    @classmethod
+    def load(cls, folder: Path) -> Tokenizer:
+        path = Path(folder) / FILENAME
+        try:
+            return cls(path.read_bytes())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: tokenizer file missing") from None
+        except (RuntimeError, ValueError) as e:
+            raise ValueError(f"{path}: not a valid SentencePiece model ({e})") from None

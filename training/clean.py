@@ -1,0 +1,76 @@
+"""Cleaning filters for parallel text: normalise, then keep or drop a pair, and say why.
+
+Every filter has a name; :func:`clean` returns the kept pairs and a ``Counter`` of the
+names of the filters that dropped the others, so a build log can say what each removed.
+
+Not for: tokenisation (see :mod:`seq2seq.tokenizer`) or splitting (see :mod:`training.corpus`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from seq2seq.tokenizer import normalize
+
+MAX_WORDS = 50
+MAX_CHAR_RATIO = 3.0
+
+# Markup and placeholders that a translation model should not learn to copy blindly:
+# HTML/Pango tags, WML [tags], gettext/printf and shell-style placeholders, entities,
+# Ding's bracketed usage labels, and escapes.
+_MARKUP = re.compile(
+    r"<[^>]*>|\[/?\w[^\]]*\]|\{[^}]*\}|%[-+ #0]*\d*(?:\.\d+)?[sdifuxXc]|%\w+%|"
+    r"\$\w+|&\w+;|\\[nt\"]|@\w+|\|\w"
+)
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# Inline formatting tags carry no meaning of their own: strip them rather than drop the pair.
+_FORMAT_TAGS = re.compile(r"</?(?:i|b|u|em|strong|small|big|span)(?:\s[^>]*)?>")
+
+
+def strip_format_tags(text: str) -> str:
+    """Remove inline formatting tags such as ``<i>…</i>`` (their text stays)."""
+    return _FORMAT_TAGS.sub("", text)
+
+
+def reject_reason(src: str, tgt: str) -> str | None:
+    """The name of the first filter that rejects the (normalised) pair, or ``None``."""
+    if not src or not tgt:
+        return "empty"
+    if _MARKUP.search(src) or _MARKUP.search(tgt):
+        return "markup_or_placeholder"
+    if not _LETTER.search(src) or not _LETTER.search(tgt):
+        return "no_letters"
+    if src.casefold() == tgt.casefold():
+        return "untranslated"
+    if len(src.split()) > MAX_WORDS or len(tgt.split()) > MAX_WORDS:
+        return "too_long"
+    short, long_ = sorted((len(src), len(tgt)))
+    if long_ > 12 and long_ > MAX_CHAR_RATIO * short:
+        return "length_ratio"
+    return None
+
+
+def clean(pairs: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], Counter]:
+    """Normalise, filter and de-duplicate ``pairs`` (order kept, first copy wins).
+
+    Returns:
+        (kept pairs, Counter of filter name → pairs dropped; ``raw`` counts the input).
+    """
+    kept: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    counts: Counter = Counter()
+    for src, tgt in pairs:
+        counts["raw"] += 1
+        src, tgt = normalize(strip_format_tags(src)), normalize(strip_format_tags(tgt))
+        reason = reject_reason(src, tgt)
+        if reason is None and (src, tgt) in seen:
+            reason = "duplicate"
+        if reason:
+            counts[reason] += 1
+            continue
+        seen.add((src, tgt))
+        kept.append((src, tgt))
+    counts["kept"] = len(kept)
+    return kept, counts
