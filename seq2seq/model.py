@@ -1,0 +1,270 @@
+"""The encoder–decoder with attention and input feeding, in Keras 3 ops only.
+
+Embedding → n × bidirectional GRU/LSTM encoder → decoder RNN cell whose input is the
+previous target embedding concatenated with the previous *attentional vector*
+``tanh(W_c [s_t; c_t])`` (input feeding, Luong et al. 2015) → attention → output
+projection (optionally tied to the target embedding).
+
+Two inference entry points drive any search (:mod:`seq2seq.search`):
+
+- :meth:`Seq2Seq.encode` ``(src_ids) -> (memory, mask, state)`` once per batch;
+- :meth:`Seq2Seq.step` ``(prev_token, state, memory, mask) -> (log_probs, state, attention)``.
+
+Teacher-forced training (:meth:`Seq2Seq.call`) scans the same ``_decode`` function over the
+target, so training and inference cannot drift apart. No backend-specific code: it runs on
+TensorFlow (the default), JAX and PyTorch.
+
+Not for: search (see :mod:`seq2seq.search`), saving (see :mod:`seq2seq.bundle`).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from seq2seq.attention import make_attention
+from seq2seq.config import ModelConfig
+from seq2seq.tokenizer import PAD
+
+
+@keras.saving.register_keras_serializable(package="seq2seq")
+class OutputProjection(keras.layers.Layer):
+    """Attentional vector → logits over the vocabulary.
+
+    Args:
+        vocab_size: number of output classes.
+        emb_dim: width of the tied embedding table (used when ``tied``).
+        tied: score against the embedding table passed to :meth:`call` (after a linear map
+            to ``emb_dim``) instead of a separate ``(input_dim, vocab_size)`` matrix.
+    """
+
+    def __init__(self, vocab_size: int, emb_dim: int, tied: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.emb_dim, self.tied = vocab_size, emb_dim, tied
+        self.to_emb = keras.layers.Dense(emb_dim, use_bias=False, name="to_emb") if tied else None
+
+    def build(self, input_shape):
+        if self.tied:
+            self.to_emb.build(input_shape)
+        else:
+            self.kernel = self.add_weight(
+                shape=(input_shape[-1], self.vocab_size),
+                initializer="glorot_uniform",
+                name="kernel",
+            )
+        self.bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="bias")
+        self.built = True
+
+    def call(self, x, embeddings=None):
+        """``(..., input_dim)`` → ``(..., vocab_size)``; ``embeddings``: ``(vocab, emb_dim)``."""
+        if self.tied:
+            return ops.matmul(self.to_emb(x), ops.transpose(embeddings)) + self.bias
+        return ops.matmul(x, self.kernel) + self.bias
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "emb_dim": self.emb_dim,
+            "tied": self.tied,
+        }
+
+
+@keras.saving.register_keras_serializable(package="seq2seq")
+class Seq2Seq(keras.Model):
+    """Attentional encoder–decoder.
+
+    Args:
+        model_config: a :class:`ModelConfig` or its dict.
+
+    Example:
+        >>> model = Seq2Seq(ModelConfig(vocab_size=100, emb_dim=16, enc_units=16, dec_units=32))
+        >>> logits = model((src_ids, tgt_in_ids))           # (batch, tgt_len, 100)
+        >>> memory, mask, state = model.encode(src_ids)
+        >>> log_probs, state, attention = model.step(prev_ids, state, memory, mask)
+    """
+
+    def __init__(self, model_config: ModelConfig | dict, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(model_config, dict):
+            model_config = ModelConfig.from_dict(model_config)
+        self.model_config = c = model_config
+        rnn = keras.layers.GRU if c.cell == "gru" else keras.layers.LSTM
+        self.n_states = 1 if c.cell == "gru" else 2  # h, or (h, c)
+
+        self.src_embedding = keras.layers.Embedding(c.vocab_size, c.emb_dim, name="src_embedding")
+        self.tgt_embedding = (
+            self.src_embedding
+            if c.share_embeddings
+            else keras.layers.Embedding(c.vocab_size, c.emb_dim, name="tgt_embedding")
+        )
+        self.dropout = keras.layers.Dropout(c.dropout, name="dropout")
+        self.encoder_rnns = [
+            keras.layers.Bidirectional(
+                rnn(c.enc_units, return_sequences=True, return_state=True), name=f"encoder_{i}"
+            )
+            for i in range(c.enc_layers)
+        ]
+        self.bridge = keras.layers.Dense(c.dec_units * self.n_states, "tanh", name="bridge")
+        cell = keras.layers.GRUCell if c.cell == "gru" else keras.layers.LSTMCell
+        self.decoder_cell = cell(c.dec_units, name="decoder_cell")
+        self.attention = make_attention(c.attention, c.attn_units, c.dec_units)
+        self.combine = keras.layers.Dense(c.dec_units, "tanh", use_bias=False, name="attentional")
+        self.output_projection = OutputProjection(
+            c.vocab_size, c.emb_dim, c.tie_output, name="output_projection"
+        )
+
+    def build(self, input_shape=None):
+        """Create every weight up front (no variable may be born inside a loop)."""
+        c = self.model_config
+        self.src_embedding.build((None, None))
+        self.tgt_embedding.build((None, None))
+        width = c.emb_dim
+        for layer in self.encoder_rnns:
+            layer.build((None, None, width))
+            width = 2 * c.enc_units
+        self.bridge.build((None, 2 * c.enc_units * self.n_states))
+        self.decoder_cell.build((None, c.emb_dim + c.dec_units))
+        self.attention.build((None, c.dec_units))
+        if hasattr(self.attention, "key_dense") and self.attention.key_dense is not None:
+            self.attention.key_dense.build((None, None, width))
+        self.combine.build((None, c.dec_units + width))
+        self.output_projection.build((None, c.dec_units))
+        self.built = True
+
+    # --- encoder ----------------------------------------------------------------
+
+    def encode(self, src_ids, training=False):
+        """Run the encoder once.
+
+        Args:
+            src_ids: ``(batch, src_len)`` int, EOS-terminated, right-padded with ``PAD``.
+
+        Returns:
+            memory: ``(keys, values)``: values ``(batch, src_len, 2*enc_units)``, keys the
+                attention's precomputed projection of them, ``(batch, src_len, key_dim)``.
+            mask: ``(batch, src_len)`` bool, True at real tokens.
+            state: list of ``(batch, dec_units)``: decoder RNN state(s) (bridged from the
+                encoder's final states) and the initial attentional vector (zeros).
+        """
+        mask = ops.not_equal(src_ids, PAD)
+        x = self.dropout(self.src_embedding(src_ids), training=training)
+        finals = None
+        for i, layer in enumerate(self.encoder_rnns):
+            out = layer(x, mask=mask, training=training)
+            x, finals = out[0], out[1:]  # finals: fwd state(s) then bwd state(s)
+            if i < len(self.encoder_rnns) - 1:
+                x = self.dropout(x, training=training)
+        fwd, bwd = finals[: self.n_states], finals[self.n_states :]
+        bridged = self.bridge(ops.concatenate([*fwd, *bwd], axis=-1))
+        rnn_state = ops.split(bridged, self.n_states, axis=-1)
+        attn_vec = ops.zeros_like(rnn_state[0])
+        keys = self.attention.precompute(x)
+        return (keys, x), mask, [*rnn_state, attn_vec]
+
+    # --- decoder ----------------------------------------------------------------
+
+    def _decode(self, emb, state, memory, mask, training=False):
+        """One decoder step from the embedding of the previous token.
+
+        Args:
+            emb: ``(batch, emb_dim)``; state: see :meth:`encode`.
+
+        Returns:
+            attentional vector ``(batch, dec_units)``, new state, attention ``(batch, src_len)``.
+        """
+        keys, values = memory
+        *rnn_state, attn_vec = state
+        x = ops.concatenate([emb, attn_vec], axis=-1)  # input feeding
+        h, rnn_state = self.decoder_cell(x, list(rnn_state), training=training)
+        context, weights = self.attention(h, keys, values, mask)
+        attn_vec = self.combine(ops.concatenate([h, context], axis=-1))
+        return attn_vec, [*rnn_state, attn_vec], weights
+
+    def _logits(self, attn_vec):
+        return self.output_projection(attn_vec, self.tgt_embedding.embeddings)
+
+    def step(self, prev_token, state, memory, mask):
+        """One inference step.
+
+        Args:
+            prev_token: ``(batch,)`` int, the previous output token (``BOS`` at first).
+            state: list of ``(batch, dec_units)`` (from :meth:`encode` or the last step).
+            memory, mask: from :meth:`encode` (tiled to the same batch).
+
+        Returns:
+            log_probs ``(batch, vocab)``, new state, attention weights ``(batch, src_len)``.
+        """
+        emb = self.tgt_embedding(prev_token)
+        attn_vec, state, weights = self._decode(emb, state, memory, mask)
+        return ops.log_softmax(self._logits(attn_vec), axis=-1), state, weights
+
+    def teacher_force(self, src_ids, tgt_in_ids, training=False):
+        """Decode a known target prefix: attentional vectors and attention of every step.
+
+        Args:
+            src_ids: ``(batch, src_len)``; tgt_in_ids: ``(batch, tgt_len)``, BOS-first.
+
+        Returns:
+            attentional vectors ``(batch, tgt_len, dec_units)``,
+            attention ``(batch, tgt_len, src_len)``.
+        """
+        memory, mask, state = self.encode(src_ids, training=training)
+        emb = self.dropout(self.tgt_embedding(tgt_in_ids), training=training)
+
+        def body(carry, emb_t):
+            _, state, weights = self._decode(emb_t, carry[0], memory, mask, training)
+            return (state, weights), (state, weights)
+
+        # The per-step outputs repeat the carry's structure (the TensorFlow backend's
+        # scan requires that); the last state entry is the attentional vector.
+        init = (state, ops.zeros_like(mask, dtype=keras.config.floatx()))
+        _, (states, weights) = ops.scan(body, init, ops.transpose(emb, (1, 0, 2)))
+        return ops.transpose(states[-1], (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
+
+    def call(self, inputs, training=False):
+        """Teacher-forced logits.
+
+        Args:
+            inputs: ``(src_ids (batch, src_len), tgt_in_ids (batch, tgt_len))``.
+
+        Returns:
+            logits ``(batch, tgt_len, vocab)``.
+        """
+        src_ids, tgt_in_ids = inputs
+        attn_vecs, _ = self.teacher_force(src_ids, tgt_in_ids, training=training)
+        return self._logits(self.dropout(attn_vecs, training=training))
+
+    def get_config(self):
+        return {"name": self.name, "model_config": self.model_config.to_dict()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="seq2seq")
+class MaskedCrossEntropy(keras.losses.Loss):
+    """Token-level cross-entropy from logits, averaged over non-``PAD`` targets.
+
+    Args:
+        label_smoothing: mass spread uniformly over the vocabulary (0 = none).
+    """
+
+    def __init__(self, label_smoothing: float = 0.0, name="masked_cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        """y_true ``(batch, tgt_len)`` int; y_pred ``(batch, tgt_len, vocab)`` logits."""
+        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
+        y_true = ops.cast(y_true, "int32")
+        nll = -ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(y_true, -1), -1), -1)
+        if self.label_smoothing:
+            smooth = -ops.mean(log_probs, axis=-1)
+            nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
+        mask = ops.cast(ops.not_equal(y_true, PAD), "float32")
+        return ops.sum(nll * mask) / ops.maximum(ops.sum(mask), 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}

@@ -1,0 +1,166 @@
+"""Search with fake step functions whose log-probs spell a known answer.
+
+The fake model is a Markov chain: ``memory`` holds, per sentence, a table
+``log P(next | prev)`` of shape ``(vocab, vocab)``; the attention of a step is one-hot at
+``prev % src_len``, so every hypothesis' attention is a fingerprint of its own path.
+"""
+
+import numpy as np
+import pytest
+from keras import ops
+
+from seq2seq.search import NEG, beam_search, gather_beams, greedy_search
+from seq2seq.tokenizer import BOS, EOS, PAD
+
+V, S = 9, 5
+
+
+def fake_step(prev, state, memory, mask):
+    table = memory  # (rows, V, V)
+    index = ops.broadcast_to(ops.reshape(prev, (-1, 1, 1)), (ops.shape(prev)[0], 1, V))
+    log_probs = ops.take_along_axis(table, index, axis=1)[:, 0, :]
+    attention = ops.one_hot(prev % S, S)
+    return log_probs, [state[0] + 1.0], attention
+
+
+def chain_table(transitions, default=-20.0):
+    """A table where ``transitions[prev] = {token: prob}``; unspecified tokens get ~0."""
+    table = np.full((V, V), default, dtype="float32")
+    for prev, nexts in transitions.items():
+        for token, p in nexts.items():
+            table[prev, token] = np.log(p)
+    table -= np.log(np.exp(table).sum(axis=1, keepdims=True))
+    return table
+
+
+def random_tables(n, seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, V, V)) * 2.0
+    logits[:, :, EOS] += 3.0
+    logits[:, :, [PAD, BOS, 1]] = -30.0  # never predict pad/unk/bos
+    return (logits - np.log(np.exp(logits).sum(-1, keepdims=True))).astype("float32")
+
+
+def run_greedy(tables, max_len=12):
+    tables = np.asarray(tables, dtype="float32")
+    rows = len(tables)
+    mask = np.ones((rows, S), dtype=bool)
+    out = greedy_search(fake_step, tables, mask, [np.zeros((rows, 1), "float32")], max_len)
+    return [np.asarray(x) for x in out]
+
+
+def run_beam(tables, k, alpha=0.0, max_len=12):
+    tables = np.asarray(tables, dtype="float32")
+    rows = len(tables)
+    mask = np.ones((rows, S), dtype=bool)
+    out = beam_search(fake_step, tables, mask, [np.zeros((rows, 1), "float32")], k, max_len, alpha)
+    return {name: np.asarray(t) for name, t in out.items()}
+
+
+def path(tokens):
+    tokens = list(tokens)
+    return tokens[: tokens.index(EOS) + 1] if EOS in tokens else [t for t in tokens if t]
+
+
+def expected_attention(ids):
+    prev = [BOS] + list(ids[:-1])
+    return np.eye(S)[[p % S for p in prev]]
+
+
+def test_greedy_spells_the_chain_and_stops_at_eos():
+    table = chain_table({BOS: {4: 0.9, 5: 0.1}, 4: {5: 0.8, 6: 0.2}, 5: {EOS: 0.7, 6: 0.3}})
+    tokens, log_probs, attention = run_greedy([table])
+    assert path(tokens[0]) == [4, 5, EOS]
+    assert (tokens[0, 3:] == PAD).all() and (log_probs[0, 3:] == 0).all()
+    np.testing.assert_allclose(log_probs[0, :3], np.log([0.9, 0.8, 0.7]), rtol=1e-4)
+    np.testing.assert_array_equal(attention[0, :3], expected_attention([4, 5, EOS]))
+
+
+def test_beam_one_equals_greedy():
+    tables = random_tables(6, seed=1)
+    greedy_tokens, greedy_lps, _ = run_greedy(tables)
+    out = run_beam(tables, k=1)
+    for b in range(len(tables)):
+        ended = out["fin_log_prob"][b, 0] > NEG / 2
+        beam_tokens = out["fin_tokens"][b, 0] if ended else out["alive_tokens"][b, 0]
+        assert path(beam_tokens) == path(greedy_tokens[b])
+
+
+def test_nbest_is_sorted_unique_and_each_hypothesis_has_its_own_attention():
+    out = run_beam(random_tables(5, seed=2), k=4, alpha=0.6)
+    for b in range(5):
+        scores = out["fin_score"][b]
+        n_valid = int((scores > NEG / 2).sum())
+        assert n_valid >= 2
+        assert (np.diff(scores) <= 1e-6).all()
+        paths = [tuple(path(t)) for t in out["fin_tokens"][b, :n_valid]]
+        assert len(set(paths)) == len(paths)
+        for j, ids in enumerate(paths):
+            assert ids[-1] == EOS and EOS not in ids[:-1]  # nothing after EOS
+            n = len(ids)
+            assert out["fin_length"][b, j] == n
+            assert (out["fin_tokens"][b, j, n:] == PAD).all()
+            np.testing.assert_array_equal(out["fin_attention"][b, j, :n], expected_attention(ids))
+            # total log-prob = sum of its token log-probs = table lookups along the path
+            table = random_tables(5, seed=2)[b]
+            prev = [BOS] + list(ids[:-1])
+            lp = sum(table[p, t] for p, t in zip(prev, ids))
+            np.testing.assert_allclose(out["fin_log_prob"][b, j], lp, rtol=1e-5)
+            np.testing.assert_allclose(out["fin_token_log_probs"][b, j, :n].sum(), lp, rtol=1e-5)
+
+
+def test_attention_follows_a_beam_that_switched_slots():
+    # Step 1: "4" (p=.6) outranks "5" (p=.4), so 4 sits in slot 0 and 5 in slot 1.
+    # Step 2: 4 continues badly, 5 continues well: the best hypothesis comes from slot 1.
+    table = chain_table(
+        {BOS: {4: 0.6, 5: 0.4}, 4: {6: 0.3, 7: 0.3, 8: 0.4}, 5: {EOS: 0.95, 6: 0.05},
+         6: {EOS: 1.0}, 7: {EOS: 1.0}, 8: {EOS: 1.0}}
+    )  # fmt: skip
+    out = run_beam([table], k=2)
+    best = path(out["fin_tokens"][0, 0])
+    assert best == [5, EOS]
+    np.testing.assert_array_equal(out["fin_attention"][0, 0, :2], expected_attention([5, EOS]))
+    second = path(out["fin_tokens"][0, 1])
+    np.testing.assert_array_equal(
+        out["fin_attention"][0, 1, : len(second)], expected_attention(second)
+    )
+
+
+def test_length_penalty_changes_ranking():
+    # Short: [EOS] with p=.35. Long: 4 5 6 EOS with p=.65*.9*.9*.9 = .47 * ... per token.
+    table = chain_table({BOS: {EOS: 0.35, 4: 0.65}, 4: {5: 1.0}, 5: {6: 1.0}, 6: {EOS: 1.0}})
+    table2 = chain_table(
+        {BOS: {EOS: 0.4, 4: 0.6}, 4: {5: 0.8, 7: 0.2}, 5: {6: 0.8, 7: 0.2}, 6: {EOS: 0.8, 7: 0.2},
+         7: {EOS: 1.0}}
+    )  # fmt: skip
+    none = run_beam([table2], k=3, alpha=0.0)
+    strong = run_beam([table2], k=3, alpha=2.0)
+    assert path(none["fin_tokens"][0, 0]) == [EOS]
+    assert len(path(strong["fin_tokens"][0, 0])) > 1
+    assert path(run_beam([table], k=2, alpha=0.0)["fin_tokens"][0, 0]) == [4, 5, 6, EOS]
+
+
+def test_batch_equals_one_by_one():
+    tables = random_tables(4, seed=3)
+    together = run_beam(tables, k=3, alpha=0.6)
+    for b in range(4):
+        alone = run_beam(tables[b : b + 1], k=3, alpha=0.6)
+        for name in ("fin_tokens", "fin_attention", "fin_length"):
+            np.testing.assert_array_equal(together[name][b], alone[name][0])
+        np.testing.assert_allclose(together["fin_score"][b], alone["fin_score"][0], rtol=1e-6)
+
+
+def test_max_len_without_eos_leaves_open_hypotheses():
+    table = chain_table({BOS: {4: 1.0}, 4: {4: 0.9, 5: 0.1}, 5: {4: 1.0}}, default=-60.0)
+    out = run_beam([table], k=2, max_len=6)
+    assert (out["fin_log_prob"] <= NEG / 2).all() or (out["fin_tokens"][0, :, 5] == EOS).any()
+    assert out["alive_length"][0, 0] == 6
+    tokens, _, _ = run_greedy([table], max_len=6)
+    assert path(tokens[0]) == [4, 4, 4, 4, 4, 4]
+
+
+@pytest.mark.parametrize("index, expected", [([[2, 0]], [["c", "a"]]), ([[1, 1]], [["b", "b"]])])
+def test_gather_beams(index, expected):
+    letters = np.array([[[ord("a")], [ord("b")], [ord("c")]]])
+    got = np.asarray(gather_beams(letters, np.array(index)))[..., 0]
+    assert [[chr(x) for x in row] for row in got] == expected

@@ -1,0 +1,384 @@
+"""Train a model folder from a config: ``python -m training.train --config FILE.json``.
+
+Every field of :class:`TrainConfig` (and of its ``model`` part, see
+:class:`seq2seq.config.ModelConfig`) can be overridden on the command line:
+``--epochs 3 --model.dec_units 256``.
+
+What a run does: reads the corpus (columns chosen by the direction), trains the joint
+SentencePiece tokenizer on the training split, builds the model (under a
+``tf.distribute`` strategy when asked), trains with length-bucketed batches, Adam with
+warm-up + cosine decay and gradient clipping, and after each epoch computes dev loss and
+greedy dev BLEU (sacreBLEU) on a dev subset. The best-BLEU weights, config and tokenizer
+go to ``out`` together with ``training_log.csv`` and ``curves.png``; ``--resume`` continues
+a stopped run from the last checkpoint kept in ``run_dir``.
+
+Not for: final evaluation (see :mod:`training.evaluate`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import sacrebleu
+
+from seq2seq import bundle as bundle_lib
+from seq2seq.config import ModelConfig
+from seq2seq.model import MaskedCrossEntropy, Seq2Seq
+from seq2seq.tokenizer import Tokenizer
+from seq2seq.translator import Translator
+from training.batching import BucketedBatches, make_examples
+from training.readers import read_corpus
+
+log = logging.getLogger("training.train")
+LOG_FILE = "training_log.csv"
+CURVES_FILE = "curves.png"
+
+
+@dataclass
+class TrainConfig:
+    """One training run. Paths are relative to the working directory.
+
+    Args:
+        direction: ``src-tgt``; the corpus columns are (English, other), so a direction
+            whose source is not English reads them reversed.
+        train, dev: corpus files (TSV or ``src,tgt`` Moses pair).
+        out: the model folder written (best dev BLEU).
+        run_dir: checkpoints for ``--resume`` (kept out of the model folder).
+        vocab_size: subword vocabulary (joint, trained on ``train`` only).
+        max_len: longest pair kept, in subword tokens per side.
+        batch_tokens, bucket_step: see :class:`training.batching.BucketedBatches`.
+        learning_rate, warmup_steps, clipnorm: Adam, linear warm-up then cosine decay.
+        label_smoothing: of the cross-entropy.
+        epochs, patience: at most ``epochs``; stop after ``patience`` epochs without a
+            better dev BLEU.
+        dev_bleu_sentences: dev sentences translated (greedy) for BLEU each epoch.
+        strategy: ``default`` (one device), ``mirrored`` (all local GPUs / devices) or
+            ``multi_worker`` (``TF_CONFIG``); TensorFlow backend only.
+        jit_compile: XLA-compile the train step (``auto`` = Keras' choice).
+        checkpoint_every: also checkpoint every N steps inside an epoch (0 = per epoch).
+        verbose: Keras progress output (1 = progress bar, 2 = one line per epoch).
+    """
+
+    direction: str = "en-de"
+    train: str = "training/data/en-de/train.tsv.gz"
+    dev: str = "training/data/en-de/dev.tsv.gz"
+    out: str = "models/en-de"
+    run_dir: str = "runs/en-de"
+    vocab_size: int = 8000
+    max_len: int = 100
+    batch_tokens: int = 2500
+    bucket_step: int = 8
+    learning_rate: float = 1e-3
+    warmup_steps: int = 400
+    clipnorm: float = 1.0
+    label_smoothing: float = 0.1
+    epochs: int = 20
+    patience: int = 4
+    dev_bleu_sentences: int = 500
+    seed: int = 1
+    strategy: str = "default"
+    jit_compile: str = "auto"
+    checkpoint_every: int = 500
+    verbose: int = 1
+    model: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        data = json.loads(Path(path).read_text())
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise SystemExit(f"{path}: unknown fields {sorted(unknown)}")
+        return cls(**data)
+
+    @property
+    def languages(self) -> tuple[str, str]:
+        src, tgt = self.direction.split("-")
+        return src, tgt
+
+
+def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__)
+    parser.add_argument("--config", help="JSON file of TrainConfig fields")
+    parser.add_argument("--resume", action="store_true", help="continue from run_dir")
+    defaults = TrainConfig()
+    for f in dataclasses.fields(TrainConfig):
+        if f.name != "model":
+            parser.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)))
+    for f in dataclasses.fields(ModelConfig):
+        if f.name not in ("vocab_size", "src_lang", "tgt_lang"):
+            kind = f.type if f.type in ("int", "float", "str") else "bool"
+            convert = {"int": int, "float": float, "str": str}.get(kind, _bool)
+            parser.add_argument(f"--model.{f.name}", dest=f"model__{f.name}", type=convert)
+    args = parser.parse_args(argv)
+    config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
+    for f in dataclasses.fields(TrainConfig):
+        value = getattr(args, f.name, None)
+        if f.name != "model" and value is not None:
+            setattr(config, f.name, value)
+    for key, value in vars(args).items():
+        if key.startswith("model__") and value is not None:
+            config.model[key.removeprefix("model__")] = value
+    return config, args
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes"):
+        return True
+    if text.lower() in ("0", "false", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def make_strategy(name: str):
+    """The ``tf.distribute`` strategy named by ``--strategy`` (None for the default)."""
+    if name == "default":
+        return None
+    if keras.backend.backend() != "tensorflow":
+        raise SystemExit(f"--strategy {name} needs the TensorFlow backend")
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise SystemExit(f"unknown strategy {name!r}: default, mirrored or multi_worker")
+
+
+def read_pairs(path: str, config: TrainConfig):
+    src, _ = config.languages
+    pairs, report = read_corpus(path, reverse=src != "en")
+    log.info("%s", report.summary())
+    return pairs
+
+
+def unigram_log_probs(examples, vocab_size: int) -> np.ndarray:
+    """Log frequency of each target token (add-one): the output bias to start from, so the
+    first updates need not learn word frequencies through the rest of the network."""
+    counts = np.ones(vocab_size)
+    for _, _, tgt_out in examples:
+        np.add.at(counts, tgt_out, 1)
+    return np.log(counts / counts.sum()).astype("float32")
+
+
+class DevBleu(keras.callbacks.Callback):
+    """Greedy-decode a dev subset after each epoch and put ``dev_bleu`` into the logs."""
+
+    def __init__(self, tokenizer, sources, references):
+        super().__init__()
+        self.tokenizer, self.sources, self.references = tokenizer, sources, references
+
+    def on_epoch_end(self, epoch, logs=None):
+        start = time.time()
+        bundle = bundle_lib.Bundle(self.model, self.tokenizer)
+        hypotheses = Translator(bundle).translate_greedy(self.sources)
+        bleu = sacrebleu.corpus_bleu(hypotheses, [self.references])
+        logs["dev_bleu"] = round(bleu.score, 2)
+        log.info(
+            "epoch %d: dev BLEU %.2f on %d sentences (greedy, %.0fs); e.g. %r -> %r",
+            epoch + 1, bleu.score, len(self.sources), time.time() - start,
+            self.sources[0], hypotheses[0],
+        )  # fmt: skip
+
+
+class Throughput(keras.callbacks.Callback):
+    """Target tokens per second of the training part of each epoch (``tgt_tok_per_s``)."""
+
+    def __init__(self, target_tokens: int, batches: int, every: int = 200):
+        super().__init__()
+        self.target_tokens, self.batches, self.every = target_tokens, batches, every
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start, self.train_seconds = time.time(), None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (batch + 1) % self.every == 0:
+            rate = self.target_tokens * (batch + 1) / self.batches / (time.time() - self.start)
+            log.info("step %d/%d: loss %.3f, ~%.0f target tokens/s", batch + 1, self.batches,
+                     (logs or {}).get("loss", float("nan")), rate)  # fmt: skip
+
+    def on_test_begin(self, logs=None):
+        self.train_seconds = time.time() - self.start
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = self.train_seconds or (time.time() - self.start)
+        logs["tgt_tok_per_s"] = round(self.target_tokens / seconds)
+        logs["epoch_train_s"] = round(seconds)
+        log.info(
+            "epoch %d: %.0f target tokens/s (%.0f s)", epoch + 1, logs["tgt_tok_per_s"], seconds
+        )
+
+
+class Curves(keras.callbacks.Callback):
+    """Redraw ``curves.png`` (loss, val loss, dev BLEU per epoch) from the CSV log."""
+
+    def __init__(self, csv_path: Path, png_path: Path):
+        super().__init__()
+        self.csv_path, self.png_path = csv_path, png_path
+
+    def on_epoch_end(self, epoch, logs=None):
+        plot_curves(self.csv_path, self.png_path)
+
+
+def plot_curves(csv_path: Path, png_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not csv_path.exists():
+        return
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for key, label in (("loss", "train loss"), ("val_loss", "dev loss")):
+        if key in rows[0]:
+            ax1.plot(epochs, [float(r[key]) for r in rows], marker="o", label=label)
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("cross-entropy (label-smoothed)")
+    ax1.legend()
+    if "dev_bleu" in rows[0]:
+        ax2.plot(epochs, [float(r["dev_bleu"]) for r in rows], marker="o", color="C2")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("dev BLEU (greedy, subset)")
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=110)
+    plt.close(fig)
+
+
+def best_logged(csv_path: Path, key: str = "dev_bleu") -> float | None:
+    if not csv_path.exists():
+        return None
+    with open(csv_path) as f:
+        values = [float(r[key]) for r in csv.DictReader(f) if r.get(key)]
+    return max(values) if values else None
+
+
+def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
+    keras.utils.set_random_seed(config.seed)
+    out, run_dir = Path(config.out), Path(config.run_dir)
+    backup = run_dir / "backup"
+    if not resume and backup.exists():
+        raise SystemExit(f"{backup} holds a checkpoint: pass --resume, or delete it to start over")
+    if resume and not backup.exists():
+        raise SystemExit(f"--resume: no checkpoint in {backup}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+    train_pairs, dev_pairs = read_pairs(config.train, config), read_pairs(config.dev, config)
+    tokenizer_path = run_dir / "tokenizer.model"
+    if resume and tokenizer_path.exists():
+        tokenizer = Tokenizer(tokenizer_path.read_bytes())
+    else:
+        start = time.time()
+        texts = [p.src for p in train_pairs] + [p.tgt for p in train_pairs]
+        tokenizer = Tokenizer.train(texts, vocab_size=config.vocab_size)
+        tokenizer.save(run_dir)
+        log.info("tokenizer: %d pieces (%.0fs)", tokenizer.vocab_size, time.time() - start)
+
+    def examples(pairs, name):
+        src = tokenizer.encode_batch([p.src for p in pairs])
+        tgt = tokenizer.encode_batch([p.tgt for p in pairs])
+        kept, dropped = make_examples(src, tgt, config.max_len)
+        log.info("%s: %d pairs, %d dropped (longer than %d tokens)", name, len(kept), dropped,
+                 config.max_len)  # fmt: skip
+        return kept
+
+    train_examples = examples(train_pairs, "train")
+    train_data = BucketedBatches(
+        train_examples, config.batch_tokens, config.bucket_step, seed=config.seed
+    )
+    dev_data = BucketedBatches(
+        examples(dev_pairs, "dev"), config.batch_tokens, config.bucket_step, shuffle=False
+    )
+    src_lang, tgt_lang = config.languages
+    model_config = ModelConfig(
+        vocab_size=tokenizer.vocab_size, src_lang=src_lang, tgt_lang=tgt_lang, **config.model
+    )
+    strategy = make_strategy(config.strategy)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = Seq2Seq(model_config, name="seq2seq")
+        model.build()
+        if not resume:
+            bias = model.output_projection.bias
+            bias.assign(unigram_log_probs(train_examples, tokenizer.vocab_size))
+        schedule = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0,
+            decay_steps=max(1, config.epochs * len(train_data)),
+            warmup_target=config.learning_rate,
+            warmup_steps=config.warmup_steps,
+            alpha=0.05,
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(schedule, clipnorm=config.clipnorm),
+            loss=MaskedCrossEntropy(config.label_smoothing),
+            jit_compile={"true": True, "false": False}.get(config.jit_compile.lower(), "auto"),
+        )
+    log.info("model: %s parameters, config %s", f"{model.count_params():,}", model_config)
+
+    metadata = {
+        "direction": config.direction,
+        "parameters": int(model.count_params()),
+        "training": {**dataclasses.asdict(config), "train_pairs": len(train_examples)},
+    }
+    bundle_lib.save_config(out, model, metadata)
+    tokenizer.save(out)
+    csv_path = out / LOG_FILE
+    if not resume and csv_path.exists():
+        csv_path.unlink()
+    dev_subset = dev_pairs[: config.dev_bleu_sentences]
+    callbacks = [
+        Throughput(train_data.target_tokens, len(train_data)),
+        DevBleu(tokenizer, [p.src for p in dev_subset], [p.tgt for p in dev_subset]),
+        keras.callbacks.ModelCheckpoint(
+            out / bundle_lib.WEIGHTS_FILE,
+            monitor="dev_bleu",
+            mode="max",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=best_logged(csv_path) if resume else None,
+        ),
+        keras.callbacks.EarlyStopping(monitor="dev_bleu", mode="max", patience=config.patience),
+        keras.callbacks.BackupAndRestore(
+            str(backup), save_freq=config.checkpoint_every or "epoch", delete_checkpoint=False
+        ),
+        keras.callbacks.CSVLogger(str(csv_path), append=True),
+        Curves(csv_path, out / CURVES_FILE),
+    ]
+    start = time.time()
+    history = model.fit(
+        train_data,
+        validation_data=dev_data,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=config.verbose,
+    )
+    log.info("training finished in %.1f min; best dev BLEU %s; model in %s",
+             (time.time() - start) / 60, best_logged(csv_path), out)  # fmt: skip
+    shutil.copy(tokenizer_path, out / "tokenizer.model")
+    return history
+
+
+def main(argv=None):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    config, args = parse_args(argv)
+    train(config, resume=args.resume)
+
+
+if __name__ == "__main__":
+    main()
