@@ -95,7 +95,8 @@ def build_model(config: dict, path: Path) -> Seq2Seq:
         model = keras.saving.deserialize_keras_object(spec, safe_mode=True)
     except Exception as e:  # any malformed config: say which file
         raise BundleError(f"{path}: cannot build the model from its config ({e})") from None
-    model.build()
+    if not model.built:
+        model.build()
     return model
 
 

@@ -38,24 +38,27 @@ def _write(buffer, position, values, axis=1):
 
 def flatten_beams(x):
     """``(batch, beams, ...)`` → ``(batch * beams, ...)``."""
-    return ops.reshape(x, (-1,) + tuple(x.shape[2:]))
+    shape = ops.shape(x)
+    return ops.reshape(x, (shape[0] * shape[1],) + tuple(shape[2:]))
 
 
 def unflatten_beams(x, beams):
     """``(batch * beams, ...)`` → ``(batch, beams, ...)``."""
-    return ops.reshape(x, (-1, beams) + tuple(x.shape[1:]))
+    shape = ops.shape(x)
+    return ops.reshape(x, (shape[0] // beams, beams) + tuple(shape[1:]))
 
 
 def gather_beams(x, index):
     """Pick beams: ``x (batch, n, ...)``, ``index (batch, m)`` → ``(batch, m, ...)``.
 
     Example: index ``[[2, 0]]`` on beams ``[[a, b, c]]`` gives ``[[c, a]]``.
+    Static dimensions stay static (compiled loops need unchanging shapes).
     """
-    n, m = ops.shape(x)[1], ops.shape(index)[1]
-    batch_offset = ops.expand_dims(ops.arange(ops.shape(x)[0]) * n, 1)  # (batch, 1)
+    shape, m = ops.shape(x), ops.shape(index)[1]
+    batch_offset = ops.expand_dims(ops.arange(shape[0]) * shape[1], 1)  # (batch, 1)
     flat_index = ops.reshape(ops.cast(index, "int32") + batch_offset, (-1,))
-    picked = ops.take(ops.reshape(x, (-1,) + tuple(x.shape[2:])), flat_index, axis=0)
-    return ops.reshape(picked, (-1, m) + tuple(x.shape[2:]))
+    picked = ops.take(flatten_beams(x), flat_index, axis=0)
+    return ops.reshape(picked, (shape[0], m) + tuple(shape[2:]))
 
 
 def tile_beams(tree, beams):

@@ -74,6 +74,7 @@ class Tokenizer:
             model_type=model_type,
             character_coverage=0.9995,
             byte_fallback=True,
+            hard_vocab_limit=False,  # small corpora may have fewer pieces than asked for
             split_digits=True,
             normalization_rule_name="identity",
             pad_id=PAD,

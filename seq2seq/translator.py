@@ -257,7 +257,7 @@ class Translator:
                     [(t, lp, a, True)] for t, lp, a in zip(*map(np.asarray, (tokens, lps, att)))
                 ]
             else:
-                out = self._beam(src, max_len, np.int32(beam_size), np.float32(alpha))
+                out = self._beam(src, max_len, int(beam_size), np.float32(alpha))
                 rows = _beam_rows({k: np.asarray(v) for k, v in out.items()}, n_best)
             for i, hyps in zip(idx, rows):
                 src_len = len(sources[i])

@@ -150,10 +150,13 @@ def make_strategy(name: str):
     import tensorflow as tf
 
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise SystemExit(f"unknown strategy {name!r}: default, mirrored or multi_worker")
+        strategy = tf.distribute.MirroredStrategy()
+    elif name == "multi_worker":
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    else:
+        raise SystemExit(f"unknown strategy {name!r}: default, mirrored or multi_worker")
+    log.info("%s: replicas in sync: %d", name, strategy.num_replicas_in_sync)
+    return strategy
 
 
 def read_pairs(path: str, config: TrainConfig):

@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny models and a tiny trained model folder (the synthetic task)."""
+
+import os
+import random
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import pytest  # noqa: E402
+
+DIGITS = "zero one two three four five six seven eight nine".split()
+
+
+def reverse_task(n, seed, min_len=2, max_len=5):
+    """Pairs ``"one two three" -> "three two one"``: a task a tiny model must learn."""
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(n):
+        words = [rng.choice(DIGITS) for _ in range(rng.randint(min_len, max_len))]
+        pairs.append((" ".join(words), " ".join(reversed(words))))
+    return pairs
+
+
+def write_tsv(path, pairs):
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in pairs), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A model folder trained by ``training.train`` on the reverse task (a few seconds)."""
+    from training.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("tiny")
+    config = TrainConfig(
+        direction="en-de",
+        train=str(write_tsv(root / "train.tsv", reverse_task(3000, seed=1))),
+        dev=str(write_tsv(root / "dev.tsv", reverse_task(200, seed=2))),
+        out=str(root / "model"),
+        run_dir=str(root / "run"),
+        vocab_size=300,
+        batch_tokens=640,
+        learning_rate=0.01,
+        warmup_steps=20,
+        epochs=6,
+        patience=6,
+        dev_bleu_sentences=100,
+        checkpoint_every=0,
+        verbose=0,
+        model={"emb_dim": 32, "enc_units": 32, "dec_units": 64, "attn_units": 32,
+               "dropout": 0.0},
+    )  # fmt: skip
+    history = train(config)
+    return root / "model", history, config
