@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import reverse_task, write_tsv
+
 from seq2seq.translator import Translator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +77,8 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     script = (
         "import sys, tensorflow as tf\n"
         "cpu = tf.config.list_physical_devices('CPU')[0]\n"
-        "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+        "two = [tf.config.LogicalDeviceConfiguration()] * 2\n"
+        "tf.config.set_logical_device_configuration(cpu, two)\n"
         "from training.train import main\n"
         "main(sys.argv[1:])\n"
     )  # fmt: skip

@@ -5,7 +5,9 @@ little; every batch of a bucket has the same shape (``batch_tokens // bucket_len
 short batches are filled with all-``PAD`` rows that the loss ignores), so the compiled
 train step sees few distinct shapes. Batch order is reshuffled every epoch (seeded).
 
-A ``keras.utils.PyDataset``: the same pipeline feeds every Keras backend.
+A ``keras.utils.PyDataset`` (any Keras backend); :meth:`BucketedBatches.as_dataset` wraps
+it in ``tf.data`` with declared shapes on the TensorFlow backend (Keras would otherwise
+guess fixed shapes from the first batches), which ``tf.distribute`` strategies split.
 """
 
 from __future__ import annotations
@@ -70,6 +72,21 @@ class BucketedBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         if self.shuffle:
             self.rng.shuffle(self.order)
+
+    def as_dataset(self):
+        """A ``tf.data.Dataset`` of the batches on the TensorFlow backend, else ``self``."""
+        if keras.backend.backend() != "tensorflow":
+            return self
+        import tensorflow as tf
+
+        def batches():
+            for i in range(len(self)):
+                yield self[i]
+            self.on_epoch_end()
+
+        ids = tf.TensorSpec((None, None), tf.int32)
+        dataset = tf.data.Dataset.from_generator(batches, output_signature=((ids, ids), ids))
+        return dataset.apply(tf.data.experimental.assert_cardinality(len(self))).prefetch(2)
 
     def __getitem__(self, index):
         length, rows, items = self.batches[self.order[index]]

@@ -63,12 +63,15 @@ class TrainConfig:
         label_smoothing: of the cross-entropy.
         epochs, patience: at most ``epochs``; stop after ``patience`` epochs without a
             better dev BLEU.
-        dev_bleu_sentences: dev sentences translated (greedy) for BLEU each epoch.
+        dev_bleu_sentences: dev sentences translated (greedy) for BLEU each epoch; 0 =
+            no dev BLEU: the best checkpoint and early stopping follow dev loss instead.
         strategy: ``default`` (one device), ``mirrored`` (all local GPUs / devices) or
             ``multi_worker`` (``TF_CONFIG``); TensorFlow backend only.
         jit_compile: XLA-compile the train step (``auto`` = Keras' choice).
         checkpoint_every: also checkpoint every N steps inside an epoch (0 = per epoch).
         verbose: Keras progress output (1 = progress bar, 2 = one line per epoch).
+        max_minutes: stop (after finishing the current step) once training has run this
+            long; 0 = no limit. The last epoch is then evaluated and checkpointed as usual.
     """
 
     direction: str = "en-de"
@@ -92,6 +95,7 @@ class TrainConfig:
     jit_compile: str = "auto"
     checkpoint_every: int = 500
     verbose: int = 1
+    max_minutes: float = 0.0
     model: dict = field(default_factory=dict)
 
     @classmethod
@@ -223,6 +227,22 @@ class Throughput(keras.callbacks.Callback):
         )
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training once ``minutes`` have passed since the start of ``fit``."""
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        self.seconds = minutes * 60
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.time() - self.start > self.seconds and not self.model.stop_training:
+            log.info("time limit of %.1f min reached: stopping", self.seconds / 60)
+            self.model.stop_training = True
+
+
 class Curves(keras.callbacks.Callback):
     """Redraw ``curves.png`` (loss, val loss, dev BLEU per epoch) from the CSV log."""
 
@@ -263,12 +283,15 @@ def plot_curves(csv_path: Path, png_path: Path) -> None:
     plt.close(fig)
 
 
-def best_logged(csv_path: Path, key: str = "dev_bleu") -> float | None:
+def best_logged(csv_path: Path, key: str = "dev_bleu", mode: str = "max") -> float | None:
+    """Best value of ``key`` in a training log (for resuming a best-only checkpoint)."""
     if not csv_path.exists():
         return None
     with open(csv_path) as f:
         values = [float(r[key]) for r in csv.DictReader(f) if r.get(key)]
-    return max(values) if values else None
+    if not values:
+        return None
+    return max(values) if mode == "max" else min(values)
 
 
 def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
@@ -344,18 +367,24 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     if not resume and csv_path.exists():
         csv_path.unlink()
     dev_subset = dev_pairs[: config.dev_bleu_sentences]
+    monitor, mode = ("dev_bleu", "max") if dev_subset else ("val_loss", "min")
     callbacks = [
         Throughput(train_data.target_tokens, len(train_data)),
-        DevBleu(tokenizer, [p.src for p in dev_subset], [p.tgt for p in dev_subset]),
+        *(
+            [DevBleu(tokenizer, [p.src for p in dev_subset], [p.tgt for p in dev_subset])]
+            if dev_subset
+            else []
+        ),
+        *([TimeLimit(config.max_minutes)] if config.max_minutes else []),
         keras.callbacks.ModelCheckpoint(
             out / bundle_lib.WEIGHTS_FILE,
-            monitor="dev_bleu",
-            mode="max",
+            monitor=monitor,
+            mode=mode,
             save_best_only=True,
             save_weights_only=True,
-            initial_value_threshold=best_logged(csv_path) if resume else None,
+            initial_value_threshold=best_logged(csv_path, monitor, mode) if resume else None,
         ),
-        keras.callbacks.EarlyStopping(monitor="dev_bleu", mode="max", patience=config.patience),
+        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=config.patience),
         keras.callbacks.BackupAndRestore(
             str(backup), save_freq=config.checkpoint_every or "epoch", delete_checkpoint=False
         ),
@@ -364,14 +393,15 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     ]
     start = time.time()
     history = model.fit(
-        train_data,
-        validation_data=dev_data,
+        train_data.as_dataset(),
+        validation_data=dev_data.as_dataset(),
         epochs=config.epochs,
         callbacks=callbacks,
         verbose=config.verbose,
     )
-    log.info("training finished in %.1f min; best dev BLEU %s; model in %s",
-             (time.time() - start) / 60, best_logged(csv_path), out)  # fmt: skip
+    best = best_logged(csv_path, monitor, mode)
+    minutes = (time.time() - start) / 60
+    log.info("training finished in %.1f min; best %s %s; model in %s", minutes, monitor, best, out)
     shutil.copy(tokenizer_path, out / "tokenizer.model")
     return history
 
