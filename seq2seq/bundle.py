@@ -59,10 +59,12 @@ def save(folder: str | Path, model: Seq2Seq, tokenizer: Tokenizer, metadata: dic
 
 
 def save_config(folder: Path, model: Seq2Seq, metadata: dict | None = None) -> None:
+    spec = keras.saving.serialize_keras_object(model)
+    spec.pop("compile_config", None)  # a model folder carries no optimizer
     config = {
         "format_version": FORMAT_VERSION,
         "keras_version": keras.__version__,
-        "model": keras.saving.serialize_keras_object(model),
+        "model": spec,
         "metadata": metadata or {},
     }
     (Path(folder) / CONFIG_FILE).write_text(json.dumps(config, indent=1, ensure_ascii=False))

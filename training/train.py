@@ -227,6 +227,38 @@ class Throughput(keras.callbacks.Callback):
         )
 
 
+class SaveBestWeights(keras.callbacks.Callback):
+    """Write the model's weights, without optimizer state, whenever ``monitor`` improves.
+
+    (``model.save_weights`` of a compiled model also stores the Adam moments, three
+    times the size; a fresh copy of the model has none.)
+    """
+
+    def __init__(self, path: Path, monitor: str, mode: str, best: float | None = None):
+        super().__init__()
+        self.path, self.monitor, self.mode, self.best = path, monitor, mode, best
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            return
+        better = self.best is None or (
+            value > self.best if self.mode == "max" else value < self.best
+        )
+        if better:
+            self.best = value
+            export_weights(self.model, self.path)
+            log.info("epoch %d: %s improved to %.4f, weights saved", epoch + 1, self.monitor, value)
+
+
+def export_weights(model: Seq2Seq, path: Path) -> None:
+    """Save ``model``'s weights alone: copied into an uncompiled twin, then saved."""
+    twin = Seq2Seq(model.model_config, name=model.name)
+    twin.build()
+    twin.set_weights(model.get_weights())
+    twin.save_weights(path)
+
+
 class TimeLimit(keras.callbacks.Callback):
     """Stop training once ``minutes`` have passed since the start of ``fit``."""
 
@@ -267,17 +299,19 @@ def plot_curves(csv_path: Path, png_path: Path) -> None:
     if not rows:
         return
     epochs = [int(r["epoch"]) + 1 for r in rows]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    has_bleu = bool(rows[0].get("dev_bleu"))
+    fig, axes = plt.subplots(1, 2 if has_bleu else 1, figsize=(10 if has_bleu else 5.5, 3.6))
+    ax1 = axes[0] if has_bleu else axes
     for key, label in (("loss", "train loss"), ("val_loss", "dev loss")):
-        if key in rows[0]:
+        if rows[0].get(key):
             ax1.plot(epochs, [float(r[key]) for r in rows], marker="o", label=label)
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("cross-entropy (label-smoothed)")
     ax1.legend()
-    if "dev_bleu" in rows[0]:
-        ax2.plot(epochs, [float(r["dev_bleu"]) for r in rows], marker="o", color="C2")
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel("dev BLEU (greedy, subset)")
+    if has_bleu:
+        axes[1].plot(epochs, [float(r["dev_bleu"]) for r in rows], marker="o", color="C2")
+        axes[1].set_xlabel("epoch")
+        axes[1].set_ylabel("dev BLEU (greedy, subset)")
     fig.tight_layout()
     fig.savefig(png_path, dpi=110)
     plt.close(fig)
@@ -376,13 +410,11 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
             else []
         ),
         *([TimeLimit(config.max_minutes)] if config.max_minutes else []),
-        keras.callbacks.ModelCheckpoint(
+        SaveBestWeights(
             out / bundle_lib.WEIGHTS_FILE,
-            monitor=monitor,
-            mode=mode,
-            save_best_only=True,
-            save_weights_only=True,
-            initial_value_threshold=best_logged(csv_path, monitor, mode) if resume else None,
+            monitor,
+            mode,
+            best=best_logged(csv_path, monitor, mode) if resume else None,
         ),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=config.patience),
         keras.callbacks.BackupAndRestore(
