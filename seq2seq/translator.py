@@ -80,6 +80,22 @@ class Hypothesis:
     def length(self) -> int:
         return len(self.ids)
 
+    def to_dict(self, attention: bool = True) -> dict:
+        """JSON-able view (attention as nested lists, rounded to 5 decimals)."""
+        out = {
+            "text": self.text,
+            "ids": self.ids,
+            "pieces": self.pieces,
+            "log_prob": round(self.log_prob, 5),
+            "score": round(self.score, 5),
+            "length": self.length,
+            "finished": self.finished,
+            "token_log_probs": [round(x, 5) for x in self.token_log_probs],
+        }
+        if attention:
+            out["attention"] = np.round(self.attention, 5).tolist()
+        return out
+
 
 @dataclass
 class Translation:
@@ -95,6 +111,16 @@ class Translation:
     @property
     def best(self) -> str:
         return self.hypotheses[0].text if self.hypotheses else ""
+
+    def to_dict(self, attention: bool = True) -> dict:
+        return {
+            "source": self.source,
+            "source_pieces": self.source_pieces,
+            "length_penalty": self.length_penalty,
+            "hypotheses": [
+                {"rank": r, **h.to_dict(attention)} for r, h in enumerate(self.hypotheses, 1)
+            ],
+        }
 
     def rerank(self, alpha: float) -> Translation:
         """The same candidates scored and sorted under length penalty ``alpha``."""
