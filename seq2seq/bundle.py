@@ -42,6 +42,11 @@ class Bundle:
     tokenizer: Tokenizer
     metadata: dict = field(default_factory=dict)
     path: str = ""
+    origin: str = ""  # where it came from, for people (e.g. a Hub repo and revision)
+
+    @property
+    def source(self) -> str:
+        return self.origin or f"local folder `{self.path}`"
 
     @property
     def direction(self) -> str:

@@ -183,6 +183,26 @@ def build(pair: str, out: Path, work: Path | None, seed: int, held_out: int) -> 
     return stats
 
 
+def provenance(train_file: str | Path) -> dict:
+    """Per source: description, license and training pairs, from the ``stats.json`` beside
+    a corpus built here (empty for other corpora)."""
+    stats_file = Path(train_file).parent / "stats.json"
+    if not stats_file.is_file():
+        return {}
+    from training.sources import SOURCES
+
+    stats = json.loads(stats_file.read_text())
+    return {
+        name: {
+            "description": SOURCES[name].description,
+            "license": SOURCES[name].license,
+            "train_pairs": count,
+        }
+        for name, count in stats["splits"]["train"].items()
+        if name in SOURCES
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.corpus", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -39,6 +39,7 @@ from seq2seq.model import MaskedCrossEntropy, Seq2Seq
 from seq2seq.tokenizer import Tokenizer
 from seq2seq.translator import Translator
 from training.batching import BucketedBatches, make_examples
+from training.corpus import provenance
 from training.readers import read_corpus
 
 log = logging.getLogger("training.train")
@@ -189,7 +190,7 @@ class DevBleu(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         start = time.time()
         bundle = bundle_lib.Bundle(self.model, self.tokenizer)
-        hypotheses = Translator(bundle).translate_greedy(self.sources)
+        hypotheses = Translator(bundle, jit_compile=False).translate_greedy(self.sources)
         bleu = sacrebleu.corpus_bleu(hypotheses, [self.references])
         logs["dev_bleu"] = round(bleu.score, 2)
         log.info(
@@ -394,6 +395,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         "direction": config.direction,
         "parameters": int(model.count_params()),
         "training": {**dataclasses.asdict(config), "train_pairs": len(train_examples)},
+        "data_sources": provenance(config.train),
     }
     bundle_lib.save_config(out, model, metadata)
     tokenizer.save(out)
@@ -430,6 +432,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         epochs=config.epochs,
         callbacks=callbacks,
         verbose=config.verbose,
+        shuffle=False,  # the batches reshuffle themselves each epoch
     )
     best = best_logged(csv_path, monitor, mode)
     minutes = (time.time() - start) / 60

@@ -1,0 +1,142 @@
+"""Views of a :class:`~seq2seq.translator.Translation` for people: the candidate table,
+the attention heat map, token shading, sentence scores and the export files.
+
+Plain data in, plain data (or a matplotlib figure) out, so the app stays thin and these
+are testable without a browser.
+
+Not for: searching or scoring models (see :mod:`seq2seq.translator`, ``training.evaluate``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import sacrebleu
+
+from seq2seq.alignment import pharaoh
+from seq2seq.translator import Hypothesis, Translation
+
+EOS_PIECE = "</s>"
+CANDIDATE_HEADERS = ["rank", "candidate", "score", "log-prob", "length"]
+
+
+def readable(piece: str) -> str:
+    """A piece as shown to people: ``▁`` word starts become a leading space."""
+    return piece.replace("▁", " ")
+
+
+def candidate_rows(translation: Translation, reference: str = "") -> tuple[list[str], list[list]]:
+    """Headers and rows: rank, text, length-normalised score, log-prob, length
+    (+ sentence BLEU and chrF against ``reference`` when one is given)."""
+    headers = CANDIDATE_HEADERS + (["BLEU", "chrF"] if reference.strip() else [])
+    rows = []
+    for rank, h in enumerate(translation.hypotheses, 1):
+        row = [rank, h.text, round(h.score, 4), round(h.log_prob, 4), h.length]
+        if reference.strip():
+            row += [
+                round(sacrebleu.sentence_bleu(h.text, [reference]).score, 1),
+                round(sacrebleu.sentence_chrf(h.text, [reference]).score, 1),
+            ]
+        rows.append(row)
+    return headers, rows
+
+
+def attention_matrix(
+    translation: Translation, hypothesis: Hypothesis, hide_eos: bool = False
+) -> tuple[list[str], list[str], np.ndarray]:
+    """Source pieces, target pieces and their ``(target, source)`` attention; with
+    ``hide_eos`` the source ``</s>`` column is dropped and each row renormalised."""
+    src, tgt = list(translation.source_pieces), list(hypothesis.pieces)
+    matrix = np.asarray(hypothesis.attention, dtype="float64")[: len(tgt), : len(src)]
+    if hide_eos and src and src[-1] == EOS_PIECE:
+        src, matrix = src[:-1], matrix[:, :-1]
+        matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1e-9)
+    return src, tgt, matrix
+
+
+def attention_figure(src: list[str], tgt: list[str], matrix: np.ndarray, title: str = ""):
+    """A heat map (target rows × source columns) sized so that ~50 labels stay readable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cell = 0.3 if max(len(src), len(tgt)) <= 30 else 0.22
+    font = 9 if cell >= 0.3 else 7
+    width = min(max(4.0, cell * len(src) + 2.2), 24)
+    height = min(max(3.0, cell * len(tgt) + 1.8), 24)
+    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=max(float(matrix.max(initial=0)), 1e-6),
+              aspect="auto")  # fmt: skip
+    ax.set_xticks(range(len(src)), [readable(p) for p in src], rotation=90, fontsize=font)
+    ax.set_yticks(range(len(tgt)), [readable(p) for p in tgt], fontsize=font)
+    ax.xaxis.tick_top()
+    ax.set_xlabel("source pieces", fontsize=font + 1)
+    ax.set_ylabel("output pieces", fontsize=font + 1)
+    if title:
+        ax.set_title(title, fontsize=font + 1, pad=8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def token_shading(pieces: list[str], weights) -> list[tuple[str, float | None]]:
+    """``(piece, weight)`` pairs for a highlighted-text view (weights scaled to 0..1)."""
+    weights = np.asarray(weights, dtype="float64")
+    top = float(weights.max(initial=0)) or 1.0
+    return [(readable(p), round(float(w) / top, 3)) for p, w in zip(pieces, weights)]
+
+
+def nbest_tsv(translation: Translation) -> str:
+    lines = ["rank\tscore\tlog_prob\tlength\ttext"]
+    for rank, h in enumerate(translation.hypotheses, 1):
+        lines.append(f"{rank}\t{h.score:.5f}\t{h.log_prob:.5f}\t{h.length}\t{h.text}")
+    return "\n".join(lines) + "\n"
+
+
+def attention_json(translation: Translation) -> str:
+    return json.dumps(translation.to_dict(), ensure_ascii=False, indent=1)
+
+
+def pharaoh_text(translation: Translation) -> str:
+    """One line per candidate: its Pharaoh word alignment to the source."""
+    return (
+        "\n".join(
+            pharaoh(h.attention, translation.source_pieces, h.pieces)
+            for h in translation.hypotheses
+        )
+        + "\n"
+    )
+
+
+def model_markdown(bundle, evaluation: dict | None) -> str:
+    """The model info panel."""
+    meta = bundle.metadata or {}
+    c = bundle.model.model_config
+    lines = [
+        f"**{c.src_lang} → {c.tgt_lang}** · {meta.get('parameters', bundle.model.count_params()):,}"
+        f" parameters · {c.cell.upper()} encoder–decoder, {c.attention} attention, "
+        f"{c.vocab_size} subword vocabulary",
+        "",
+        f"**Loaded from:** {bundle.source}",
+    ]
+    if evaluation:
+        lines += [
+            "",
+            f"**Test set** ({evaluation.get('sentences')} sentences, beam "
+            f"{evaluation.get('beam_size')}): BLEU **{evaluation['bleu']}**, "
+            f"chrF **{evaluation['chrf']}**",
+            f"`{evaluation['bleu_signature']}`  ",
+            f"`{evaluation['chrf_signature']}`",
+        ]
+        for name, s in evaluation.get("per_source", {}).items():
+            lines.append(f"- {name}: BLEU {s['bleu']}, chrF {s['chrf']} ({s['sentences']})")
+    data = meta.get("data_sources")
+    if data:
+        lines += ["", "**Training data** (human translations from Debian packages):"]
+        for name, d in data.items():
+            lines.append(f"- {name}: {d['description']} — {d['license']}, {d['train_pairs']} pairs")
+    if meta.get("trained_on"):
+        lines += ["", f"**Trained on:** {meta['trained_on']}"]
+    return "\n".join(lines)
