@@ -129,9 +129,8 @@ class Demo:
             return None, [], []
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
         src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos)
-        title = f"candidate {selected + 1}: {hyp.text}"
-        figure = views.attention_figure(src, tgt, matrix, title[:90])
-        target = [(views.readable(p), None) for p in tgt]
+        figure = views.attention_figure(src, tgt, matrix, f"candidate {selected + 1}")
+        target = views.token_probabilities(tgt, hyp.token_log_probs)
         source = views.token_shading(src, matrix.mean(axis=0))
         return figure, target, source
 
@@ -323,13 +322,14 @@ def build_demo(translators: dict[str, Translator], max_input_chars: int = 2000) 
                 hide_eos = gr.Checkbox(label="Hide the source </s> column (renormalise rows)")
             with gr.Column(scale=2):
                 target_tokens = gr.HighlightedText(
-                    label="Output pieces: click one",
+                    label="Output pieces, shaded by the model's probability: click one",
                     elem_id="target-tokens",
                     show_legend=False,
                     combine_adjacent=False,
                 )
                 source_tokens = gr.HighlightedText(
-                    label="Source pieces shaded by its attention",
+                    label="Source pieces shaded by attention "
+                    "(of the clicked output piece; the average before a click)",
                     elem_id="source-tokens",
                     show_legend=False,
                     combine_adjacent=False,
@@ -339,7 +339,12 @@ def build_demo(translators: dict[str, Translator], max_input_chars: int = 2000) 
                     file_count="multiple",
                     interactive=False,
                 )
-                link = gr.Textbox(label="Link to this result", buttons=["copy"], interactive=False)
+                link = gr.Textbox(
+                    label="Link to this result",
+                    elem_id="share-link",
+                    buttons=["copy"],
+                    interactive=False,
+                )
         example_box = gr.Examples(
             examples=[[e] for e in examples],
             inputs=[text],

@@ -88,6 +88,11 @@ def token_shading(pieces: list[str], weights) -> list[tuple[str, float | None]]:
     return [(readable(p), round(float(w) / top, 3)) for p, w in zip(pieces, weights)]
 
 
+def token_probabilities(pieces: list[str], log_probs) -> list[tuple[str, float]]:
+    """``(piece, probability)`` pairs: how sure the model was of each output piece."""
+    return [(readable(p), round(float(np.exp(lp)), 3)) for p, lp in zip(pieces, log_probs)]
+
+
 def nbest_tsv(translation: Translation) -> str:
     lines = ["rank\tscore\tlog_prob\tlength\ttext"]
     for rank, h in enumerate(translation.hypotheses, 1):

@@ -1,0 +1,81 @@
+"""Translator on the tiny trained model: structured results, re-ranking, sampling, splitting."""
+
+import numpy as np
+import pytest
+from conftest import reverse_task
+
+from seq2seq.translator import Translator, split_sentences
+
+
+@pytest.fixture(scope="module")
+def translator(tiny_model_dir):
+    return Translator.load(tiny_model_dir[0], batch_size=4)
+
+
+def test_hypotheses_are_complete_and_consistent(translator):
+    (result,) = translator.translate(["one two three"], beam_size=4, n_best=4)
+    assert [len(h.ids) for h in result.hypotheses] == [h.length for h in result.hypotheses]
+    assert len({tuple(h.ids) for h in result.hypotheses}) == len(result.hypotheses) == 4
+    scores = [h.score for h in result.hypotheses]
+    assert scores == sorted(scores, reverse=True)
+    for h in result.hypotheses:
+        assert h.attention.shape == (h.length, len(result.source_pieces))
+        np.testing.assert_allclose(h.attention.sum(axis=1), 1.0, atol=1e-4)
+        np.testing.assert_allclose(sum(h.token_log_probs), h.log_prob, rtol=1e-5)
+        assert h.text == translator.tokenizer.decode(h.ids)
+    assert result.best == "three two one"
+
+
+def test_rerank_needs_no_decoding_and_matches_a_fresh_search(translator):
+    (result,) = translator.translate(["four five six seven"], beam_size=4, n_best=4,
+                                     length_penalty=0.0)  # fmt: skip
+    reranked = result.rerank(2.0)
+    for h in reranked.hypotheses:
+        assert h.score == pytest.approx(h.log_prob / ((5 + h.length) / 6) ** 2.0)
+    assert [h.score for h in reranked.hypotheses] == sorted(
+        (h.score for h in reranked.hypotheses), reverse=True
+    )
+    assert {tuple(h.ids) for h in reranked.hypotheses} == {tuple(h.ids) for h in result.hypotheses}
+
+
+def test_batched_equals_one_by_one(translator):
+    texts = [s for s, _ in reverse_task(9, seed=11)]
+    together = translator.translate(texts, beam_size=3, n_best=2)
+    for text, result in zip(texts, together):
+        (alone,) = translator.translate([text], beam_size=3, n_best=2)
+        assert [h.ids for h in alone.hypotheses] == [h.ids for h in result.hypotheses]
+        np.testing.assert_allclose([h.score for h in alone.hypotheses],
+                                   [h.score for h in result.hypotheses], rtol=1e-4)  # fmt: skip
+
+
+def test_sampling_is_seeded(translator):
+    options = {"temperature": 1.5, "top_k": 5, "seed": 7}
+    a = translator.translate(["one two three four"], n_best=6, sampling=options)[0]
+    b = translator.translate(["one two three four"], n_best=6, sampling=options)[0]
+    assert [h.ids for h in a.hypotheses] == [h.ids for h in b.hypotheses]
+    assert len(a.hypotheses) == 6
+    c = translator.translate(["one two three four"], n_best=6, sampling={**options, "seed": 8})[0]
+    assert [h.ids for h in c.hypotheses] != [h.ids for h in a.hypotheses]
+
+
+def test_multi_sentence_input_is_split_and_rejoined(translator):
+    (result,) = translator.translate(["One two three. Four five six."], beam_size=2)
+    assert len(result.parts) == 2
+    assert result.best == " ".join(p.best for p in result.parts)
+    h = result.hypotheses[0]
+    assert h.attention.shape == (len(h.ids), len(result.source_pieces))
+
+
+def test_n_best_must_fit_the_beam(translator):
+    with pytest.raises(ValueError, match="n_best"):
+        translator.translate(["one"], beam_size=2, n_best=3)
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [("Hello. How are you?", ["Hello.", "How are you?"]),
+     ("Version 3.5 is out.", ["Version 3.5 is out."]),
+     ("Wait... what? Yes!", ["Wait... what?", "Yes!"])],
+)  # fmt: skip
+def test_split_sentences(text, parts):
+    assert split_sentences(text) == parts
