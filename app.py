@@ -39,6 +39,12 @@ EXAMPLES = {
         "The quick brown fox jumps over the lazy dog.",
     ],
 }
+# Sentences of the commonest source widths (16 and 24 pieces): XLA compiles each shape
+# once (~2 s), so these are compiled before the first visitor; other widths on first use.
+WARM_UP = [
+    "Choose Format - Cells to change the font.",
+    "The orcs are coming from the north, and we must defend the village until dawn.",
+]
 CSS = """
 #best textarea { font-size: 1.5rem !important; line-height: 1.4; font-weight: 600; }
 #heatmap { overflow: auto; }
@@ -450,7 +456,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     translators = load_translators(args.model or DEFAULT_MODELS)
     for translator in translators.values():  # compile the common shapes before serving
-        translator.translate(["Warm up."], beam_size=5, n_best=3)
+        for sentence in WARM_UP:
+            translator.translate([sentence], beam_size=5, n_best=3, split=False)
     demo = build_demo(translators, args.max_input_chars)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=64)
     launch = dict(server_name=args.host, server_port=args.port, css=CSS)

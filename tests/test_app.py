@@ -105,6 +105,8 @@ def test_browser_translate_select_candidate_and_deep_link(app_url, tmp_path):
     with sync_playwright() as p:
         browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        requested = []
+        page.on("request", lambda r: requested.append(r.url))
         page.goto(app_url)
         box = page.get_by_label("Source text")
         box.fill("Do you want to save the changes to this document?")
@@ -139,6 +141,9 @@ def test_browser_translate_select_candidate_and_deep_link(app_url, tmp_path):
         assert page.locator("#best textarea").input_value().strip()
         link = page.locator("#share-link textarea").input_value()
         assert "text=Click+the+arrow" in link and "beam=4" in link
+        # The page works offline: nothing is fetched from anywhere but the app itself.
+        outside = [u for u in requested if not u.startswith((app_url, "data:", "blob:"))]
+        assert outside == []
         shot = os.environ.get("SCREENSHOT_PATH", str(tmp_path / "deep_link.png"))
         page.screenshot(path=shot, full_page=True)
         browser.close()
