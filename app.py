@@ -27,7 +27,7 @@ from seq2seq import views  # noqa: E402
 from seq2seq.translator import Translation, Translator  # noqa: E402
 
 log = logging.getLogger("app")
-DEFAULT_MODELS = ["models/en-de"]
+DEFAULT_MODELS = ["models/en-de", "models/de-en", "models/en-fr"]
 LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
 EXAMPLES = {
     "en-de": [
@@ -38,9 +38,26 @@ EXAMPLES = {
         "Thank you very much for your help.",
         "The quick brown fox jumps over the lazy dog.",
     ],
+    "de-en": [
+        "Klicken Sie auf den Pfeil neben dem Symbol, um die Symbolleiste zu öffnen.",
+        "Möchten Sie die Änderungen an diesem Dokument speichern?",
+        "Die Orks kommen! Wir müssen das Dorf verteidigen.",
+        "Vielen Dank für Ihre Hilfe.",
+        "Mein Bruder wohnt in einem kleinen Haus am Fluss.",
+        "Ich habe keine Ahnung, wovon du redest.",
+    ],
+    "en-fr": [
+        "Click the arrow next to the icon to open the toolbar.",
+        "Do you want to save the changes to this document?",
+        "The orcs are coming! We must defend the village.",
+        "Thank you very much for your help.",
+        "My brother lives in a small house near the river.",
+        "The weather is nice today.",
+    ],
 }
 # Sentences of the commonest source widths (16 and 24 pieces): XLA compiles each shape
-# once (~2 s), so these are compiled before the first visitor; other widths on first use.
+# once (~2 s), so the default direction compiles these before the first visitor; other
+# widths and directions compile on first use.
 WARM_UP = [
     "Choose Format - Cells to change the font.",
     "The orcs are coming from the north, and we must defend the village until dawn.",
@@ -85,9 +102,12 @@ class Demo:
         self.translators, self.max_input_chars = translators, max_input_chars
 
     def _translator(self, direction: str) -> Translator:
-        if direction not in self.translators:
-            raise gr.Error(f"Unknown direction {direction!r}; choose one of the list.")
-        return self.translators[direction]
+        """By label (``English → German (en-de)``) or code (``en-de``)."""
+        for label, translator in self.translators.items():
+            if direction in (label, translator.bundle.direction):
+                return translator
+        codes = ", ".join(t.bundle.direction for t in self.translators.values())
+        raise gr.Error(f"Unknown direction {direction!r}; available: {codes}.")
 
     def _check(self, text: str, beam: int, n_best: int) -> str:
         text = (text or "").strip()
@@ -455,9 +475,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     translators = load_translators(args.model or DEFAULT_MODELS)
-    for translator in translators.values():  # compile the common shapes before serving
-        for sentence in WARM_UP:
-            translator.translate([sentence], beam_size=5, n_best=3, split=False)
+    default = next(iter(translators.values()))  # others compile on first use
+    for sentence in WARM_UP:
+        default.translate([sentence], beam_size=5, n_best=3, split=False)
     demo = build_demo(translators, args.max_input_chars)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=64)
     launch = dict(server_name=args.host, server_port=args.port, css=CSS)

@@ -85,6 +85,28 @@ def test_api_rejects_bad_input_clearly(client):
         client.predict(SENTENCE, "xx-yy", api_name="/translate")
 
 
+@pytest.mark.parametrize(
+    "direction, source, expected",
+    [("en-de", SENTENCE, "Pfeil"),
+     ("de-en", "Klicken Sie auf den Pfeil neben dem Symbol.", "arrow"),
+     ("en-fr", SENTENCE, "flèche")],
+)  # fmt: skip
+def test_every_shipped_direction_through_the_api(client, direction, source, expected):
+    assert expected in client.predict(source, direction, api_name="/translate")
+
+
+def test_each_shipped_model_translates_its_examples():
+    import app
+    from seq2seq.translator import Translator
+
+    for folder in app.DEFAULT_MODELS:
+        translator = Translator.load(ROOT / folder, jit_compile=False)
+        examples = app.EXAMPLES[translator.bundle.direction]
+        outputs = translator.translate_texts(examples, beam_size=2)
+        assert all(o.strip() for o in outputs) and outputs != examples
+        assert (ROOT / folder / "eval.json").is_file()
+
+
 def launch_browser(playwright):
     assert Path(CHROMIUM).exists(), "browser tests need Debian's chromium: apt-get install chromium"
     return playwright.chromium.launch(

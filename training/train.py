@@ -208,9 +208,10 @@ class Throughput(keras.callbacks.Callback):
         self.target_tokens, self.batches, self.every = target_tokens, batches, every
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.start, self.train_seconds = time.time(), None
+        self.start, self.train_seconds, self.done = time.time(), None, 0
 
     def on_train_batch_end(self, batch, logs=None):
+        self.done = batch + 1
         if (batch + 1) % self.every == 0:
             rate = self.target_tokens * (batch + 1) / self.batches / (time.time() - self.start)
             log.info("step %d/%d: loss %.3f, ~%.0f target tokens/s", batch + 1, self.batches,
@@ -221,7 +222,9 @@ class Throughput(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = self.train_seconds or (time.time() - self.start)
-        logs["tgt_tok_per_s"] = round(self.target_tokens / seconds)
+        # An epoch cut short (time limit) ran only part of the batches.
+        tokens = self.target_tokens * min(1.0, self.done / max(self.batches, 1))
+        logs["tgt_tok_per_s"] = round(tokens / seconds)
         logs["epoch_train_s"] = round(seconds)
         log.info(
             "epoch %d: %.0f target tokens/s (%.0f s)", epoch + 1, logs["tgt_tok_per_s"], seconds
