@@ -466,15 +466,21 @@ def build_demo(translators: dict[str, Translator], max_input_chars: int = 2000) 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__)
-    parser.add_argument("--model", action="append", help="model folder (repeatable)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument(
+        "--model",
+        action="append",
+        help="model folder or Hub repo USER/NAME[@REVISION] (repeatable; default: "
+        "$TRANSLATOR_MODELS, comma-separated, else the bundled models)",
+    )
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public link")
     parser.add_argument("--max-input-chars", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=2, help="requests decoded at once")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    translators = load_translators(args.model or DEFAULT_MODELS)
+    from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
+    translators = load_translators(args.model or from_env or DEFAULT_MODELS)
     default = next(iter(translators.values()))  # others compile on first use
     for sentence in WARM_UP:
         default.translate([sentence], beam_size=5, n_best=3, split=False)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from seq2seq import bundle as bundle_lib
 from seq2seq.search import NEG, beam_search, decode_loop, greedy_search, sample_or_argmax
 from seq2seq.tokenizer import EOS, PAD
 
@@ -164,8 +163,11 @@ class Translator:
         self._beam = compile_fn(self._beam_graph, jit_compile)
 
     @classmethod
-    def load(cls, folder, **kwargs) -> Translator:
-        return cls(bundle_lib.load(folder), **kwargs)
+    def load(cls, spec, **kwargs) -> Translator:
+        """Load a model folder, or a Hub repo (``USER/NAME[@REVISION]``, ``hf://…``)."""
+        from seq2seq import hub
+
+        return cls(hub.load(str(spec)), **kwargs)
 
     # --- compiled graphs ---------------------------------------------------------
 
