@@ -22,6 +22,8 @@ import sys
 import time
 
 from seq2seq.alignment import pharaoh
+from seq2seq.bundle import BundleError
+from seq2seq.hub import HubError
 from seq2seq.translator import Translation, Translator
 
 CHUNK = 512  # lines translated per call (bounded memory, steady progress reports)
@@ -55,7 +57,7 @@ def main(argv=None):
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", required=True, help="model folder")
+    parser.add_argument("--model", required=True, help="model folder or USER/NAME[@REVISION]")
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--n-best", type=int, default=1)
     parser.add_argument("--length-penalty", type=float, default=0.6)
@@ -65,7 +67,11 @@ def main(argv=None):
     if args.beam_size < 1 or not 1 <= args.n_best <= args.beam_size:
         parser.error("need beam-size >= 1 and 1 <= n-best <= beam-size")
     logging.basicConfig(level=logging.WARNING)
-    translator = Translator.load(args.model, batch_size=args.batch_size)
+    try:
+        translator = Translator.load(args.model, batch_size=args.batch_size)
+    except (HubError, BundleError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
     lines = sys.stdin.read().splitlines()
     start, done = time.time(), 0
     for chunk_start in range(0, len(lines), CHUNK):

@@ -215,11 +215,6 @@ class Translator:
 
     # --- public API --------------------------------------------------------------
 
-    def greedy_ids(self, texts: list[str]) -> list[list[int]]:
-        """Greedy output ids (without EOS) of each text."""
-        return [t.hypotheses[0].ids[:-1] if t.hypotheses[0].finished else t.hypotheses[0].ids
-                for t in self._translate_sentences(texts, 1, 1, 0.0)]  # fmt: skip
-
     def translate(
         self,
         texts: list[str],
@@ -293,7 +288,7 @@ class Translator:
             elif beam_size <= 1:
                 tokens, lps, att = self._greedy(src, max_len)
                 rows = [
-                    [(t, lp, a, True)] for t, lp, a in zip(*map(np.asarray, (tokens, lps, att)))
+                    [(t, lp, a, EOS in t)] for t, lp, a in zip(*map(np.asarray, (tokens, lps, att)))
                 ]
             else:
                 out = self._beam(src, max_len, int(beam_size), np.float32(alpha))

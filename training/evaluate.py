@@ -22,6 +22,8 @@ from pathlib import Path
 
 import sacrebleu
 
+from seq2seq.bundle import BundleError
+from seq2seq.hub import HubError
 from seq2seq.translator import Translator
 from training.readers import read_corpus
 
@@ -73,7 +75,7 @@ def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int |
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__)
-    parser.add_argument("--model", required=True, help="model folder")
+    parser.add_argument("--model", required=True, help="model folder or USER/NAME[@REVISION]")
     parser.add_argument("--test", required=True, help="TSV(.gz) or SRC_FILE,TGT_FILE")
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -82,7 +84,11 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    translator = Translator.load(args.model, batch_size=args.batch_size)
+    try:
+        translator = Translator.load(args.model, batch_size=args.batch_size)
+    except (HubError, BundleError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
     result = evaluate(translator, args.test, args.beam_size, args.limit)
     if args.output:
         args.output.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
