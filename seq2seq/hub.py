@@ -75,7 +75,9 @@ def _describe(error: Exception, what: str) -> HubError:
             f"{what}: not in the local cache and the Hub ({endpoint}) cannot be reached "
             "(offline, or HF_HUB_OFFLINE=1)"
         )
-    if isinstance(error, (OSError, errors.HfHubHTTPError)) and status is None:
+    # Transport failures of whichever httpx flavour huggingface_hub uses (httpx / httpx2).
+    transport = any(c.__name__ == "TransportError" for c in type(error).__mro__)
+    if (transport or isinstance(error, (OSError, errors.HfHubHTTPError))) and status is None:
         return HubError(f"{what}: cannot reach the Hub at {endpoint} ({type(error).__name__})")
     return HubError(f"{what}: {type(error).__name__}: {error}")
 
