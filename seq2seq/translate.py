@@ -72,6 +72,8 @@ def main(argv=None):
     except (HubError, BundleError) as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
+    if translator.bundle.origin:  # a Hub model: say which commit answers
+        print(f"model: {translator.bundle.origin}", file=sys.stderr)
     lines = sys.stdin.read().splitlines()
     start, done = time.time(), 0
     for chunk_start in range(0, len(lines), CHUNK):

@@ -6,8 +6,11 @@ What it is for: letting the real ``huggingface_hub`` client (checked against 2.4
 publishing and downloading code can be tested end to end without a network. ``HF_ENDPOINT`` must
 be set to ``FakeHub.url`` before ``huggingface_hub`` is imported (it reads it at import time).
 Every request is recorded in ``FakeHub.requests``; ``truncate`` serves a damaged file.
+Spaces work too (``repo_type="space"``): ``create_repo`` keeps the SDK and ``space_variables``,
+``add_space_variable`` / ``get_space_variables`` / ``delete_space_variable`` work, and a Space
+takes commits and serves downloads like a model repo; no runtime, hardware, secrets or builds.
 
-What it is NOT: a Hub emulator. Model repos only (no datasets or spaces), no organisations, no
+What it is NOT: a Hub emulator. Model and Space repos only (no datasets), no organisations, no
 LFS or Xet (preupload always answers "regular", so file content travels base64 inside the NDJSON
 commit), no tags, pull requests, pagination, gating, Range requests or deletion of repos and
 branches. Commit shas are random 40-hex ids, not git objects; file oids/ETags are real git blob
@@ -26,6 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 BODY_LOG_LIMIT = 1 << 20  # bytes of each request body kept in FakeHub.requests
+REPO_TYPES = {"models": "model", "spaces": "space"}  # /api/{plural}/... -> repo type
+URL_PREFIX = {"model": "", "space": "spaces/"}  # web URLs: /{repo_id}, /spaces/{repo_id}
 
 
 class HubError(Exception):
@@ -64,7 +69,9 @@ def _json(obj, status=200):
 class FakeHub:
     def __init__(self, users: dict[str, str] | None = None):
         self.users = dict(users if users is not None else {"hf_test_token": "alice"})
-        self.repos: dict[str, dict] = {}  # repo_id -> {"owner", "private", "branches", "commits"}
+        # (repo_type, repo_id) -> {"type", "owner", "private", "branches", "commits"}, and for a
+        # Space also "sdk" and "variables" ({key: {"value", "description"?, "updatedAt"}})
+        self.repos: dict[tuple[str, str], dict] = {}
         self.requests: list[dict] = []  # {"method", "path", "query", "headers", "body"}
         self.url = ""
         self._lock = threading.RLock()
@@ -84,38 +91,67 @@ class FakeHub:
             self._server = None
 
     # ---- helpers for tests (they see private repos too) ----------------------------------------
-    def files(self, repo_id: str, revision: str = "main") -> dict[str, bytes]:
+    # ``repo_type`` None means the model repo of that name, else the Space (KeyError if neither).
+    def files(
+        self, repo_id: str, revision: str = "main", *, repo_type: str | None = None
+    ) -> dict[str, bytes]:
         with self._lock:
-            return {p: data for p, (_, data) in self._commit(repo_id, revision)["files"].items()}
+            commit = self._commit(self._stored(repo_id, repo_type), revision)
+            return {p: data for p, (_, data) in commit["files"].items()}
 
-    def commits(self, repo_id: str, revision: str = "main") -> list[str]:
+    def commits(
+        self, repo_id: str, revision: str = "main", *, repo_type: str | None = None
+    ) -> list[str]:
         with self._lock:
-            sha, chain = self._commit(repo_id, revision)["sha"], []
+            repo = self._stored(repo_id, repo_type)
+            sha, chain = self._commit(repo, revision)["sha"], []
             while sha:
                 chain.append(sha)
-                sha = self.repos[repo_id]["commits"][sha]["parent"]
+                sha = repo["commits"][sha]["parent"]
             return chain[::-1]
 
-    def truncate(self, repo_id: str, revision: str, filename: str, n_bytes: int) -> None:
+    def space_variables(self, repo_id: str) -> dict[str, str]:
+        with self._lock:
+            variables = self._stored(repo_id, "space")["variables"]
+            return {key: v["value"] for key, v in variables.items()}
+
+    def space_sdk(self, repo_id: str) -> str | None:
+        with self._lock:
+            return self._stored(repo_id, "space")["sdk"]
+
+    def truncate(
+        self,
+        repo_id: str,
+        revision: str,
+        filename: str,
+        n_bytes: int,
+        *,
+        repo_type: str | None = None,
+    ) -> None:
         """Keep only the first ``n_bytes`` of ``filename`` in the commit ``revision`` points to.
 
         Commit sha, file oid and ETag stay the same; HEAD/GET/tree then report and serve the short
         content, so the client downloads it without complaint (a silently damaged download).
         """
         with self._lock:
-            files = self._commit(repo_id, revision)["files"]
+            files = self._commit(self._stored(repo_id, repo_type), revision)["files"]
             oid, data = files[filename]
             if not 0 <= n_bytes < len(data):
                 raise ValueError(f"n_bytes must be in [0, {len(data)}) to shorten {filename}")
             files[filename] = (oid, data[:n_bytes])
 
     # ---- state ---------------------------------------------------------------------------------
-    def _commit(self, repo_id, revision):
-        repo = self.repos[repo_id]
+    def _stored(self, repo_id, repo_type=None):
+        for kind in [repo_type] if repo_type else ["model", "space"]:
+            if (kind, repo_id) in self.repos:
+                return self.repos[kind, repo_id]
+        raise KeyError(f"no {repo_type or 'model or space'} repo {repo_id!r} in FakeHub")
+
+    def _commit(self, repo, revision):
         return repo["commits"][self._resolve(repo, revision)]
 
-    def _repo(self, repo_id, user):
-        repo = self.repos.get(repo_id)
+    def _repo(self, key, user):
+        repo = self.repos.get(key)
         if repo is None or (repo["private"] and user != repo["owner"]):
             raise HubError(404, "Repository not found", "RepoNotFound")
         return repo
@@ -140,12 +176,12 @@ class FakeHub:
             raise HubError(401, "Invalid credentials in Authorization header")
         return self.users.get(token)  # None: anonymous
 
-    def _writable(self, repo_id, user):
+    def _writable(self, key, user):
         if user is None:
             raise HubError(401, "You must be authenticated to write to a repo")
-        repo = self._repo(repo_id, user)
+        repo = self._repo(key, user)
         if repo["owner"] != user:
-            raise HubError(403, f"You don't have the rights to write to {repo_id}")
+            raise HubError(403, f"You don't have the rights to write to {key[1]}")
         return repo
 
     # ---- HTTP API ------------------------------------------------------------------------------
@@ -162,15 +198,23 @@ class FakeHub:
             return self._create_repo(user, json.loads(body or b"{}"))
         # Revisions and tree paths arrive %-encoded as one segment ("refs%2Fpr%2F1").
         parts = [unquote(p) for p in path.strip("/").split("/")]
-        if len(parts) >= 4 and parts[:2] == ["api", "models"]:  # /api/models/{repo}/{action}/...
-            repo_id, action, rest = f"{parts[2]}/{parts[3]}", (parts[4:5] or [""])[0], parts[5:]
+        if len(parts) >= 4 and parts[0] == "api" and parts[1] in REPO_TYPES:
+            # /api/{models|spaces}/{repo}/{action}/...
+            repo_type, repo_id = REPO_TYPES[parts[1]], f"{parts[2]}/{parts[3]}"
+            action, rest = (parts[4:5] or [""])[0], parts[5:]
+        elif len(parts) >= 6 and parts[0] == "spaces" and parts[3] == "resolve":
+            # /spaces/{repo}/resolve/{rev}/{filename}
+            repo_type, repo_id, action, rest = "space", "/".join(parts[1:3]), "resolve", parts[4:]
         elif len(parts) >= 5 and parts[2] == "resolve":  # /{repo}/resolve/{rev}/{filename}
-            repo_id, action, rest = f"{parts[0]}/{parts[1]}", "resolve", parts[3:]
+            repo_type, repo_id, action, rest = "model", "/".join(parts[:2]), "resolve", parts[3:]
         else:
             raise HubError(404, f"FakeHub: unsupported endpoint {method} {path}")
+        key = (repo_type, repo_id)
+        if repo_type == "space" and action == "variables" and not rest:
+            return self._variables(key, user, method, body)
         rev = rest[0] if rest else "main"
         if method in ("GET", "HEAD"):
-            repo = self._repo(repo_id, user)
+            repo = self._repo(key, user)
             if action in ("", "revision"):
                 return _json(self._info(repo_id, repo, self._resolve(repo, rev)))
             if action == "tree":
@@ -180,7 +224,7 @@ class FakeHub:
             if action == "resolve":
                 return self._resolve_file(repo, rev, "/".join(rest[1:]))
         if method == "POST" and action in ("preupload", "commit", "branch"):
-            repo = self._writable(repo_id, user)
+            repo = self._writable(key, user)
             if action == "preupload":  # every file goes "regular": base64 inside the commit
                 head = self._resolve(repo, rev, branch_only=True)
                 mode = {"uploadMode": "regular", "shouldIgnore": False}
@@ -199,26 +243,51 @@ class FakeHub:
         if user is None:
             raise HubError(401, "Invalid username or password.")
         namespace = payload.get("organization") or user
-        repo_id = f"{namespace}/{payload['name']}"
-        if payload.get("type", "model") != "model":
-            raise HubError(400, "FakeHub only supports model repos")
+        repo_id, repo_type = f"{namespace}/{payload['name']}", payload.get("type") or "model"
+        if repo_type not in URL_PREFIX:
+            raise HubError(400, "FakeHub only supports model and space repos")
         if namespace != user:
-            msg = f'You don\'t have the rights to create a model under the namespace "{namespace}"'
+            msg = f"You don't have the rights to create a {repo_type} under the namespace "
+            msg += f'"{namespace}"'
             raise HubError(403, msg)
-        if repo_id in self.repos:
-            extra = {"url": f"{self.url}/{repo_id}"}  # the client reads it even on 409
-            raise HubError(409, "You already created this model repo", extra=extra)
+        url = f"{self.url}/{URL_PREFIX[repo_type]}{repo_id}"
+        if (repo_type, repo_id) in self.repos:  # the client reads "url" even on 409
+            raise HubError(409, f"You already created this {repo_type} repo", extra={"url": url})
         private = payload.get("visibility") == "private" or payload.get("private") is True
-        repo = {"owner": user, "private": private, "branches": {}, "commits": {}}
-        self.repos[repo_id] = repo
+        repo = {"type": repo_type, "owner": user, "private": private, "branches": {}, "commits": {}}
+        if repo_type == "space":
+            repo.update(sdk=payload.get("sdk"), variables={})
+            for variable in payload.get("variables") or []:
+                self._set_variable(repo, variable)
+        self.repos[repo_type, repo_id] = repo
         self._new_commit(repo, "main", {}, "initial commit")
-        return _json({"url": f"{self.url}/{repo_id}", "name": repo_id, "id": repo_id})
+        return _json({"url": url, "name": repo_id, "id": repo_id})
+
+    def _set_variable(self, repo, variable):
+        date = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        entry = {"value": str(variable["value"]), "updatedAt": date}
+        if variable.get("description") is not None:
+            entry["description"] = variable["description"]
+        repo["variables"][variable["key"]] = entry
+
+    def _variables(self, key, user, method, body):  # /api/spaces/{repo}/variables
+        if method == "GET":
+            return _json(self._writable(key, user)["variables"])  # settings: owner only
+        repo, payload = self._writable(key, user), json.loads(body or b"{}")
+        if method == "POST":
+            self._set_variable(repo, payload)
+        elif method == "DELETE":
+            repo["variables"].pop(payload["key"], None)
+        else:
+            raise HubError(405, f"FakeHub: unsupported method {method} for Space variables")
+        return _json(repo["variables"])
 
     def _info(self, repo_id, repo, sha):
         commit = repo["commits"][sha]
         files = sorted(commit["files"].items())
         siblings = [{"rfilename": p, "size": len(data), "blobId": oid} for p, (oid, data) in files]
         meta = {"id": repo_id, "author": repo["owner"], "sha": sha, "private": repo["private"]}
+        meta.update({"sdk": repo["sdk"]} if repo["type"] == "space" else {})
         return {**meta, "lastModified": commit["date"], "gated": False, "siblings": siblings}
 
     def _tree(self, files, prefix, recursive):
@@ -265,7 +334,7 @@ class FakeHub:
         if header.get("parentCommit") not in (None, head):
             raise HubError(412, "A commit has happened since. Please refresh and try again.")
         sha = self._new_commit(repo, branch, files, header.get("summary", ""))
-        url = f"{self.url}/{repo_id}/commit/{sha}"
+        url = f"{self.url}/{URL_PREFIX[repo['type']]}{repo_id}/commit/{sha}"
         return _json({"success": True, "commitOid": sha, "commitUrl": url, "hookOutput": ""})
 
 

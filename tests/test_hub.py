@@ -88,6 +88,7 @@ def test_pull_by_repo_id_revision_and_commit_translates_like_the_folder(hub, env
         pulled = run(["seq2seq.translate", "--model", spec], env, LINES)
         assert pulled.returncode == 0, (spec, pulled.stderr[-3000:])
         assert pulled.stdout == local.stdout, spec
+        assert re.search(r"model: Hub repo `alice/en-de` .*commit [0-9a-f]{40}", pulled.stderr)
 
 
 def test_offline_mode_loads_from_the_cache(hub, env, pushed):

@@ -49,3 +49,31 @@ def test_space_gets_only_what_it_runs():
     imported = re.findall(r"^from (\w+)|^import (\w+)", (ROOT / "app.py").read_text(), re.M)
     local = {a or b for a, b in imported} & {"training", "tests", "benchmarks"}
     assert not local
+
+
+def test_deploy_space_uploads_only_the_app(tmp_path):
+    """Deploy against the local fake Hub, with the models named as Hub repos."""
+    import os
+    import subprocess
+    import sys
+
+    from hub_server import FakeHub
+
+    hub = FakeHub({"hf_test_token": "alice"})
+    hub.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+        env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path), HF_TOKEN="hf_test_token")
+        result = subprocess.run(
+            [sys.executable, "-m", "training.deploy_space", "--space-id", "alice/demo",
+             "--model-repo", "alice/en-de", "--model-repo", "alice/de-en"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert set(hub.files("alice/demo")) == set(space_files(with_models=False))
+        assert hub.files("alice/demo")["app.py"] == (ROOT / "app.py").read_bytes()
+        assert hub.space_sdk("alice/demo") == "gradio"
+        assert hub.space_variables("alice/demo")["TRANSLATOR_MODELS"] == "alice/en-de,alice/de-en"
+        assert "hf_test_token" not in result.stdout + result.stderr
+    finally:
+        hub.stop()

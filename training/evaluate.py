@@ -51,6 +51,7 @@ def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int |
     seconds = time.time() - start
     result = {
         "model": translator.bundle.path,
+        "model_source": translator.bundle.source,
         "direction": translator.bundle.direction,
         "test": test,
         "beam_size": beam_size,
