@@ -10,19 +10,32 @@ import pytest
 
 from training.readers import read_tsv
 
-DATA = Path(__file__).resolve().parents[1] / "training" / "data" / "en-de"
+ROOT = Path(__file__).resolve().parents[1] / "training" / "data"
+PAIRS = {  # pair: (minimum training pairs, sources)
+    "en-de": (50_000, ["ding", "wesnoth", "libreoffice"]),
+    "en-fr": (35_000, ["wesnoth", "libreoffice"]),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(PAIRS))
+def corpus(request):
+    folder = ROOT / request.param
+    splits = {name: read_tsv(folder / f"{name}.tsv.gz")[0] for name in ("train", "dev", "test")}
+    return request.param, folder, splits
 
 
 @pytest.fixture(scope="module")
-def splits():
-    return {name: read_tsv(DATA / f"{name}.tsv.gz")[0] for name in ("train", "dev", "test")}
+def splits(corpus):
+    return corpus[2]
 
 
-def test_sizes(splits):
-    assert len(splits["train"]) >= 50_000
+def test_sizes(corpus):
+    pair, _, splits = corpus
+    minimum, sources = PAIRS[pair]
+    assert len(splits["train"]) >= minimum
     assert len(splits["dev"]) >= 1500 and len(splits["test"]) >= 1500
     for name in ("dev", "test"):
-        assert set(p.origin for p in splits[name]) == {"ding", "wesnoth", "libreoffice"}
+        assert set(p.origin for p in splits[name]) == set(sources)
 
 
 def test_no_english_sentence_of_dev_or_test_in_train(splits):
@@ -32,20 +45,19 @@ def test_no_english_sentence_of_dev_or_test_in_train(splits):
     assert not (dev & train) and not (test & train) and not (dev & test)
 
 
-def test_counts_match_sources_md_and_stats(splits):
-    stats = json.loads((DATA / "stats.json").read_text())
-    md = (DATA / "SOURCES.md").read_text()
+def test_counts_match_sources_md_and_stats(corpus):
+    pair, folder, splits = corpus
+    stats = json.loads((folder / "stats.json").read_text())
+    md = (folder / "SOURCES.md").read_text()
+    header = re.search(r"^\| split \|(.*)\| total \|$", md, re.M).group(1)
+    columns = [c.strip() for c in header.split("|")]
+    assert sorted(columns) == sorted(PAIRS[pair][1])
     for name, pairs in splits.items():
         per_source = Counter(p.origin for p in pairs)
         assert stats["splits"][name] == {**per_source, "total": len(pairs)}
         row = re.search(rf"^\| {name} \|(.*)\|$", md, re.M).group(1)
         numbers = [int(x) for x in row.split("|")]
-        assert numbers == [
-            per_source["ding"],
-            per_source["wesnoth"],
-            per_source["libreoffice"],
-            len(pairs),
-        ]
+        assert numbers == [per_source[c] for c in columns] + [len(pairs)]
 
 
 def test_pairs_are_clean(splits):
@@ -56,8 +68,8 @@ def test_pairs_are_clean(splits):
         assert len(set(pairs)) == len(pairs)
 
 
-def test_files_are_reproducible_gzip():
+def test_files_are_reproducible_gzip(corpus):
     # mtime 0 in the gzip header: a rebuild with the same seed gives identical bytes.
-    raw = (DATA / "dev.tsv.gz").read_bytes()
+    raw = (corpus[1] / "dev.tsv.gz").read_bytes()
     assert raw[4:8] == b"\0\0\0\0"
     assert gzip.decompress(raw).decode("utf-8").count("\n") == 2000

@@ -154,3 +154,17 @@ def test_model_panel_names_repo_and_commit(hub, env, pushed):
                             text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert "alice/en-de" in result.stdout and sha in result.stdout and "`v1`" in result.stdout
+
+
+@pytest.mark.parametrize("folder", ["models/en-de", "models/de-en", "models/en-fr"])
+def test_every_shipped_model_has_a_valid_card(folder):
+    from seq2seq.hub import model_card
+
+    card = model_card(ROOT / folder, f"alice/{Path(folder).name}")
+    meta = yaml.safe_load(re.match(r"^---\n(.*?)\n---\n", card, re.S).group(1))
+    src, tgt = Path(folder).name.split("-")
+    assert meta["language"] == [src, tgt]
+    evaluation = json.loads((ROOT / folder / "eval.json").read_text())
+    metrics = {m["type"]: m["value"] for m in meta["model-index"][0]["results"][0]["metrics"]}
+    assert metrics == {"bleu": evaluation["bleu"], "chrf": evaluation["chrf"]}
+    assert evaluation["bleu"] >= 25  # the quality bar of every shipped direction
