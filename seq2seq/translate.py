@@ -22,9 +22,8 @@ import sys
 import time
 
 from seq2seq.alignment import pharaoh
-from seq2seq.bundle import BundleError
-from seq2seq.hub import HubError
-from seq2seq.translator import Translation, Translator
+from seq2seq.hub import load_translator_or_exit
+from seq2seq.translator import Translation
 
 CHUNK = 512  # lines translated per call (bounded memory, steady progress reports)
 
@@ -67,13 +66,7 @@ def main(argv=None):
     if args.beam_size < 1 or not 1 <= args.n_best <= args.beam_size:
         parser.error("need beam-size >= 1 and 1 <= n-best <= beam-size")
     logging.basicConfig(level=logging.WARNING)
-    try:
-        translator = Translator.load(args.model, batch_size=args.batch_size)
-    except (HubError, BundleError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
-    if translator.bundle.origin:  # a Hub model: say which commit answers
-        print(f"model: {translator.bundle.origin}", file=sys.stderr)
+    translator = load_translator_or_exit(args.model, batch_size=args.batch_size)
     lines = sys.stdin.read().splitlines()
     start, done = time.time(), 0
     for chunk_start in range(0, len(lines), CHUNK):

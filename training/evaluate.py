@@ -22,8 +22,7 @@ from pathlib import Path
 
 import sacrebleu
 
-from seq2seq.bundle import BundleError
-from seq2seq.hub import HubError
+from seq2seq.hub import load_translator_or_exit
 from seq2seq.translator import Translator
 from training.readers import read_corpus
 
@@ -85,11 +84,7 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    try:
-        translator = Translator.load(args.model, batch_size=args.batch_size)
-    except (HubError, BundleError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
+    translator = load_translator_or_exit(args.model, batch_size=args.batch_size)
     result = evaluate(translator, args.test, args.beam_size, args.limit)
     if args.output:
         args.output.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
