@@ -313,8 +313,9 @@ def build_demo(translators: dict[str, Translator], max_input_chars: int = 2000) 
             with gr.Column(scale=3):
                 text = gr.Textbox(
                     value=examples[0] if examples else "",
-                    label="Source text",
-                    lines=3,
+                    label="Source text (Enter translates, Shift+Enter starts a new line)",
+                    lines=1,
+                    max_lines=8,
                     max_length=max_input_chars,
                 )
                 reference = gr.Textbox(
