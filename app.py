@@ -74,20 +74,22 @@ def direction_label(translator: Translator) -> str:
     return f"{src} → {tgt} ({c.src_lang}-{c.tgt_lang})"
 
 
-def load_translators(specs: list[str]) -> dict[str, Translator]:
-    """Load every model named; fail loudly if none loads, skip (and log) broken extras."""
+def load_translators(specs: list[str]) -> tuple[dict[str, Translator], list[str]]:
+    """Load every model named. The first is the default: if it cannot be loaded the app
+    refuses to start (rather than serve something else); a broken extra model is
+    skipped and reported. Returns (translators by label, error messages)."""
     translators, errors = {}, []
-    for spec in specs:
+    for i, spec in enumerate(specs):
         try:
             translator = Translator.load(spec)
         except Exception as e:  # a broken model must not take the others down
+            if i == 0:
+                raise SystemExit(f"cannot load the default model {spec}: {e}") from None
             errors.append(f"{spec}: {e}")
             log.error("cannot load model %s", errors[-1])
             continue
         translators[direction_label(translator)] = translator
-    if not translators:
-        raise SystemExit("no model could be loaded:\n" + "\n".join(errors))
-    return translators
+    return translators, errors
 
 
 def evaluation_of(translator: Translator) -> dict | None:
@@ -124,9 +126,12 @@ class Demo:
     def translation(self, text, direction, beam, n_best, alpha) -> Translation:
         text = self._check(text, beam, n_best)
         beam, n_best = int(beam), int(n_best)
-        return self._translator(direction).translate(
-            [text], beam_size=beam, n_best=min(n_best, beam), length_penalty=float(alpha)
-        )[0]
+        try:
+            return self._translator(direction).translate(
+                [text], beam_size=beam, n_best=min(n_best, beam), length_penalty=float(alpha)
+            )[0]
+        except ValueError as e:  # the library's caps (e.g. a sentence of too many tokens)
+            raise gr.Error(str(e)) from None
 
     # --- UI events --------------------------------------------------------------
 
@@ -197,6 +202,8 @@ class Demo:
             lines = Path(path).read_text(encoding="utf-8").splitlines()
         except UnicodeDecodeError as e:
             raise gr.Error(f"The file is not UTF-8 text ({e.reason} at byte {e.start}).") from None
+        finally:
+            Path(path).unlink(missing_ok=True)  # uploads are not kept
         translator, out = self._translator(direction), []
         chunk = 64
         for start in progress.tqdm(range(0, len(lines), chunk), desc="translating"):
@@ -208,9 +215,14 @@ class Demo:
                         f"{self.max_input_chars} characters."
                     )
             texts = [x for x in part if x.strip()]
-            done = iter(
-                translator.translate_texts(texts, beam_size=int(beam), length_penalty=float(alpha))
-            )
+            try:
+                done = iter(
+                    translator.translate_texts(
+                        texts, beam_size=int(beam), length_penalty=float(alpha)
+                    )
+                )
+            except ValueError as e:
+                raise gr.Error(f"Lines {start + 1}-{start + len(part)}: {e}") from None
             out += [next(done) if x.strip() else "" for x in part]
         target = Path(tempfile.mkdtemp(prefix="batch-")) / f"{Path(path).stem}.translated.txt"
         target.write_text("".join(x + "\n" for x in out), encoding="utf-8")
@@ -295,14 +307,19 @@ def from_query(demo: Demo, request: gr.Request):
     )
 
 
-def build_demo(translators: dict[str, Translator], max_input_chars: int = 2000) -> gr.Blocks:
+def build_demo(
+    translators: dict[str, Translator], max_input_chars: int = 2000, errors: list[str] = ()
+) -> gr.Blocks:
     demo_state = Demo(translators, max_input_chars)
     directions = list(translators)
     first = translators[directions[0]]
     first_key = first.bundle.direction
     examples = EXAMPLES.get(first_key, [])
 
-    with gr.Blocks(title="Attention translator", analytics_enabled=False) as demo:
+    # Result files (downloads, batch outputs) are deleted after an hour.
+    with gr.Blocks(
+        title="Attention translator", analytics_enabled=False, delete_cache=(600, 3600)
+    ) as demo:
         gr.Markdown(
             "# Attention translator\nAn RNN encoder–decoder with attention, trained on "
             "human translations. See the beam search's candidates and where each output "
@@ -384,6 +401,12 @@ def build_demo(translators: dict[str, Translator], max_input_chars: int = 2000) 
             batch_status = gr.Markdown()
         with gr.Accordion("About the model", open=False):
             info = gr.Markdown(views.model_markdown(first.bundle, evaluation_of(first)))
+        if errors:
+            gr.Markdown(
+                "**Models that could not be loaded** (not offered):\n"
+                + "\n".join(f"- {e}" for e in errors),
+                elem_id="load-errors",
+            )
 
         views_out = [
             best,
@@ -481,13 +504,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
-    translators = load_translators(args.model or from_env or DEFAULT_MODELS)
+    translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS)
     default = next(iter(translators.values()))  # others compile on first use
     for sentence in WARM_UP:
         default.translate([sentence], beam_size=5, n_best=3, split=False)
-    demo = build_demo(translators, args.max_input_chars)
+    demo = build_demo(translators, args.max_input_chars, errors)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=64)
-    launch = dict(server_name=args.host, server_port=args.port, css=CSS)
+    launch = dict(server_name=args.host, server_port=args.port, css=CSS, max_file_size="2mb")
     if args.share:
         try:
             demo.launch(share=True, **launch)

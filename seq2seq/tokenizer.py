@@ -28,10 +28,15 @@ PAD, UNK, BOS, EOS = 0, 1, 2, 3
 FILENAME = "tokenizer.model"
 
 _WS = re.compile(r"\s+")
+# Control characters other than whitespace, and lone surrogates (which cannot be UTF-8).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def normalize(text: str) -> str:
-    """Unicode NFC and collapsed whitespace (tabs, newlines, no-break spaces → one space)."""
+    """Unicode NFC and collapsed whitespace (tabs, newlines, no-break spaces → one space);
+    control characters are dropped and lone surrogates become U+FFFD."""
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
     return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from seq2seq.search import NEG, beam_search, decode_loop, greedy_search, sample_or_argmax
-from seq2seq.tokenizer import EOS, PAD
+from seq2seq.tokenizer import EOS, PAD, normalize
 
 PAD_MULTIPLE = 8  # pad source lengths to a multiple of this: fewer distinct graph shapes
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'“‘(\[]?[A-ZÄÖÜÀ-Ý0-9])")
@@ -142,6 +142,9 @@ class Translator:
         max_len_a, max_len_b: an output has at most ``a * source_tokens + b`` tokens.
         batch_size: sentences per compiled call.
         jit_compile: compile the search with XLA (see :func:`compile_fn`).
+        max_input_chars: longest text accepted by :meth:`translate` (characters).
+        max_sentence_tokens: longest sentence accepted (subword tokens, after splitting).
+        max_beam: largest beam size (and number of candidates or samples).
 
     Example:
         >>> translator = Translator.load("models/en-de")
@@ -155,7 +158,12 @@ class Translator:
         max_len_b: int = 10,
         batch_size: int = 64,
         jit_compile: bool = True,
+        max_input_chars: int = 20_000,
+        max_sentence_tokens: int = 200,
+        max_beam: int = 10,
     ):
+        self.max_input_chars, self.max_sentence_tokens = max_input_chars, max_sentence_tokens
+        self.max_beam = max_beam
         self.bundle = bundle
         self.model, self.tokenizer = bundle.model, bundle.tokenizer
         self.max_len_a, self.max_len_b, self.batch_size = max_len_a, max_len_b, batch_size
@@ -235,8 +243,7 @@ class Translator:
             split: translate multi-sentence texts sentence by sentence and rejoin them
                 (the joined result has one candidate: the best of each part).
         """
-        if not 1 <= n_best <= max(beam_size, 1) and not sampling:
-            raise ValueError(f"n_best must be between 1 and beam_size ({beam_size}), got {n_best}")
+        self._check(texts, beam_size, n_best, sampling)
         if not split:
             return self._translate_sentences(texts, beam_size, n_best, length_penalty, sampling)
         parts = [split_sentences(t) or [t] for t in texts]
@@ -271,6 +278,22 @@ class Translator:
             )
         return results
 
+    def _check(self, texts, beam_size, n_best, sampling) -> None:
+        """Refuse requests over the caps with a clear ValueError (never a hang)."""
+        if not 1 <= beam_size <= self.max_beam:
+            raise ValueError(f"beam_size must be between 1 and {self.max_beam}, got {beam_size}")
+        if sampling and not 1 <= n_best <= self.max_beam:
+            raise ValueError(f"the number of samples must be between 1 and {self.max_beam}")
+        if not sampling and not 1 <= n_best <= beam_size:
+            raise ValueError(f"n_best must be between 1 and beam_size ({beam_size}), got {n_best}")
+        for i, text in enumerate(texts, 1):
+            if not isinstance(text, str):
+                raise ValueError(f"text {i} is not a string")
+            if len(text) > self.max_input_chars:
+                raise ValueError(
+                    f"text {i} has {len(text)} characters; the limit is {self.max_input_chars}"
+                )
+
     def translate_texts(self, texts: list[str], beam_size: int = 5, **kwargs) -> list[str]:
         """Best translation of each text."""
         return [t.best for t in self.translate(texts, beam_size=beam_size, **kwargs)]
@@ -279,7 +302,25 @@ class Translator:
         return self.translate_texts(texts, beam_size=1, split=False)
 
     def _translate_sentences(self, texts, beam_size, n_best, alpha, sampling=None):
+        """Translate each text as one sentence; empty (after normalisation) texts get a
+        Translation without candidates and never reach the model."""
+        keep = [i for i, t in enumerate(texts) if normalize(t)]
+        results: list[Translation] = [Translation(t, [], [], [], alpha) for t in texts]
+        if keep:
+            done = self._translate_nonempty([texts[i] for i in keep], beam_size, n_best, alpha,
+                                            sampling)  # fmt: skip
+            for i, translation in zip(keep, done):
+                results[i] = translation
+        return results
+
+    def _translate_nonempty(self, texts, beam_size, n_best, alpha, sampling=None):
         sources = self.source_ids(texts)
+        for text, ids in zip(texts, sources):
+            if len(ids) > self.max_sentence_tokens:
+                raise ValueError(
+                    f"a sentence has {len(ids)} subword tokens; the limit is "
+                    f"{self.max_sentence_tokens} (starts {text[:40]!r})"
+                )
         results: list[Translation | None] = [None] * len(texts)
         for idx, src in self._batches(sources):
             max_len = np.int32(self._max_len(src.shape[1]))

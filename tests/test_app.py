@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
@@ -13,9 +14,12 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 from gradio_client import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+SECRET = "hf_secret_value_that_must_not_leak"
 SENTENCE = "Click the arrow next to the icon to open the toolbar."
 
 
@@ -29,7 +33,8 @@ def free_port() -> int:
 def app_url(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
+           "HF_TOKEN": SECRET}  # fmt: skip
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
                                 env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
@@ -105,6 +110,46 @@ def test_each_shipped_model_translates_its_examples():
         outputs = translator.translate_texts(examples, beam_size=2)
         assert all(o.strip() for o in outputs) and outputs != examples
         assert (ROOT / folder / "eval.json").is_file()
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/gradio_api/file=/etc/passwd", "/gradio_api/file=../../../../etc/passwd",
+     "/gradio_api/file=%2Fetc%2Fpasswd", "/file=/etc/passwd", "/gradio_api/file=app.py",
+     "/gradio_api/file=models/en-de/config.json", "/../../etc/passwd"],
+)  # fmt: skip
+def test_server_serves_no_files_outside_the_app(app_url, path):
+    status, body = get(app_url + path)
+    assert "root:" not in body and "import gradio" not in body and "keras_version" not in body
+    assert status >= 400 or len(body) < 20_000 and "<html" in body.lower()
+
+
+def test_no_secret_in_page_config_api_or_errors(app_url, client):
+    for path in ("/", "/config", "/gradio_api/info", "/gradio_api/openapi.json"):
+        assert SECRET not in get(app_url + path)[1], path
+    with pytest.raises(Exception) as error:
+        client.predict("   ", api_name="/translate")
+    assert SECRET not in str(error.value)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(min_size=1, max_size=80), beam=st.integers(1, 10))
+def test_fuzz_http_api(client, text, beam):
+    try:
+        result = client.predict(text, "", beam, beam, 0.6, api_name="/beam")
+    except Exception as e:  # a refusal must be a clear app error, not a crash
+        assert type(e).__name__ == "AppError" and str(e), repr(e)
+        return
+    for h in result["hypotheses"]:
+        assert h["length"] == len(h["ids"]) == len(h["pieces"])
 
 
 def launch_browser(playwright):

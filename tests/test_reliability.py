@@ -1,0 +1,152 @@
+"""Every kind of input gets a translation or a clear message; broken model folders are
+named; concurrent use equals sequential use."""
+
+import json
+import shutil
+import threading
+
+import numpy as np
+import pytest
+from conftest import reverse_task
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from seq2seq import bundle
+from seq2seq.translator import Translator
+
+ODD_INPUTS = [
+    "",
+    "   \t\n ",
+    "one\x00two\x07three\x1b",
+    "zero\u200bwidth\u200d and \u202ebidi\u202c marks",
+    "emoji 😀🎉👩‍👩‍👧",
+    "中文和日本語のテキスト",
+    "مرحبا بالعالم",
+    "Привет, мир",
+    "<script>alert('x')</script> <b>bold</b> &amp;",
+    "lone \ud800 surrogate \udfff",
+    "one. two! three? four…",
+]
+
+
+@pytest.fixture(scope="module")
+def translator(tiny_model_dir):
+    return Translator.load(tiny_model_dir[0], jit_compile=False, max_sentence_tokens=120)
+
+
+def check_well_formed(result):
+    for h in result.hypotheses:
+        assert isinstance(h.text, str)
+        assert h.attention.shape == (len(h.ids), len(result.source_pieces))
+        assert np.isfinite(h.attention).all() and np.isfinite(h.log_prob)
+        assert len(h.token_log_probs) == len(h.ids) == len(h.pieces)
+
+
+@pytest.mark.parametrize("text", ODD_INPUTS)
+def test_odd_inputs_translate(translator, text):
+    (result,) = translator.translate([text], beam_size=3, n_best=2)
+    check_well_formed(result)
+    if not text.strip():
+        assert result.hypotheses == [] and result.best == ""
+
+
+def test_caps_give_clear_messages(translator):
+    with pytest.raises(ValueError, match="subword tokens; the limit is 120"):
+        translator.translate(["a" * 5000])  # one very long token
+    with pytest.raises(ValueError, match="characters; the limit is 20000"):
+        translator.translate(["one two. " * 12_000])  # a 100 KB paste
+    with pytest.raises(ValueError, match="beam_size must be between 1 and 10"):
+        translator.translate(["one"], beam_size=50)
+    with pytest.raises(ValueError, match="samples"):
+        translator.translate(["one"], n_best=99, sampling={"temperature": 1.0})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=120), beam=st.integers(1, 4))
+def test_fuzz_library(translator, text, beam):
+    try:
+        (result,) = translator.translate([text], beam_size=beam, n_best=beam)
+    except ValueError as e:  # only the documented caps may refuse
+        assert "limit" in str(e)
+        return
+    check_well_formed(result)
+
+
+def test_concurrent_equals_sequential(tiny_model_dir):
+    translator = Translator.load(tiny_model_dir[0])
+    jobs = [[s for s, _ in reverse_task(6, seed=k)] for k in range(4)]
+    sequential = [[t.best for t in translator.translate(j, beam_size=3)] for j in jobs]
+    concurrent: dict[int, list[str]] = {}
+
+    def work(k):
+        concurrent[k] = [t.best for t in translator.translate(jobs[k], beam_size=3)]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [concurrent[k] for k in range(4)] == sequential
+
+
+# --- broken model folders -------------------------------------------------------------
+
+
+@pytest.fixture
+def copy(tiny_model_dir, tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(tiny_model_dir[0], target)
+    return target
+
+
+def test_missing_file(copy):
+    (copy / "tokenizer.model").unlink()
+    with pytest.raises(bundle.BundleError, match=r"tokenizer\.model: tokenizer file missing"):
+        bundle.load(copy)
+    (copy / "config.json").unlink()
+    with pytest.raises(bundle.BundleError, match=r"config\.json: missing"):
+        bundle.load(copy)
+
+
+def test_truncated_weights(copy):
+    weights = copy / "model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:5000])
+    with pytest.raises(bundle.BundleError, match=r"model\.weights\.h5: cannot be loaded"):
+        bundle.load(copy)
+
+
+def test_vocabulary_mismatch(copy, tmp_path):
+    from seq2seq.tokenizer import Tokenizer
+
+    Tokenizer.train(["some other words entirely"] * 40, vocab_size=290).save(copy)
+    with pytest.raises(bundle.BundleError, match=r"tokenizer\.model: vocabulary of \d+ pieces"):
+        bundle.load(copy)
+
+
+def test_wrong_keras_version_and_bad_json(copy):
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "keras_version": "2.15.0"}))
+    with pytest.raises(bundle.BundleError, match=r"config\.json: saved with Keras 2\.15\.0"):
+        bundle.load(copy)
+    (copy / "config.json").write_text("{not json")
+    with pytest.raises(bundle.BundleError, match=r"config\.json: not valid JSON"):
+        bundle.load(copy)
+
+
+def test_config_cannot_name_other_classes(copy):
+    config = json.loads((copy / "config.json").read_text())
+    config["model"]["class_name"] = "Lambda"
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(bundle.BundleError, match="not a serialized Seq2Seq"):
+        bundle.load(copy)
+
+
+def test_app_refuses_a_broken_default_and_reports_a_broken_extra(tiny_model_dir, copy):
+    import app
+
+    (copy / "model.weights.h5").write_bytes(b"garbage")
+    with pytest.raises(SystemExit, match="cannot load the default model"):
+        app.load_translators([str(copy)])
+    translators, errors = app.load_translators([str(tiny_model_dir[0]), str(copy)])
+    assert len(translators) == 1
+    assert len(errors) == 1 and "model.weights.h5" in errors[0]
