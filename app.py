@@ -501,6 +501,8 @@ def main(argv=None):
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public link")
     parser.add_argument("--max-input-chars", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=2, help="requests decoded at once")
+    parser.add_argument("--max-queue", type=int, default=64,
+                        help="requests waiting at most; more are refused as busy")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
@@ -509,7 +511,7 @@ def main(argv=None):
     for sentence in WARM_UP:
         default.translate([sentence], beam_size=5, n_best=3, split=False)
     demo = build_demo(translators, args.max_input_chars, errors)
-    demo.queue(default_concurrency_limit=args.concurrency, max_size=64)
+    demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
     launch = dict(server_name=args.host, server_port=args.port, css=CSS, max_file_size="2mb")
     if args.share:
         try:

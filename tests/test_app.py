@@ -29,15 +29,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def start_app(tmp_path_factory, *flags):
+    """Start ``python app.py`` on a free port; returns (url, process)."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
            "HF_TOKEN": SECRET}  # fmt: skip
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
-                                env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        command = [sys.executable, "app.py", "--port", str(port), *flags]
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -51,9 +51,41 @@ def app_url(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail(f"app did not answer within 180 s:\n{log.read_text()[-3000:]}")
+    return url, proc
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    url, proc = start_app(tmp_path_factory)
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def test_overload_gets_a_clear_busy_answer(tmp_path_factory):
+    """One request decoded at a time and one waiting: a burst is answered in full, the
+    excess with Gradio's 'queue is full' message, and the server keeps serving."""
+    import concurrent.futures
+
+    url, proc = start_app(tmp_path_factory, "--concurrency", "1", "--max-queue", "1")
+    try:
+
+        def call(_):
+            try:
+                Client(url, verbose=False).predict(SENTENCE, api_name="/translate")
+                return "ok"
+            except Exception as e:
+                return str(e)
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(call, range(8)))
+        assert answers.count("ok") >= 1
+        assert all(a == "ok" or "Queue is full" in a for a in answers), answers
+        assert "Queue is full" in " ".join(answers)
+        assert Client(url, verbose=False).predict(SENTENCE, api_name="/translate").strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
