@@ -47,6 +47,7 @@ def test_translate_file_keeps_lines(demo, tmp_path):
     out, status = demo.translate_file(str(source), direction, 2, 0.6, progress=NoProgress())
     lines = Path(out).read_text(encoding="utf-8").split("\n")
     assert lines[:-1] == ["two one", "", "five four three", "", "six"]
+    assert not source.exists()  # the upload is deleted once read
     assert "5 lines" in status
 
 
