@@ -35,6 +35,11 @@ def compile_fn(fn, jit_compile: bool = True):
     return fn
 
 
+def to_numpy(x) -> np.ndarray:
+    """A backend tensor as a NumPy array (detached from autograd on PyTorch)."""
+    return keras.ops.convert_to_numpy(x)
+
+
 def pad_batch(sequences: list[list[int]], multiple: int = PAD_MULTIPLE) -> np.ndarray:
     """Right-pad id lists with ``PAD`` to a common length rounded up to ``multiple``."""
     longest = max(1, max(len(s) for s in sequences))
@@ -329,11 +334,11 @@ class Translator:
             elif beam_size <= 1:
                 tokens, lps, att = self._greedy(src, max_len)
                 rows = [
-                    [(t, lp, a, EOS in t)] for t, lp, a in zip(*map(np.asarray, (tokens, lps, att)))
+                    [(t, lp, a, EOS in t)] for t, lp, a in zip(*map(to_numpy, (tokens, lps, att)))
                 ]
             else:
                 out = self._beam(src, max_len, int(beam_size), np.float32(alpha))
-                rows = _beam_rows({k: np.asarray(v) for k, v in out.items()}, n_best)
+                rows = _beam_rows({k: to_numpy(v) for k, v in out.items()}, n_best)
             for i, hyps in zip(idx, rows):
                 src_len = len(sources[i])
                 hypotheses = []
@@ -352,7 +357,7 @@ class Translator:
     def _run_sampling(self, src, max_len, n, temperature=1.0, top_k=0, seed=0):
         tiled = np.repeat(src, n, axis=0)
         tokens, lps, att = self._sample_graph(tiled, max_len, temperature, top_k, seed)
-        tokens, lps, att = (np.asarray(x).reshape((len(src), n) + x.shape[1:])
+        tokens, lps, att = (to_numpy(x).reshape((len(src), n) + tuple(x.shape[1:]))
                             for x in (tokens, lps, att))  # fmt: skip
         return [[(t, lp, a, EOS in t) for t, lp, a in zip(*row)] for row in zip(tokens, lps, att)]
 
