@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from seq2seq.tokenizer import BOS, EOS
-from seq2seq.translator import Translator
+from seq2seq.translator import Translator, gnmt_penalty
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -67,16 +67,15 @@ def naive_decode(translator: Translator, text: str, beam_size: int, alpha: float
         for idx in flat:
             b, tok = divmod(int(idx), total.shape[1])
             if tok == EOS:
-                finished.append((total[b, tok] / ((5 + t + 1) / 6) ** alpha, beams[b] + [tok]))
+                finished.append((total[b, tok] / gnmt_penalty(t + 1, alpha), beams[b] + [tok]))
             elif len(new_beams) < k:
                 new_beams.append(beams[b] + [tok])
                 new_scores.append(total[b, tok])
                 rows.append(b)
         beams, scores = new_beams, np.array(new_scores)
         state = [np.asarray(s)[rows] for s in state]
-        if (
-            len(finished) >= k
-            and max(f[0] for f in finished) > scores.max() / ((5 + max_len) / 6) ** alpha
+        if len(finished) >= k and max(f[0] for f in finished) > scores.max() / gnmt_penalty(
+            max_len, alpha
         ):
             break
     return max(finished)[1] if finished else beams[0]

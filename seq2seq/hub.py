@@ -53,7 +53,7 @@ def parse(spec: str) -> ModelRef:
     return ModelRef(spec, repo_id=repo_id, revision=revision or None)
 
 
-def _describe(error: Exception, what: str) -> HubError:
+def describe_error(error: Exception, what: str) -> HubError:
     """Turn a huggingface_hub / network exception into a message for people."""
     from huggingface_hub import constants, errors
 
@@ -94,7 +94,7 @@ def download(ref: ModelRef) -> tuple[Path, str]:
             )
         )
     except Exception as e:  # the client raises many kinds; each gets a readable message
-        raise _describe(e, what) from None
+        raise describe_error(e, what) from None
     return folder, folder.name  # the cache keeps each revision under snapshots/<commit sha>
 
 
@@ -252,5 +252,5 @@ def push(
     except HubError:
         raise
     except Exception as e:
-        raise _describe(e, f"push to {repo_id}") from None
+        raise describe_error(e, f"push to {repo_id}") from None
     return info.commit_url

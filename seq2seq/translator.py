@@ -10,6 +10,7 @@ Not for: the search algorithms themselves (see :mod:`seq2seq.search`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -132,7 +133,7 @@ class Translation:
     def rerank(self, alpha: float) -> Translation:
         """The same candidates scored and sorted under length penalty ``alpha``."""
         hyps = [
-            Hypothesis(**{**h.__dict__, "score": h.log_prob / gnmt_penalty(h.length, alpha)})
+            dataclasses.replace(h, score=h.log_prob / gnmt_penalty(h.length, alpha))
             for h in self.hypotheses
         ]
         hyps.sort(key=lambda h: (h.finished, h.score), reverse=True)

@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from training.clean import clean
-from training.sources import Source, extract, sources_for
+from training.sources import SOURCES, Source, extract, sources_for
 
 log = logging.getLogger("training.corpus")
 
@@ -189,8 +189,6 @@ def provenance(train_file: str | Path) -> dict:
     stats_file = Path(train_file).parent / "stats.json"
     if not stats_file.is_file():
         return {}
-    from training.sources import SOURCES
-
     stats = json.loads(stats_file.read_text())
     return {
         name: {

@@ -33,7 +33,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from huggingface_hub import HfApi, get_token
 
-    from seq2seq.hub import HubError, _describe
+    from seq2seq.hub import HubError, describe_error
 
     token = get_token()
     if not token:
@@ -51,7 +51,7 @@ def main(argv=None):
         info = api.upload_folder(folder_path=ROOT, repo_id=args.space_id, repo_type="space",
                                  allow_patterns=files, commit_message="Deploy the app")  # fmt: skip
     except Exception as e:
-        message = e if isinstance(e, HubError) else _describe(e, f"deploy to {args.space_id}")
+        message = e if isinstance(e, HubError) else describe_error(e, f"deploy to {args.space_id}")
         print(f"error: {message}", file=sys.stderr)
         raise SystemExit(1) from None
     print(f"deployed {len(files)} files to the Space {args.space_id}: {info.commit_url}")

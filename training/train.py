@@ -186,11 +186,16 @@ class DevBleu(keras.callbacks.Callback):
     def __init__(self, tokenizer, sources, references):
         super().__init__()
         self.tokenizer, self.sources, self.references = tokenizer, sources, references
+        self.translator = None
+
+    def on_train_begin(self, logs=None):
+        # One translator for the run: its compiled search is reused by every epoch.
+        bundle = bundle_lib.Bundle(self.model, self.tokenizer)
+        self.translator = Translator(bundle, jit_compile=False)
 
     def on_epoch_end(self, epoch, logs=None):
         start = time.time()
-        bundle = bundle_lib.Bundle(self.model, self.tokenizer)
-        hypotheses = Translator(bundle, jit_compile=False).translate_greedy(self.sources)
+        hypotheses = self.translator.translate_greedy(self.sources)
         bleu = sacrebleu.corpus_bleu(hypotheses, [self.references])
         logs["dev_bleu"] = round(bleu.score, 2)
         log.info(
