@@ -1,0 +1,70 @@
+"""Everyday sentences: ``python -m benchmarks.everyday --model models/en-de``.
+
+Translates the short everyday sentences of ``tests/data/everyday.tsv`` (greetings,
+directions, shopping, time, ...; written for this project with German references) and
+prints corpus BLEU and chrF with their sacreBLEU signatures, then a table of source /
+output / reference per sentence. ``--json FILE`` writes the same. A benchmark, not a test:
+it asserts nothing.
+
+Not for: the test-split scores of a model (``training.evaluate``), decoding speed
+(``benchmarks.decode_speed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import sacrebleu  # noqa: E402
+
+from seq2seq.translator import Translator  # noqa: E402
+
+
+def load_pairs(path: str) -> list[tuple[str, str]]:
+    with open(path, encoding="utf-8") as f:
+        return [tuple(line.rstrip("\n").split("\t")) for line in f if line.strip()]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.everyday", description=__doc__)
+    parser.add_argument("--model", default="models/en-de")
+    parser.add_argument("--data", default="tests/data/everyday.tsv")
+    parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--json", metavar="FILE", help="also write scores and rows here")
+    args = parser.parse_args(argv)
+
+    sources, references = map(list, zip(*load_pairs(args.data)))
+    outputs = Translator.load(args.model).translate_texts(sources, beam_size=args.beam_size)
+    bleu, chrf = sacrebleu.metrics.BLEU(), sacrebleu.metrics.CHRF()
+    result = {
+        "model": args.model,
+        "data": args.data,
+        "beam_size": args.beam_size,
+        "sentences": len(sources),
+        "bleu": round(bleu.corpus_score(outputs, [references]).score, 2),
+        "bleu_signature": str(bleu.get_signature()),
+        "chrf": round(chrf.corpus_score(outputs, [references]).score, 2),
+        "chrf_signature": str(chrf.get_signature()),
+        "rows": [
+            {"source": s, "output": o, "reference": r}
+            for s, o, r in zip(sources, outputs, references)
+        ],
+    }
+    print(f"{args.model} on {args.data} ({len(sources)} sentences, beam {args.beam_size})")
+    print(f"BLEU {result['bleu']:6.2f}  {result['bleu_signature']}")
+    print(f"chrF {result['chrf']:6.2f}  {result['chrf_signature']}")
+    print()
+    print("| source | output | reference |")
+    print("|---|---|---|")
+    for row in result["rows"]:
+        print(f"| {row['source']} | {row['output']} | {row['reference']} |")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f, ensure_ascii=False, indent=2)
+
+
+if __name__ == "__main__":
+    main()
