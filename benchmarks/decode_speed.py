@@ -99,7 +99,7 @@ def time_each(fn, items, repeat=1):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.decode_speed", description=__doc__)
     parser.add_argument("--model", default="models/en-de")
-    parser.add_argument("--test", default="training/data/en-de/test.tsv.gz")
+    parser.add_argument("--test", default="training/data/en-de/test-v1.tsv.gz")
     parser.add_argument("--sentences", type=int, default=20, help="per length class")
     parser.add_argument("--batch-sentences", type=int, default=640)
     parser.add_argument("--naive-batch-sentences", type=int, default=64)

@@ -1,6 +1,7 @@
-"""The committed en-de corpus: disjoint splits, sizes, and counts that match SOURCES.md."""
+"""The committed corpora: disjoint splits, sizes, and counts that match SOURCES.md."""
 
 import gzip
+import hashlib
 import json
 import re
 from collections import Counter
@@ -11,16 +12,41 @@ import pytest
 from training.readers import read_tsv
 
 ROOT = Path(__file__).resolve().parents[1] / "training" / "data"
-PAIRS = {  # pair: (minimum training pairs, sources)
-    "en-de": (50_000, ["ding", "wesnoth", "libreoffice"]),
-    "en-fr": (35_000, ["wesnoth", "libreoffice"]),
+PAIRS = {  # pair: (minimum training pairs, {split: sources})
+    "en-de": (
+        140_000,
+        {
+            "train": ["ding", "wesnoth", "libreoffice", "ddtp", "freeciv", "dict"],
+            "dev-v1": ["ding", "wesnoth", "libreoffice"],
+            "test-v1": ["ding", "wesnoth", "libreoffice"],
+            "dev-v2": ["ddtp", "freeciv"],
+            "test-v2": ["ddtp", "freeciv"],
+        },
+    ),
+    "en-fr": (
+        100_000,
+        {
+            "train": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
+            "dev-v1": ["wesnoth", "libreoffice"],
+            "test-v1": ["wesnoth", "libreoffice"],
+            "dev-v2": ["ddtp", "freeciv"],
+            "test-v2": ["ddtp", "freeciv"],
+        },
+    ),
+}
+# The first corpus' held-out sets never change (sha256 of the gzip bytes).
+FROZEN_SHA256 = {
+    ("en-de", "dev-v1"): "333ceb87038ccff642e6e9cf4d6e97d8a6f8c1b8fe3b9531e4c0e05512327a84",
+    ("en-de", "test-v1"): "740beecea6cfa93370f721a6793f1341df2da898fc248f1bb79e6cc593789df9",
+    ("en-fr", "dev-v1"): "eddd67d3d610cf903334765c3a3265699dcad30358065ed458e591c2444daea3",
+    ("en-fr", "test-v1"): "86eec07a393a9f01e1eb54ca6871202a98687dd6b5b9aaca28f859efa342389d",
 }
 
 
 @pytest.fixture(scope="module", params=sorted(PAIRS))
 def corpus(request):
     folder = ROOT / request.param
-    splits = {name: read_tsv(folder / f"{name}.tsv.gz")[0] for name in ("train", "dev", "test")}
+    splits = {name: read_tsv(folder / f"{name}.tsv.gz")[0] for name in PAIRS[request.param][1]}
     return request.param, folder, splits
 
 
@@ -33,16 +59,27 @@ def test_sizes(corpus):
     pair, _, splits = corpus
     minimum, sources = PAIRS[pair]
     assert len(splits["train"]) >= minimum
-    assert len(splits["dev"]) >= 1500 and len(splits["test"]) >= 1500
-    for name in ("dev", "test"):
-        assert set(p.origin for p in splits[name]) == set(sources)
+    assert len(splits["dev-v1"]) == len(splits["test-v1"]) == 2000
+    for name, pairs in splits.items():
+        assert set(p.origin for p in pairs) == set(sources[name])
+        if name.endswith("-v2"):
+            assert len(pairs) >= 500
 
 
-def test_no_english_sentence_of_dev_or_test_in_train(splits):
-    train = {p.src.casefold() for p in splits["train"]}
-    dev = {p.src.casefold() for p in splits["dev"]}
-    test = {p.src.casefold() for p in splits["test"]}
-    assert not (dev & train) and not (test & train) and not (dev & test)
+def test_files_on_disk_are_the_ones_listed():
+    for pair, (_, sources) in PAIRS.items():
+        on_disk = {p.name.removesuffix(".tsv.gz") for p in (ROOT / pair).glob("*.tsv.gz")}
+        assert on_disk == set(sources)
+
+
+def test_no_english_sentence_shared_between_splits(splits):
+    # Case-folded English sides: no held-out sentence (v1 or v2) in train or in another
+    # held-out file.
+    keys = {name: {p.src.casefold() for p in pairs} for name, pairs in splits.items()}
+    names = sorted(keys)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not (keys[a] & keys[b]), (a, b)
 
 
 def test_counts_match_sources_md_and_stats(corpus):
@@ -51,7 +88,8 @@ def test_counts_match_sources_md_and_stats(corpus):
     md = (folder / "SOURCES.md").read_text()
     header = re.search(r"^\| split \|(.*)\| total \|$", md, re.M).group(1)
     columns = [c.strip() for c in header.split("|")]
-    assert sorted(columns) == sorted(PAIRS[pair][1])
+    assert sorted(columns) == sorted(PAIRS[pair][1]["train"])
+    assert sorted(stats["splits"]) == sorted(splits)
     for name, pairs in splits.items():
         per_source = Counter(p.origin for p in pairs)
         assert stats["splits"][name] == {**per_source, "total": len(pairs)}
@@ -70,6 +108,36 @@ def test_pairs_are_clean(splits):
 
 def test_files_are_reproducible_gzip(corpus):
     # mtime 0 in the gzip header: a rebuild with the same seed gives identical bytes.
-    raw = (corpus[1] / "dev.tsv.gz").read_bytes()
-    assert raw[4:8] == b"\0\0\0\0"
+    pair, folder, splits = corpus
+    for name in splits:
+        raw = (folder / f"{name}.tsv.gz").read_bytes()
+        assert raw[4:8] == b"\0\0\0\0"
+        assert len(raw) < 10_000_000
+    raw = (folder / "dev-v1.tsv.gz").read_bytes()
     assert gzip.decompress(raw).decode("utf-8").count("\n") == 2000
+
+
+def test_frozen_held_out_files_are_unchanged(corpus):
+    pair, folder, _ = corpus
+    for name in ("dev-v1", "test-v1"):
+        data = (folder / f"{name}.tsv.gz").read_bytes()
+        assert hashlib.sha256(data).hexdigest() == FROZEN_SHA256[(pair, name)]
+
+
+def test_everyday_words_are_in_the_dictionary_pairs(splits):
+    pairs = {(p.src, p.tgt) for p in splits["train"] if p.origin == "dict"}
+    if not pairs:
+        pytest.skip("this pair has no dictionary source")
+    assert ("train station", "Bahnhof") in pairs
+    assert len(pairs) <= 40_000
+
+
+def test_no_source_uses_text_reserved_for_evaluation():
+    # GNOME documentation and Widelands are reserved for outside evaluation.
+    from training.sources import SOURCES
+
+    texts = [ROOT.joinpath(pair, "SOURCES.md").read_text() for pair in PAIRS]
+    for s in SOURCES.values():
+        texts += [s.name, s.description, s.license, *s.packages, *s.apt_lists]
+    for text in texts:
+        assert not re.search(r"gnome|widelands", text, re.I), text

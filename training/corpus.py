@@ -3,8 +3,15 @@
 ``python -m training.corpus build --pair en-de --out training/data/en-de`` downloads the
 source packages with ``apt-get download`` (nothing is installed), unpacks them with
 ``dpkg-deb -x``, extracts and aligns the text (:mod:`training.sources`), cleans it
-(:mod:`training.clean`), splits it deterministically and writes ``train/dev/test.tsv.gz``
-(columns: English, foreign, source name), ``stats.json`` and ``SOURCES.md``.
+(:mod:`training.clean`), splits it deterministically and writes ``train.tsv.gz`` and
+held-out ``dev-vN``/``test-vN.tsv.gz`` (columns: English, foreign, source name),
+``stats.json`` and ``SOURCES.md``. Sources read from apt's lists folder (DDTP) need
+``apt-get update -o Acquire::Languages=en,de,fr,zh_CN`` first.
+
+Held-out versions: ``dev-v1``/``test-v1`` (the first corpus' splits) are frozen: a
+rebuild keeps them byte-identical, leaves every English sentence of them out of train,
+and draws a new ``dev-v2``/``test-v2`` only from the sources v1 does not contain. A pair
+without v1 files gets its v1 drawn from all its sources.
 
 Not for: reading corpora at training time (see :mod:`training.readers`).
 """
@@ -22,11 +29,14 @@ from collections import Counter
 from pathlib import Path
 
 from training.clean import clean
-from training.sources import SOURCES, Source, extract, sources_for
+from training.readers import read_tsv
+from training.sources import APT_LISTS, SOURCES, Source, extract, sources_for
 
 log = logging.getLogger("training.corpus")
 
 SPLITS = ("train", "dev", "test")
+FROZEN = "v1"  # held-out version kept byte-identical by rebuilds
+NEW = "v2"  # held-out version drawn from the sources the frozen one lacks
 FILTERS = (
     "empty", "markup_or_placeholder", "no_letters", "untranslated",
     "too_long", "length_ratio", "duplicate",
@@ -63,27 +73,37 @@ def split(
     held_out: int,
     seed: int,
     min_per_source: int = 200,
-) -> tuple[dict[str, list[tuple[str, str, str]]], Counter]:
+    frozen: set[str] = frozenset(),
+    held_sources: set[str] | None = None,
+) -> tuple[dict[str, list[tuple[str, str, str]]], Counter, Counter]:
     """Split cleaned pairs into train/dev/test with no English sentence shared.
 
     Sentences are grouped by their case-folded English side, so all translations of one
     English sentence land in one split. Dev and test each get ``held_out`` sentences,
-    from every source in proportion to its size (at least ``min_per_source``), one
-    reference each; the other translations of a held-out sentence are dropped (counted
-    as ``held_out_alternatives``) rather than leak into train.
+    from every source of ``held_sources`` (default: all) in proportion to its size (at
+    least ``min_per_source``), one reference each; the other translations of a held-out
+    sentence are dropped (counted as ``held_out_alternatives``) rather than leak into
+    train. Pairs whose case-folded English is in ``frozen`` (an earlier dev/test) are
+    dropped too.
 
     Returns:
-        ({split: [(english, foreign, source)]}, Counter of dropped alternatives per source).
+        ({split: [(english, foreign, source)]}, Counter of dropped alternatives per
+        source, Counter of pairs dropped as ``frozen`` per source).
     """
     rng = random.Random(seed)
+    held_sources = set(pairs_by_source) if held_sources is None else held_sources
     owner: dict[str, str] = {}  # english key → first source that has it
     for name, pairs in pairs_by_source.items():
         for en, _ in pairs:
             owner.setdefault(en.casefold(), name)
-    total = sum(len(p) for p in pairs_by_source.values())
+    total = sum(len(p) for n, p in pairs_by_source.items() if n in held_sources)
     held: dict[str, str] = {}  # english key → "dev" | "test"
     for name, pairs in pairs_by_source.items():
-        keys = sorted({en.casefold() for en, _ in pairs if owner[en.casefold()] == name})
+        if name not in held_sources:
+            continue
+        keys = sorted(
+            {k for en, _ in pairs if owner[k := en.casefold()] == name and k not in frozen}
+        )
         rng.shuffle(keys)
         n = max(min_per_source, round(held_out * len(pairs) / total))
         for key in keys[:n]:
@@ -92,10 +112,14 @@ def split(
             held[key] = "test"
     out: dict[str, list[tuple[str, str, str]]] = {s: [] for s in SPLITS}
     dropped: Counter = Counter()
+    in_frozen: Counter = Counter()
     taken: set[str] = set()
     for name, pairs in pairs_by_source.items():
         for en, xx in pairs:
             key = en.casefold()
+            if key in frozen:
+                in_frozen[name] += 1
+                continue
             where = held.get(key, "train")
             if where != "train":
                 if key in taken:
@@ -104,7 +128,7 @@ def split(
                 taken.add(key)
             out[where].append((en, xx, name))
     rng.shuffle(out["train"])
-    return out, dropped
+    return out, dropped, in_frozen
 
 
 def write_tsv_gz(path: Path, rows: list[tuple[str, str, str]]) -> None:
@@ -121,37 +145,84 @@ def sources_md(pair: str, sources: list[Source], stats: dict) -> str:
         "",
         "Built by `python -m training.corpus build --pair "
         f"{pair} --out training/data/{pair}` (seed {stats['seed']}) from Debian packages "
-        "(bookworm). Columns of each `*.tsv.gz`: English, "
-        f"{lang}, source.",
+        "(bookworm) and Debian's description translations in apt's lists folder. Columns "
+        f"of each `*.tsv.gz`: English, {lang}, source.",
         "",
-        "| source | what | license | packages (version) |",
+        "| source | what | license | packages (version) or apt lists files (date) |",
         "|---|---|---|---|",
     ]
     for s in sources:
-        pkgs = ", ".join(f"`{p}` ({stats['versions'][p]})" for p in s.package_names(lang))
-        lines.append(f"| {s.name} | {s.description} | {s.license} | {pkgs} |")
+        origin = [f"`{p}` ({stats['versions'][p]})" for p in s.package_names(lang)]
+        origin += [f"`{f}` ({stats['lists'][f]})" for f in s.list_files(lang)]
+        lines.append(f"| {s.name} | {s.description} | {s.license} | {', '.join(origin)} |")
     lines += ["", "## Cleaning (pairs removed per filter)", ""]
     names = [s.name for s in sources]
     lines.append("| filter | " + " | ".join(names) + " |")
     lines.append("|---|" + "---|" * len(names))
-    for f in ("raw", *FILTERS, "kept", "held_out_alternatives"):
+    rows = ("raw", *FILTERS, "kept", "held_out_alternatives", f"in_dev_test_{FROZEN}")
+    for f in rows:
         row = [str(stats["cleaning"][n].get(f, 0)) for n in names]
         lines.append(f"| {f} | " + " | ".join(row) + " |")
     lines += ["", "## Split (pairs)", "", "| split | " + " | ".join(names) + " | total |"]
     lines.append("|---|" + "---|" * (len(names) + 1))
-    for sp in SPLITS:
+    for sp in stats["splits"]:
         row = [str(stats["splits"][sp].get(n, 0)) for n in names]
         lines.append(f"| {sp} | " + " | ".join(row) + f" | {stats['splits'][sp]['total']} |")
     lines += [
         "",
-        "No English sentence (case-folded) of dev or test occurs in train; "
-        "`tests/test_corpus_data.py` checks this and these counts.",
+        f"`dev-{FROZEN}`/`test-{FROZEN}` are the held-out sets of the first corpus, kept "
+        "byte-identical so every model is compared on them; "
+        f"`dev-{NEW}`/`test-{NEW}` hold out sentences of the sources added later. "
+        "`dict` (word and phrase pairs) is training-only. No English sentence "
+        "(case-folded) of any dev or test file occurs in train, nor in another dev or "
+        "test file; `tests/test_corpus_data.py` checks this and these counts.",
         "",
     ]
     return "\n".join(lines)
 
 
-def build(pair: str, out: Path, work: Path | None, seed: int, held_out: int) -> dict:
+def lists_files(sources: list[Source], lang: str, lists: Path) -> dict[str, str]:
+    """apt lists file → the ``Date`` of the Release file it came with; exits with the
+    ``apt-get update`` command to run when one is missing."""
+    out = {}
+    for s in sources:
+        for name in s.list_files(lang):
+            if not (lists / name).is_file():
+                raise SystemExit(
+                    f"{lists / name} is missing: run `apt-get update -o "
+                    "Acquire::Languages=en,de,fr,zh_CN` first"
+                )
+            release = lists / (name.split("_main_")[0] + "_InRelease")
+            date = "date unknown"
+            if release.is_file():
+                for line in release.read_text(errors="replace").splitlines():
+                    if line.startswith("Date: "):
+                        date = line.removeprefix("Date: ")
+                        break
+            out[name] = date
+    return out
+
+
+def read_frozen(out: Path, pair: str) -> dict[str, list[tuple[str, str, str]]]:
+    """The frozen held-out files (``dev-v1``, ``test-v1``) of ``pair``: from ``out``, else
+    from the committed corpus; empty when the pair has none yet."""
+    found = {}
+    for folder in (out, Path(__file__).parent / "data" / pair):
+        for sp in ("dev", "test"):
+            path = folder / f"{sp}-{FROZEN}.tsv.gz"
+            if path.is_file() and f"{sp}-{FROZEN}" not in found:
+                found[f"{sp}-{FROZEN}"] = [tuple(p) for p in read_tsv(path)[0]]
+    return found
+
+
+def build(
+    pair: str,
+    out: Path,
+    work: Path | None,
+    seed: int,
+    held_out: int,
+    lists: Path = APT_LISTS,
+) -> dict:
     """Fetch, extract, clean, split and write the corpus of ``pair``; return its stats."""
     src_lang, lang = pair.split("-")
     if src_lang != "en":
@@ -159,22 +230,41 @@ def build(pair: str, out: Path, work: Path | None, seed: int, held_out: int) -> 
     sources = sources_for(lang)
     if not sources:
         raise SystemExit(f"no known source pairs English with {lang!r}")
+    list_dates = lists_files(sources, lang, lists)
     work = work or Path(tempfile.mkdtemp(prefix="corpus-"))
-    versions = fetch([p for s in sources for p in s.package_names(lang)], work)
+    packages = list(dict.fromkeys(p for s in sources for p in s.package_names(lang)))
+    versions = fetch(packages, work)
+    frozen = read_frozen(out, pair)
+    frozen_keys = {r[0].casefold() for rows in frozen.values() for r in rows}
+    in_frozen_sources = {r[2] for rows in frozen.values() for r in rows}
+    version = NEW if frozen else FROZEN
     cleaned, cleaning = {}, {}
     for s in sources:
-        cleaned[s.name], counts = clean(extract(s, work / "root", lang))
+        cleaned[s.name], counts = clean(extract(s, work / "root", lang, lists))
         cleaning[s.name] = counts
         log.info("%s: %s", s.name, dict(counts))
-    splits, dropped = split(cleaned, held_out, seed)
+    held_sources = {s.name for s in sources if s.held_out and s.name not in in_frozen_sources}
+    splits, dropped, in_frozen = split(
+        cleaned, held_out, seed, frozen=frozen_keys, held_sources=held_sources
+    )
     for name, n in dropped.items():
         cleaning[name]["held_out_alternatives"] = n
+    for name, n in in_frozen.items():
+        cleaning[name][f"in_dev_test_{FROZEN}"] = n
     out.mkdir(parents=True, exist_ok=True)
-    stats = {"pair": pair, "seed": seed, "versions": versions, "cleaning": {}, "splits": {}}
-    for name, counts in cleaning.items():
-        stats["cleaning"][name] = dict(counts)
-    for sp, rows in splits.items():
-        write_tsv_gz(out / f"{sp}.tsv.gz", rows)
+    stats = {
+        "pair": pair,
+        "seed": seed,
+        "versions": versions,
+        "lists": list_dates,
+        "cleaning": {name: dict(counts) for name, counts in cleaning.items()},
+        "splits": {},
+    }
+    files = {"train": splits["train"], **frozen}
+    files[f"dev-{version}"], files[f"test-{version}"] = splits["dev"], splits["test"]
+    for sp, rows in files.items():
+        if sp not in frozen:  # frozen files are never rewritten
+            write_tsv_gz(out / f"{sp}.tsv.gz", rows)
         per_source = Counter(r[2] for r in rows)
         stats["splits"][sp] = {**per_source, "total": len(rows)}
         log.info("%s: %d pairs %s", sp, len(rows), dict(per_source))
@@ -209,10 +299,11 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--out", type=Path, required=True)
     b.add_argument("--work", type=Path, help="download/unpack folder (kept; default: temp)")
     b.add_argument("--seed", type=int, default=1234)
-    b.add_argument("--held-out", type=int, default=2000, help="pairs in dev and in test")
+    b.add_argument("--held-out", type=int, default=1000, help="pairs in the new dev and in test")
+    b.add_argument("--lists", type=Path, default=APT_LISTS, help="apt's lists folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    build(args.pair, args.out, args.work, args.seed, args.held_out)
+    build(args.pair, args.out, args.work, args.seed, args.held_out, args.lists)
 
 
 if __name__ == "__main__":

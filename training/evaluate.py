@@ -1,5 +1,5 @@
 """Score a model folder on a test set with sacreBLEU:
-``python -m training.evaluate --model models/en-de --test training/data/en-de/test.tsv.gz``.
+``python -m training.evaluate --model models/en-de --test training/data/en-de/test-v1.tsv.gz``.
 
 Prints corpus BLEU and chrF with their sacreBLEU signatures (detokenized output, default
 13a tokenization), and the same per source when the test file has an origin column.

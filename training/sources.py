@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import re
 import struct
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+
+from training.clean import MAX_WORDS
 
 WESNOTH_CAMPAIGNS = (
     "did", "dm", "dw", "ei", "httt", "l", "low", "nr",
@@ -25,6 +28,13 @@ WESNOTH_CAMPAIGNS = (
 WESNOTH_DIR = "usr/share/games/wesnoth/1.16/locale"
 LIBREOFFICE_DIR = "usr/share/libreoffice/help"
 DING_FILE = "usr/share/trans/de-en"
+FREECIV_DIR = "usr/share/locale"
+FREECIV_DOMAINS = ("freeciv-core", "freeciv-nations")
+APT_LISTS = Path("/var/lib/apt/lists")
+# DDTP files of the bookworm main archive, left by
+# ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN``; {lang} as apt names it.
+DDTP_FILE = "deb.debian.org_debian_dists_bookworm_main_i18n_Translation-{lang}.lz4"
+DICT_MAX_PAIRS = 40_000
 LIBREOFFICE_LANG = {"en": "en-US", "de": "de", "fr": "fr", "es": "es"}
 
 
@@ -38,6 +48,9 @@ class Source:
         license: SPDX-style license of the text.
         description: one line for SOURCES.md.
         languages: foreign languages (paired with English) this source offers.
+        held_out: whether dev/test sentences are drawn from it (not for word lists).
+        apt_lists: files read from apt's lists folder (:data:`APT_LISTS`) instead of
+            packages (``{lang}`` is filled in).
     """
 
     name: str
@@ -45,6 +58,11 @@ class Source:
     license: str
     description: str
     languages: tuple[str, ...]
+    held_out: bool = True
+    apt_lists: tuple[str, ...] = ()
+
+    def list_files(self, lang: str) -> list[str]:
+        return [f.format(lang=lang.replace("_", "%5f")) for f in self.apt_lists]
 
     def package_names(self, lang: str) -> list[str]:
         return [p.format(lang=LIBREOFFICE_LANG.get(lang, lang).lower()) for p in self.packages]
@@ -72,6 +90,32 @@ SOURCES = {
         "LibreOffice 7.4 offline help, aligned by file path and element id",
         ("de", "fr", "es"),
     ),
+    "ddtp": Source(
+        "ddtp",
+        (),
+        "each package's own license (DDTP translations are contributed under the same terms)",
+        "Debian package descriptions (bookworm main) and their DDTP translations, aligned "
+        "by Description-md5: short titles, and long descriptions split into paragraphs "
+        "and sentences where both sides have the same count",
+        ("de", "fr"),
+        apt_lists=(DDTP_FILE.format(lang="en"), DDTP_FILE),
+    ),
+    "freeciv": Source(
+        "freeciv",
+        ("freeciv-data",),
+        "GPL-2.0-or-later",
+        "Freeciv 3.0: message catalogs of the game and of its nations",
+        ("de", "fr"),
+    ),
+    "dict": Source(
+        "dict",
+        ("trans-de-en",),
+        "GPL-2.0-or-later",
+        f"Ding German-English dictionary: entries as word/phrase pairs (1-4 English words, "
+        f"at most {DICT_MAX_PAIRS:,}, everyday words first)",
+        ("de",),
+        held_out=False,
+    ),
 }
 
 
@@ -80,12 +124,22 @@ def sources_for(lang: str) -> list[Source]:
     return [s for s in SOURCES.values() if lang in s.languages]
 
 
-def extract(source: Source, root: Path, lang: str) -> Iterator[tuple[str, str]]:
-    """Yield raw ``(english, foreign)`` pairs of ``source`` from the unpacked tree ``root``."""
+def extract(
+    source: Source, root: Path, lang: str, lists: Path = APT_LISTS
+) -> Iterator[tuple[str, str]]:
+    """Yield raw ``(english, foreign)`` pairs of ``source`` from the unpacked tree ``root``
+    (or, for sources read from apt's lists, from the folder ``lists``)."""
     if source.name == "ding":
         yield from _ding(root / DING_FILE)
+    elif source.name == "dict":
+        yield from _dict(root / DING_FILE)
     elif source.name == "wesnoth":
         yield from _wesnoth(root / WESNOTH_DIR / lang / "LC_MESSAGES")
+    elif source.name == "freeciv":
+        yield from _freeciv(root / FREECIV_DIR / lang / "LC_MESSAGES")
+    elif source.name == "ddtp":
+        en_file, xx_file = (lists / f for f in source.list_files(lang))
+        yield from _ddtp(en_file, xx_file, lang)
     elif source.name == "libreoffice":
         yield from _libreoffice(root / LIBREOFFICE_DIR, LIBREOFFICE_LANG[lang])
     else:
@@ -116,6 +170,133 @@ def _ding(path: Path) -> Iterator[tuple[str, str]]:
                     yield en, de
 
 
+# Ding entries as word/phrase pairs: annotations dropped, ``;`` alternatives, ``|`` forms.
+_DING_NOTES = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>|/[^/ ]+/")
+_DING_PLACEHOLDER = re.compile(
+    r"\b(?:sb|sth|sb's|jd|jds|jdn|jdm|etw)\b\.?|\bsb\.|\bsth\.|…|\.\.\.|/"
+)
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def _ding_words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _ding_note_free(text: str) -> str:
+    return " ".join(_DING_NOTES.sub(" ", text).split())
+
+
+def _dict(path: Path) -> Iterator[tuple[str, str]]:
+    """Dictionary entries as short pairs, capped at :data:`DICT_MAX_PAIRS`.
+
+    Each ``|`` sub-entry gives its first German alternative with each of its first
+    three English alternatives (``train station`` is Bahnhof's third), after dropping
+    ``{f}``, ``[Br.]``, ``(…)`` and ``/abbr./`` notes. Kept: 1–4 English words, no
+    ``sb./sth./jdn./etw.`` slots, no sentences (those are the ``ding`` source).
+
+    Words have many senses ('table': Tabelle, Tafel, Tisch), so Ding's example sentences
+    pick them: each English phrase keeps the German one whose words co-occur with its
+    words in the most example pairs (then the most frequent), and a second one only if
+    that co-occurs at least a quarter as often; phrases are ranked by how common their
+    rarest word is in the examples, so everyday words come first.
+    """
+    en_index: dict[str, set[int]] = {}
+    de_index: dict[str, set[int]] = {}
+    for i, (en, de) in enumerate(_ding(path)):
+        for w in _ding_words(en):
+            en_index.setdefault(w, set()).add(i)
+        for w in _ding_words(de):
+            de_index.setdefault(w, set()).add(i)
+
+    def rarest(words: list[str], index: dict[str, set[int]]) -> set[int]:
+        return min((index.get(w, set()) for w in words), key=len, default=set())
+
+    candidates: dict[str, dict[str, int]] = {}  # en → {de: first line order}
+    order = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or " :: " not in line:
+                continue
+            german, english = line.rstrip("\n").split(" :: ", 1)
+            de_parts, en_parts = german.split(" | "), english.split(" | ")
+            if len(de_parts) != len(en_parts):
+                continue
+            for de_part, en_part in zip(de_parts, en_parts):
+                de = _ding_note_free(de_part).split("; ")[0].strip(" ;,")
+                if not de or _DING_PLACEHOLDER.search(de) or _SENTENCE_END.search(de):
+                    continue
+                for en in _ding_note_free(en_part).split("; ")[:3]:
+                    en = en.strip(" ;,")
+                    if (
+                        not 1 <= len(en.split()) <= 4
+                        or _DING_PLACEHOLDER.search(en)
+                        or _SENTENCE_END.search(en)
+                    ):
+                        continue
+                    order += 1
+                    candidates.setdefault(en, {}).setdefault(de, order)
+    ranked = []
+    for en, options in candidates.items():
+        words = _ding_words(en)
+        if not words:
+            continue
+        en_docs = rarest(words, en_index)
+        scored = []
+        for de, first in options.items():
+            de_docs = rarest(_ding_words(de), de_index)
+            scored.append((-len(en_docs & de_docs), -len(de_docs), first, de))
+        scored.sort()
+        keep = scored[:1] + [s for s in scored[1:2] if s[0] < 0 and 4 * s[0] <= scored[0][0]]
+        for rank, (*_, first, de) in enumerate(keep):
+            ranked.append((-len(en_docs), rank, len(words), first, en, de))
+    ranked.sort()
+    for *_, en, de in ranked[:DICT_MAX_PAIRS]:
+        yield en, de
+
+
+# --- Long texts: paragraphs and sentences aligned by count -------------------------
+
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|no|z\.\s?B|d\.\s?h|u\.\s?a|bzw|usw|ca|vgl|Nr|"
+    r"Chr|St|Dr|Mr|Mrs|Ms|Prof|v|n|s|ggf|evtl|inkl|bspw|sog|M|[A-Z])|\d)\.$"
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”“»«’']?\s+(?=[\"„“«»(]?[A-ZÀ-ÖØ-Þ0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose at ``.?!`` followed by a capital, not after common abbreviations."""
+    pieces: list[str] = []
+    start = 0
+    for m in _SENTENCE_BREAK.finditer(text):
+        piece = text[start : m.start()].strip()
+        if piece and not _ABBREVIATION.search(piece.split(" ")[-1] if piece else ""):
+            pieces.append(text[start : m.end()].strip())
+            start = m.end()
+    pieces.append(text[start:].strip())
+    return [p for p in pieces if p]
+
+
+def align_long(en: str, xx: str, max_words: int = MAX_WORDS) -> Iterator[tuple[str, str]]:
+    """Yield ``(en, xx)`` itself if both sides are at most ``max_words`` words; else the
+    blank-line paragraphs, else the sentences, of both sides paired one to one where the
+    two sides have the same number (recursively); nothing if they differ (such a long
+    pair would only be dropped as ``too_long``)."""
+    if len(en.split()) <= max_words and len(xx.split()) <= max_words:
+        yield en, xx
+        return
+    for splitter in (_paragraphs, split_sentences):
+        en_parts, xx_parts = splitter(en), splitter(xx)
+        if len(en_parts) > 1 and len(en_parts) == len(xx_parts):
+            for e, x in zip(en_parts, xx_parts):
+                yield from align_long(e, x, max_words)
+            return
+    yield en, xx  # too long: counted by cleaning
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
 # --- Wesnoth (.mo catalogs) -------------------------------------------------------
 
 
@@ -141,10 +322,90 @@ def read_mo(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def _wesnoth(catalog_dir: Path) -> Iterator[tuple[str, str]]:
-    """Wesnoth marks some msgids with an old-style context, ``context^text``."""
+    """Wesnoth marks some msgids with an old-style context, ``context^text``. Messages
+    over the length limit are split into paragraphs/sentences (:func:`align_long`)."""
     for mo in sorted(catalog_dir.glob("wesnoth*.mo")):
         for msgid, msgstr in read_mo(mo):
-            yield msgid.rsplit("^", 1)[-1], msgstr
+            yield from align_long(msgid.rsplit("^", 1)[-1], msgstr)
+
+
+# --- Freeciv (.mo catalogs) -------------------------------------------------------
+
+_FREECIV_CONTEXT = re.compile(r"^\?[^:\s][^:]*:")
+
+
+def _freeciv(catalog_dir: Path) -> Iterator[tuple[str, str]]:
+    """Freeciv marks some msgids with a context, ``?context:text`` (some translations
+    copy it); long help texts are split like Wesnoth's."""
+    for domain in FREECIV_DOMAINS:
+        for msgid, msgstr in read_mo(catalog_dir / f"{domain}.mo"):
+            en, xx = _FREECIV_CONTEXT.sub("", msgid), _FREECIV_CONTEXT.sub("", msgstr)
+            if en.count("_") <= 1 and xx.count("_") <= 1:  # menu mnemonics: "Ci_ties"
+                en, xx = en.replace("_", ""), xx.replace("_", "")
+            yield from align_long(en, xx)
+
+
+# --- DDTP (Debian package descriptions and their translations) ---------------------
+
+
+def read_ddtp(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """Description-md5 → (short title, long-description paragraphs) of an lz4-compressed
+    DDTP ``Translation-<lang>`` file (``lz4 -dc`` reads it). A paragraph is a list of
+    lines without their one-space indent; lines holding only ``.`` separate paragraphs.
+    """
+    raw = subprocess.run(["lz4", "-dc", str(path)], check=True, capture_output=True).stdout
+    text = raw.decode("utf-8", errors="replace")
+    entries: dict[str, tuple[str, list[str]]] = {}
+    for stanza in text.split("\n\n"):
+        md5, title, body = None, None, []
+        for line in stanza.split("\n"):
+            if line.startswith("Description-md5: "):
+                md5 = line.split(": ", 1)[1].strip()
+            elif line.startswith("Description-"):
+                title = line.split(": ", 1)[1].strip() if ": " in line else ""
+            elif line.startswith(" ") and title is not None:
+                body.append(line[1:])
+        if md5 and title is not None and md5 not in entries:
+            entries[md5] = (title, _ddtp_paragraphs(body))
+    return entries
+
+
+def _ddtp_paragraphs(lines: list[str]) -> list[str]:
+    """Paragraphs of a long description; list items (``* x``, ``- x``) are paragraphs of
+    their own."""
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip() == ".":
+            paragraphs.append([])
+        elif re.match(r"\s*[*+\-o•]\s", line) and paragraphs[-1]:
+            paragraphs.append([line])
+        else:
+            paragraphs[-1].append(line)
+    out = []
+    for lines_ in paragraphs:
+        if lines_:
+            text = " ".join(line.strip() for line in lines_)
+            out.append(re.sub(r"^[*+\-o•]\s+", "", text))
+    return out
+
+
+def _ddtp(en_file: Path, xx_file: Path, lang: str) -> Iterator[tuple[str, str]]:
+    """Pairs of one description: the short titles, then the paragraphs (same number on
+    both sides), each split into sentences where both sides give the same number."""
+    english = read_ddtp(en_file)
+    for md5, (xx_title, xx_paras) in read_ddtp(xx_file).items():
+        if md5 not in english:
+            continue
+        en_title, en_paras = english[md5]
+        yield en_title, xx_title
+        if len(en_paras) != len(xx_paras):
+            continue
+        for en, xx in zip(en_paras, xx_paras):
+            en_sents, xx_sents = split_sentences(en), split_sentences(xx)
+            if len(en_sents) > 1 and len(en_sents) == len(xx_sents):
+                yield from zip(en_sents, xx_sents)
+            else:
+                yield en, xx
 
 
 # --- LibreOffice help (HTML aligned by path + element id) ---------------------------

@@ -77,7 +77,7 @@ class TrainConfig:
 
     direction: str = "en-de"
     train: str = "training/data/en-de/train.tsv.gz"
-    dev: str = "training/data/en-de/dev.tsv.gz"
+    dev: str = "training/data/en-de/dev-v1.tsv.gz"
     out: str = "models/en-de"
     run_dir: str = "runs/en-de"
     vocab_size: int = 8000
