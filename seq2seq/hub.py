@@ -112,24 +112,6 @@ def load(spec: str) -> bundle_lib.Bundle:
     return loaded
 
 
-def load_translator_or_exit(spec: str, **kwargs):
-    """For command-line tools: a Translator for ``spec``, or ``error: …`` on stderr and exit 1
-    (no traceback) when the model cannot be found or loaded. A Hub model's commit goes to
-    stderr."""
-    import sys
-
-    from seq2seq.translator import Translator
-
-    try:
-        translator = Translator.load(spec, **kwargs)
-    except (HubError, bundle_lib.BundleError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
-    if translator.bundle.origin:
-        print(f"model: {translator.bundle.origin}", file=sys.stderr)
-    return translator
-
-
 # --- push -------------------------------------------------------------------------
 
 

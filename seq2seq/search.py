@@ -5,14 +5,18 @@ A *step function* has the signature of :meth:`seq2seq.model.Seq2Seq.step`::
     step_fn(prev_token (rows,), state, memory, mask) -> (log_probs (rows, vocab),
                                                         new_state, attention (rows, src_len))
 
-The loops are written with ``keras.ops.while_loop`` and fixed-size buffers, so a caller
-can compile a whole search into one graph (``tf.function``). Every hypothesis keeps its
-own history (tokens, per-token log-probs, attention rows): when a beam is extended, its
-history is gathered along with it, so the attention of a hypothesis is the attention of
-the steps it took, whatever slot it ends in. This module knows nothing of the model.
+Every search returns one :class:`SearchResult`: ``n`` candidates per sentence, sorted
+best first (finished before unfinished, then by length-normalised score). The loops are
+written with ``keras.ops.while_loop`` and fixed-size buffers, so a caller can compile a
+whole search into one graph. Every hypothesis keeps its own history (tokens, per-token
+log-probs, attention rows): when a beam is extended, its history is gathered along with
+it, so the attention of a hypothesis is the attention of the steps it took, whatever slot
+it ends in. This module knows nothing of the model.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import keras
 from keras import ops
@@ -20,11 +24,43 @@ from keras import ops
 from seq2seq.tokenizer import BOS, EOS, PAD
 
 NEG = -1e9  # "minus infinity" that keeps arithmetic finite (no inf - inf = nan)
+_OPEN = -1e6  # ranks every unfinished candidate below every finished one
 
 
-def length_penalty(length, alpha):
-    """GNMT length penalty ``((5 + length) / 6) ** alpha``; alpha = 0 gives 1."""
-    return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
+class SearchResult(NamedTuple):
+    """``n`` candidates per sentence, best first; what every search returns.
+
+    Attributes:
+        tokens: ``(batch, n, max_len)`` int32, ``PAD`` after the last token.
+        token_log_probs: ``(batch, n, max_len)`` float32, 0 after the last token.
+        attention: ``(batch, n, max_len, src_len)`` float32, one row per output token.
+        log_prob: ``(batch, n)`` total log-probability; ``NEG`` marks an empty slot.
+        length: ``(batch, n)`` int32, output tokens (EOS included when finished).
+        finished: ``(batch, n)`` bool, False if the hypothesis hit ``max_len`` first.
+    """
+
+    tokens: object
+    token_log_probs: object
+    attention: object
+    log_prob: object
+    length: object
+    finished: object
+
+
+def gnmt_penalty(length, alpha):
+    """GNMT length penalty ``((5 + length) / 6) ** alpha`` (Wu et al. 2016); alpha = 0
+    gives 1. Works on Python numbers, NumPy arrays and float backend tensors alike."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+def rank(result: SearchResult, alpha, n: int) -> SearchResult:
+    """The ``n`` best candidates of ``result``: finished ones first, by
+    ``log_prob / gnmt_penalty(length, alpha)``, then unfinished ones; empty slots last."""
+    score = result.log_prob / gnmt_penalty(ops.cast(result.length, "float32"), alpha)
+    key = ops.where(result.finished, score, score + _OPEN)
+    key = ops.where(result.log_prob > NEG / 2, key, 2 * NEG)
+    _, best = ops.top_k(key, n)
+    return SearchResult(*(gather_beams(t, best) for t in result))
 
 
 def _write(buffer, position, values, axis=1):
@@ -67,16 +103,20 @@ def tile_beams(tree, beams):
     return keras.tree.map_structure(lambda t: ops.repeat(t, beams, axis=0), tree)
 
 
-def sample_or_argmax(temperature=0.0, top_k=0, seed_generator=None):
-    """A token chooser for :func:`decode_loop`: argmax when ``temperature`` is 0, else a
-    sample from ``softmax(log_probs / temperature)`` restricted to the ``top_k`` best."""
+def argmax_chooser(log_probs):
+    """Greedy choice for :func:`decode_loop`: the most probable token of each row."""
+    return ops.cast(ops.argmax(log_probs, axis=-1), "int32")
+
+
+def sampling_chooser(temperature, top_k=0, seed_generator=None):
+    """A chooser for :func:`decode_loop`: a sample from ``softmax(log_probs / temperature)``
+    restricted to the ``top_k`` most probable tokens (0 = all; capped at the vocabulary)."""
 
     def choose(log_probs):
-        if not temperature:
-            return ops.cast(ops.argmax(log_probs, axis=-1), "int32")
         logits = log_probs / temperature
         if top_k:
-            kth = ops.top_k(logits, top_k)[0][:, -1:]
+            k = min(int(top_k), int(log_probs.shape[-1]))
+            kth = ops.top_k(logits, k)[0][:, -1:]
             logits = ops.where(logits < kth, NEG, logits)
         sample = keras.random.categorical(logits, 1, seed=seed_generator)[:, 0]
         return ops.cast(sample, "int32")
@@ -84,7 +124,7 @@ def sample_or_argmax(temperature=0.0, top_k=0, seed_generator=None):
     return choose
 
 
-def decode_loop(step_fn, memory, mask, state, max_len, choose):
+def decode_loop(step_fn, memory, mask, state, max_len, choose) -> SearchResult:
     """One token per row per step, chosen by ``choose(log_probs) -> (rows,)`` (greedy or
     sampling), until every row produced EOS or ``max_len`` tokens.
 
@@ -94,8 +134,7 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose):
         max_len: maximum output tokens (int or scalar tensor), EOS included.
 
     Returns:
-        tokens ``(rows, max_len)`` (PAD after EOS), token log-probs ``(rows, max_len)``,
-        attention ``(rows, max_len, src_len)``.
+        a :class:`SearchResult` with one candidate per row (``batch = rows``, ``n = 1``).
     """
     rows, src_len = ops.shape(mask)[0], ops.shape(mask)[1]
     tokens = ops.zeros((rows, max_len), dtype="int32")
@@ -103,127 +142,149 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose):
     attention = ops.zeros((rows, max_len, src_len), dtype="float32")
     prev = ops.full((rows,), BOS, dtype="int32")
     finished = ops.zeros((rows,), dtype="bool")
+    length = ops.zeros((rows,), dtype="int32")
 
-    def cond(i, prev, state, finished, tokens, log_probs, attention):
+    def cond(i, prev, state, finished, length, tokens, log_probs, attention):
         return ops.logical_and(i < max_len, ops.logical_not(ops.all(finished)))
 
-    def body(i, prev, state, finished, tokens, log_probs, attention):
+    def body(i, prev, state, finished, length, tokens, log_probs, attention):
         step_log_probs, state, weights = step_fn(prev, state, memory, mask)
         step_log_probs = ops.cast(step_log_probs, "float32")
         token = ops.where(finished, PAD, choose(step_log_probs))
-        live = ops.cast(ops.logical_not(finished), "float32")
+        live = ops.logical_not(finished)
+        live_f = ops.cast(live, "float32")
         token_lp = ops.take_along_axis(step_log_probs, ops.expand_dims(token, -1), -1)[:, 0]
         tokens = _write(tokens, i, token)
-        log_probs = _write(log_probs, i, token_lp * live)
-        attention = _write(attention, i, ops.cast(weights, "float32") * live[:, None])
+        log_probs = _write(log_probs, i, token_lp * live_f)
+        attention = _write(attention, i, ops.cast(weights, "float32") * live_f[:, None])
+        length = length + ops.cast(live, "int32")
         finished = ops.logical_or(finished, ops.equal(token, EOS))
-        return i + 1, token, state, finished, tokens, log_probs, attention
+        return i + 1, token, state, finished, length, tokens, log_probs, attention
 
-    loop_vars = (0, prev, state, finished, tokens, log_probs, attention)
-    *_, tokens, log_probs, attention = ops.while_loop(cond, body, loop_vars)
-    return tokens, log_probs, attention
+    loop_vars = (0, prev, state, finished, length, tokens, log_probs, attention)
+    *_, finished, length, tokens, log_probs, attention = ops.while_loop(cond, body, loop_vars)
+    one = lambda t: ops.expand_dims(t, 1)  # noqa: E731  (rows, ...) → (rows, 1, ...)
+    return SearchResult(
+        one(tokens), one(log_probs), one(attention), one(ops.sum(log_probs, axis=-1)),
+        one(length), one(finished),
+    )  # fmt: skip
 
 
-def greedy_search(step_fn, memory, mask, state, max_len):
-    """The most probable token at every step; see :func:`decode_loop` for the returns."""
-    return decode_loop(step_fn, memory, mask, state, max_len, sample_or_argmax())
+def greedy_search(step_fn, memory, mask, state, max_len) -> SearchResult:
+    """The most probable token at every step; one candidate per sentence."""
+    return decode_loop(step_fn, memory, mask, state, max_len, argmax_chooser)
 
 
-def beam_search(step_fn, memory, mask, state, beam_size, max_len, alpha=0.0):
+def sample_search(step_fn, memory, mask, state, max_len, n, choose, alpha=0.0):
+    """``n`` samples per sentence drawn with ``choose`` (see :func:`sampling_chooser`),
+    ranked like beam candidates under length penalty ``alpha``."""
+    memory, mask, state = tile_beams(memory, n), tile_beams(mask, n), tile_beams(state, n)
+    flat = decode_loop(step_fn, memory, mask, state, max_len, choose)  # (batch * n, 1, ...)
+    result = SearchResult(*(unflatten_beams(t[:, 0], n) for t in flat))  # (batch, n, ...)
+    return rank(result, ops.cast(alpha, "float32"), n)
+
+
+def beam_search(step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, active=None):
     """Beam search with GNMT length penalty over a batch.
 
     Each step extends every open hypothesis by every token and keeps ``2k`` best
     candidates: those among the best ``k`` that end in EOS compete (by
-    ``log_prob / length_penalty``) for the ``k`` finished slots, those that do not end
-    for the ``k`` open slots. A finished hypothesis is
-    never extended. The loop stops at ``max_len`` or as soon as no open hypothesis can
-    beat the worst finished one (its log-prob only falls, and the penalty is largest at
-    ``max_len``).
+    ``log_prob / gnmt_penalty``) for the finished slots, those that do not end for the
+    ``k`` open slots. A finished hypothesis is never extended. The loop stops at
+    ``max_len`` or as soon as no open hypothesis can beat the ``k``-th finished one (its
+    log-prob only falls, and the penalty is largest at ``max_len``).
 
     Args:
         step_fn: see the module docstring.
         memory, mask, state: from the model's ``encode``, *not* tiled (``(batch, ...)``).
-        beam_size: ``k``.
+        beam_size: slots per sentence, ``K`` (static: it sets the buffers' shapes).
         max_len: maximum output tokens, EOS included (int or scalar tensor).
         alpha: length-penalty exponent (0 = none).
+        active: the beam size ``k ≤ K`` actually searched (a scalar that may change
+            between calls of one compiled graph); slots past ``k`` stay empty, so the
+            result equals a search with ``beam_size=k``. Default ``K``.
 
     Returns:
-        dict of tensors, ``k`` finished (``fin_*``) and ``k`` open (``alive_*``) hypotheses
-        per sentence, each sorted best first:
-        ``*_tokens (batch, k, max_len)``, ``*_token_log_probs (batch, k, max_len)``,
-        ``*_attention (batch, k, max_len, src_len)``, ``*_log_prob (batch, k)``,
-        ``*_length (batch, k)``, ``fin_score (batch, k)``; empty slots have log-prob NEG.
+        a :class:`SearchResult` of ``K`` candidates per sentence: the finished ones, topped
+        up with open ones where fewer than ``K`` ended, best first.
     """
-    k = beam_size
+    big_k = beam_size
+    k = big_k if active is None else ops.cast(active, "int32")
     batch, src_len = ops.shape(mask)[0], ops.shape(mask)[1]
-    memory, mask, state = tile_beams(memory, k), tile_beams(mask, k), tile_beams(state, k)
+    memory, mask, state = (tile_beams(x, big_k) for x in (memory, mask, state))
     alpha = ops.cast(alpha, "float32")
+    slots = ops.arange(big_k)
 
     # Only beam 0 is open at the start: the others would duplicate it.
-    first = ops.concatenate([ops.zeros((1,)), ops.full((k - 1,), NEG)])
-    alive_lp = ops.tile(ops.expand_dims(first, 0), (batch, 1))  # (batch, k)
-    zeros_l = ops.zeros((batch, k, max_len), dtype="float32")
-    alive = {
-        "tokens": ops.zeros((batch, k, max_len), dtype="int32"),
-        "token_log_probs": zeros_l,
-        "attention": ops.zeros((batch, k, max_len, src_len), dtype="float32"),
-    }
-    fin = {**alive, "log_prob": ops.full((batch, k), NEG), "score": ops.full((batch, k), NEG),
-           "length": ops.zeros((batch, k), dtype="int32")}  # fmt: skip
-    prev = ops.full((batch * k,), BOS, dtype="int32")
+    alive_lp = ops.tile(ops.expand_dims(ops.where(ops.equal(slots, 0), 0.0, NEG), 0), (batch, 1))
+    alive = SearchResult(
+        tokens=ops.zeros((batch, big_k, max_len), dtype="int32"),
+        token_log_probs=ops.zeros((batch, big_k, max_len), dtype="float32"),
+        attention=ops.zeros((batch, big_k, max_len, src_len), dtype="float32"),
+        log_prob=alive_lp,
+        length=ops.zeros((batch, big_k), dtype="int32"),
+        finished=ops.zeros((batch, big_k), dtype="bool"),
+    )
+    fin = alive._replace(log_prob=ops.full((batch, big_k), NEG))
+    fin_score = ops.full((batch, big_k), NEG)
+    prev = ops.full((batch * big_k,), BOS, dtype="int32")
 
-    def cond(i, prev, state, alive_lp, alive, fin):
-        best_possible = ops.max(alive_lp, axis=1) / length_penalty(max_len, alpha)
-        done = ops.all(ops.min(fin["score"], axis=1) >= best_possible)
+    def cond(i, prev, state, alive, fin, fin_score):
+        best_possible = ops.max(alive.log_prob, axis=1) / gnmt_penalty(
+            ops.cast(max_len, "float32"), alpha
+        )
+        kth = ops.take_along_axis(fin_score, ops.full((batch, 1), k - 1, "int32"), 1)[:, 0]
+        done = ops.all(kth >= best_possible)
         return ops.logical_and(i < max_len, ops.logical_not(done))
 
-    def body(i, prev, state, alive_lp, alive, fin):
+    def body(i, prev, state, alive, fin, fin_score):
         step_lp, state, weights = step_fn(prev, state, memory, mask)
-        step_lp = unflatten_beams(ops.cast(step_lp, "float32"), k)  # (batch, k, vocab)
-        weights = unflatten_beams(ops.cast(weights, "float32"), k)  # (batch, k, src_len)
+        step_lp = unflatten_beams(ops.cast(step_lp, "float32"), big_k)  # (batch, K, vocab)
+        weights = unflatten_beams(ops.cast(weights, "float32"), big_k)  # (batch, K, src_len)
         vocab = ops.shape(step_lp)[2]
-        total = ops.reshape(ops.expand_dims(alive_lp, 2) + step_lp, (batch, -1))
-        # 2k candidates: even if k of them end in EOS, k open ones remain.
-        cand_lp, cand_index = ops.top_k(total, 2 * k)  # (batch, 2k)
+        total = ops.reshape(ops.expand_dims(alive.log_prob, 2) + step_lp, (batch, -1))
+        # 2K candidates: even if k of them end in EOS, k open ones remain.
+        cand_lp, cand_index = ops.top_k(total, 2 * big_k)  # (batch, 2K)
         parent, token = cand_index // vocab, ops.cast(cand_index % vocab, "int32")
         token_lp = ops.take_along_axis(ops.reshape(step_lp, (batch, -1)), cand_index, axis=1)
-        cand = {
-            "tokens": _write(gather_beams(alive["tokens"], parent), i, token, axis=2),
-            "token_log_probs": _write(
-                gather_beams(alive["token_log_probs"], parent), i, token_lp, axis=2
-            ),
-            "attention": _write(
-                gather_beams(alive["attention"], parent), i, gather_beams(weights, parent), 2
-            ),
-        }
+        length = ops.full((batch, 2 * big_k), i + 1, dtype="int32")
         is_eos = ops.equal(token, EOS)
+        cand = SearchResult(
+            tokens=_write(gather_beams(alive.tokens, parent), i, token, axis=2),
+            token_log_probs=_write(
+                gather_beams(alive.token_log_probs, parent), i, token_lp, axis=2
+            ),
+            attention=_write(
+                gather_beams(alive.attention, parent), i, gather_beams(weights, parent), 2
+            ),
+            log_prob=cand_lp,
+            length=length,
+            finished=is_eos,
+        )
 
-        # Open beams: the k best candidates that did not end.
-        alive_lp, keep = ops.top_k(ops.where(is_eos, NEG, cand_lp), k)
-        alive = {name: gather_beams(t, keep) for name, t in cand.items()}
+        # Open beams: the k best candidates that did not end (slots past k stay empty).
+        open_lp, keep = ops.top_k(ops.where(is_eos, NEG, cand_lp), big_k)
+        alive = SearchResult(*(gather_beams(t, keep) for t in cand))
+        alive = alive._replace(log_prob=ops.where(ops.less(slots, k), open_lp, NEG))
         rows = flatten_beams(gather_beams(ops.expand_dims(parent, -1), keep))[:, 0]
-        rows = rows + ops.repeat(ops.arange(batch) * k, k)  # row in (batch * k)
+        rows = rows + ops.repeat(ops.arange(batch) * big_k, big_k)  # row in (batch * K)
         state = keras.tree.map_structure(lambda s: ops.take(s, rows, axis=0), state)
         prev = flatten_beams(gather_beams(ops.expand_dims(token, -1), keep))[:, 0]
 
-        # Finished: the k best of the old finished and the candidates that ended now.
+        # Finished: the best of the old finished and the candidates that ended now.
         # Only an EOS among the k best candidates ends a hypothesis (as in fairseq), so
         # that beam size 1 is exactly greedy search.
-        length = i + 1
-        ends = ops.logical_and(is_eos, ops.arange(2 * k) < k)
-        ended_lp = ops.where(ends, cand_lp, NEG)
-        ended = {**cand, "log_prob": ended_lp,
-                 "score": ops.where(ends, cand_lp / length_penalty(length, alpha), NEG),
-                 "length": ops.full((batch, 2 * k), length, dtype="int32")}  # fmt: skip
-        merged = {name: ops.concatenate([fin[name], ended[name]], axis=1) for name in fin}
-        _, best = ops.top_k(merged["score"], k)
-        fin = {name: gather_beams(t, best) for name, t in merged.items()}
-        return i + 1, prev, state, alive_lp, alive, fin
+        ends = ops.logical_and(is_eos, ops.less(ops.arange(2 * big_k), k))
+        ended = cand._replace(log_prob=ops.where(ends, cand_lp, NEG))
+        ended_score = ops.where(
+            ends, cand_lp / gnmt_penalty(ops.cast(length, "float32"), alpha), NEG
+        )
+        merged = SearchResult(*(ops.concatenate([a, b], axis=1) for a, b in zip(fin, ended)))
+        fin_score, best = ops.top_k(ops.concatenate([fin_score, ended_score], axis=1), big_k)
+        fin = SearchResult(*(gather_beams(t, best) for t in merged))
+        return i + 1, prev, state, alive, fin, fin_score
 
-    loop_vars = (0, prev, state, alive_lp, alive, fin)
-    _, _, _, alive_lp, alive, fin = ops.while_loop(cond, body, loop_vars)
-    out = {f"fin_{name}": t for name, t in fin.items()}
-    out.update({f"alive_{name}": t for name, t in alive.items()})
-    out["alive_log_prob"] = alive_lp
-    out["alive_length"] = ops.sum(ops.cast(ops.not_equal(alive["tokens"], PAD), "int32"), -1)
-    return out
+    loop_vars = (0, prev, state, alive, fin, fin_score)
+    *_, alive, fin, _ = ops.while_loop(cond, body, loop_vars)
+    both = SearchResult(*(ops.concatenate([a, b], axis=1) for a, b in zip(fin, alive)))
+    return rank(both, alpha, big_k)

@@ -31,12 +31,17 @@ _WS = re.compile(r"\s+")
 # Control characters other than whitespace, and lone surrogates (which cannot be UTF-8).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Invisible format characters (Unicode category Cf: zero-width, bidi marks, BOM, soft hyphen).
+_FORMAT = re.compile(
+    "[" + "".join(chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf") + "]"
+)
 
 
 def normalize(text: str) -> str:
     """Unicode NFC and collapsed whitespace (tabs, newlines, no-break spaces → one space);
-    control characters are dropped and lone surrogates become U+FFFD."""
-    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+    control and format characters (category Cf: zero-width, bidi marks, BOM) are dropped,
+    lone surrogates become U+FFFD. Text with nothing visible normalises to ``""``."""
+    text = _SURROGATE.sub("\ufffd", _FORMAT.sub("", _CONTROL.sub("", text)))
     return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
@@ -105,8 +110,8 @@ class Tokenizer:
         return self._sp.encode([normalize(t) for t in texts])
 
     def decode(self, ids: Iterable[int]) -> str:
-        """Text of ``ids``; special ids (pad, bos, eos) are skipped."""
-        return self._sp.decode([int(i) for i in ids if int(i) > UNK])
+        """Text of ``ids``; PAD, BOS and EOS are skipped (an UNK shows as ``⁇``)."""
+        return self._sp.decode([int(i) for i in ids if int(i) not in (PAD, BOS, EOS)])
 
     def pieces(self, ids: Iterable[int]) -> list[str]:
         """Human-readable piece of each id (``▁`` marks a word start; bytes as ``<0xE2>``)."""

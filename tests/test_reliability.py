@@ -57,8 +57,8 @@ def test_caps_give_clear_messages(translator):
         translator.translate(["one two. " * 12_000])  # a 100 KB paste
     with pytest.raises(ValueError, match="beam_size must be between 1 and 10"):
         translator.translate(["one"], beam_size=50)
-    with pytest.raises(ValueError, match="samples"):
-        translator.translate(["one"], n_best=99, sampling={"temperature": 1.0})
+    with pytest.raises(ValueError, match="n_best must be between 1 and 10"):
+        translator.translate(["one"], n_best=99, temperature=1.0)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -70,6 +70,45 @@ def test_fuzz_library(translator, text, beam):
         assert "limit" in str(e)
         return
     check_well_formed(result)
+
+
+BAD_OPTIONS = [
+    {"beam_size": "abc"}, {"beam_size": None}, {"beam_size": float("nan")},
+    {"beam_size": float("inf")}, {"beam_size": 2.5}, {"beam_size": 0}, {"beam_size": True},
+    {"n_best": None}, {"n_best": 6, "beam_size": 5}, {"length_penalty": None},
+    {"length_penalty": float("nan")}, {"length_penalty": float("inf")},
+    {"length_penalty": 1e308}, {"length_penalty": -100}, {"temperature": float("nan")},
+    {"temperature": -1}, {"top_k": -1}, {"top_k": 10**7}, {"seed": -1}, {"seed": "x"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fields", BAD_OPTIONS, ids=repr)
+def test_bad_decode_options_are_refused_by_name(translator, fields):
+    name = next(iter(fields)) if len(fields) == 1 else "n_best"
+    with pytest.raises(ValueError, match=name):
+        translator.translate(["one"], **fields)
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\ufeff", "\u200e\u200f\u2060", "\x07\x1b"])
+def test_invisible_text_counts_as_empty(translator, text):
+    (result,) = translator.translate([text])
+    assert result.hypotheses == [] and result.best == ""
+
+
+def test_compiled_graphs_stay_within_the_buckets(tiny_model_dir):
+    from seq2seq.compiled import BEAM_SLOTS, WIDTHS
+
+    translator = Translator.load(tiny_model_dir[0], batch_size=4)
+    words = [s for s, _ in reverse_task(40, seed=5, min_len=1, max_len=12)]
+    for i, beam in enumerate([1, 2, 3, 4, 5, 6, 7, 9, 10] * 3):
+        texts = words[i : i + 1 + i % 4]
+        translator.translate(texts, beam_size=beam, split=False)
+    rows = len(translator.search.rows)
+    assert translator.search.compiled_count <= rows * len(WIDTHS[:3]) * (1 + len(BEAM_SLOTS))
+    seen = translator.search.compiled_count
+    translator.translate(["one two"], beam_size=4)  # beams 2-5 share one graph
+    translator.translate(["one two"], beam_size=3)
+    assert translator.search.compiled_count == seen
 
 
 def test_concurrent_equals_sequential(tiny_model_dir):

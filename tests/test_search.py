@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 from keras import ops
 
-from seq2seq.search import NEG, beam_search, gather_beams, greedy_search
+from seq2seq.search import (
+    NEG,
+    SearchResult,
+    beam_search,
+    gather_beams,
+    gnmt_penalty,
+    greedy_search,
+    sample_search,
+    sampling_chooser,
+)
 from seq2seq.tokenizer import BOS, EOS, PAD
 
 V, S = 9, 5
@@ -46,15 +55,16 @@ def run_greedy(tables, max_len=12):
     rows = len(tables)
     mask = np.ones((rows, S), dtype=bool)
     out = greedy_search(fake_step, tables, mask, [np.zeros((rows, 1), "float32")], max_len)
-    return [np.asarray(x) for x in out]
+    return SearchResult(*(np.asarray(x) for x in out))
 
 
-def run_beam(tables, k, alpha=0.0, max_len=12):
+def run_beam(tables, k, alpha=0.0, max_len=12, active=None):
     tables = np.asarray(tables, dtype="float32")
     rows = len(tables)
     mask = np.ones((rows, S), dtype=bool)
-    out = beam_search(fake_step, tables, mask, [np.zeros((rows, 1), "float32")], k, max_len, alpha)
-    return {name: np.asarray(t) for name, t in out.items()}
+    state = [np.zeros((rows, 1), "float32")]
+    out = beam_search(fake_step, tables, mask, state, k, max_len, alpha, active=active)
+    return SearchResult(*(np.asarray(t) for t in out))
 
 
 def path(tokens):
@@ -69,44 +79,60 @@ def expected_attention(ids):
 
 def test_greedy_spells_the_chain_and_stops_at_eos():
     table = chain_table({BOS: {4: 0.9, 5: 0.1}, 4: {5: 0.8, 6: 0.2}, 5: {EOS: 0.7, 6: 0.3}})
-    tokens, log_probs, attention = run_greedy([table])
-    assert path(tokens[0]) == [4, 5, EOS]
-    assert (tokens[0, 3:] == PAD).all() and (log_probs[0, 3:] == 0).all()
-    np.testing.assert_allclose(log_probs[0, :3], np.log([0.9, 0.8, 0.7]), rtol=1e-4)
-    np.testing.assert_array_equal(attention[0, :3], expected_attention([4, 5, EOS]))
+    out = run_greedy([table])
+    tokens, log_probs, attention = out.tokens[0, 0], out.token_log_probs[0, 0], out.attention[0, 0]
+    assert path(tokens) == [4, 5, EOS]
+    assert out.length[0, 0] == 3 and out.finished[0, 0]
+    assert (tokens[3:] == PAD).all() and (log_probs[3:] == 0).all()
+    np.testing.assert_allclose(log_probs[:3], np.log([0.9, 0.8, 0.7]), rtol=1e-4)
+    np.testing.assert_allclose(out.log_prob[0, 0], np.log(0.9 * 0.8 * 0.7), rtol=1e-4)
+    np.testing.assert_array_equal(attention[:3], expected_attention([4, 5, EOS]))
 
 
 def test_beam_one_equals_greedy():
     tables = random_tables(6, seed=1)
-    greedy_tokens, greedy_lps, _ = run_greedy(tables)
-    out = run_beam(tables, k=1)
+    greedy = run_greedy(tables)
+    beam = run_beam(tables, k=1)
     for b in range(len(tables)):
-        ended = out["fin_log_prob"][b, 0] > NEG / 2
-        beam_tokens = out["fin_tokens"][b, 0] if ended else out["alive_tokens"][b, 0]
-        assert path(beam_tokens) == path(greedy_tokens[b])
+        assert path(beam.tokens[b, 0]) == path(greedy.tokens[b, 0])
+        assert beam.finished[b, 0] == greedy.finished[b, 0]
+        np.testing.assert_allclose(beam.log_prob[b, 0], greedy.log_prob[b, 0], rtol=1e-5)
 
 
 def test_nbest_is_sorted_unique_and_each_hypothesis_has_its_own_attention():
-    out = run_beam(random_tables(5, seed=2), k=4, alpha=0.6)
+    tables = random_tables(5, seed=2)
+    out = run_beam(tables, k=4, alpha=0.6)
     for b in range(5):
-        scores = out["fin_score"][b]
-        n_valid = int((scores > NEG / 2).sum())
-        assert n_valid >= 2
-        assert (np.diff(scores) <= 1e-6).all()
-        paths = [tuple(path(t)) for t in out["fin_tokens"][b, :n_valid]]
+        assert out.finished[b].sum() >= 2
+        assert (out.log_prob[b] > NEG / 2).all()
+        scores = out.log_prob[b] / gnmt_penalty(out.length[b].astype("float32"), 0.6)
+        done = out.finished[b]
+        assert (np.diff(scores[done]) <= 1e-6).all()
+        assert not (np.diff(done.astype(int)) > 0).any()  # finished ones come first
+        paths = [tuple(path(t)) for t in out.tokens[b]]
         assert len(set(paths)) == len(paths)
         for j, ids in enumerate(paths):
-            assert ids[-1] == EOS and EOS not in ids[:-1]  # nothing after EOS
             n = len(ids)
-            assert out["fin_length"][b, j] == n
-            assert (out["fin_tokens"][b, j, n:] == PAD).all()
-            np.testing.assert_array_equal(out["fin_attention"][b, j, :n], expected_attention(ids))
+            assert out.length[b, j] == n
+            assert (ids[-1] == EOS) == out.finished[b, j] and EOS not in ids[:-1]
+            assert (out.tokens[b, j, n:] == PAD).all()
+            np.testing.assert_array_equal(out.attention[b, j, :n], expected_attention(ids))
             # total log-prob = sum of its token log-probs = table lookups along the path
-            table = random_tables(5, seed=2)[b]
             prev = [BOS] + list(ids[:-1])
-            lp = sum(table[p, t] for p, t in zip(prev, ids))
-            np.testing.assert_allclose(out["fin_log_prob"][b, j], lp, rtol=1e-5)
-            np.testing.assert_allclose(out["fin_token_log_probs"][b, j, :n].sum(), lp, rtol=1e-5)
+            lp = sum(tables[b][p, t] for p, t in zip(prev, ids))
+            np.testing.assert_allclose(out.log_prob[b, j], lp, rtol=1e-5)
+            np.testing.assert_allclose(out.token_log_probs[b, j, :n].sum(), lp, rtol=1e-5)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_a_smaller_active_beam_in_a_wide_graph_equals_the_narrow_search(k):
+    tables = random_tables(4, seed=5)
+    narrow = run_beam(tables, k=k, alpha=0.6)
+    wide = run_beam(tables, k=5, alpha=0.6, active=k)
+    assert (wide.log_prob[:, :k] > NEG / 2).all()
+    for name in ("tokens", "length", "finished"):
+        np.testing.assert_array_equal(getattr(wide, name)[:, :k], getattr(narrow, name))
+    np.testing.assert_allclose(wide.log_prob[:, :k], narrow.log_prob, rtol=1e-6)
 
 
 def test_attention_follows_a_beam_that_switched_slots():
@@ -117,27 +143,21 @@ def test_attention_follows_a_beam_that_switched_slots():
          6: {EOS: 1.0}, 7: {EOS: 1.0}, 8: {EOS: 1.0}}
     )  # fmt: skip
     out = run_beam([table], k=2)
-    best = path(out["fin_tokens"][0, 0])
-    assert best == [5, EOS]
-    np.testing.assert_array_equal(out["fin_attention"][0, 0, :2], expected_attention([5, EOS]))
-    second = path(out["fin_tokens"][0, 1])
-    np.testing.assert_array_equal(
-        out["fin_attention"][0, 1, : len(second)], expected_attention(second)
-    )
+    assert path(out.tokens[0, 0]) == [5, EOS]
+    np.testing.assert_array_equal(out.attention[0, 0, :2], expected_attention([5, EOS]))
+    second = path(out.tokens[0, 1])
+    np.testing.assert_array_equal(out.attention[0, 1, : len(second)], expected_attention(second))
 
 
 def test_length_penalty_changes_ranking():
-    # Short: [EOS] with p=.35. Long: 4 5 6 EOS with p=.65*.9*.9*.9 = .47 * ... per token.
     table = chain_table({BOS: {EOS: 0.35, 4: 0.65}, 4: {5: 1.0}, 5: {6: 1.0}, 6: {EOS: 1.0}})
     table2 = chain_table(
         {BOS: {EOS: 0.4, 4: 0.6}, 4: {5: 0.8, 7: 0.2}, 5: {6: 0.8, 7: 0.2}, 6: {EOS: 0.8, 7: 0.2},
          7: {EOS: 1.0}}
     )  # fmt: skip
-    none = run_beam([table2], k=3, alpha=0.0)
-    strong = run_beam([table2], k=3, alpha=2.0)
-    assert path(none["fin_tokens"][0, 0]) == [EOS]
-    assert len(path(strong["fin_tokens"][0, 0])) > 1
-    assert path(run_beam([table], k=2, alpha=0.0)["fin_tokens"][0, 0]) == [4, 5, 6, EOS]
+    assert path(run_beam([table2], k=3, alpha=0.0).tokens[0, 0]) == [EOS]
+    assert len(path(run_beam([table2], k=3, alpha=2.0).tokens[0, 0])) > 1
+    assert path(run_beam([table], k=2, alpha=0.0).tokens[0, 0]) == [4, 5, 6, EOS]
 
 
 def test_batch_equals_one_by_one():
@@ -145,18 +165,41 @@ def test_batch_equals_one_by_one():
     together = run_beam(tables, k=3, alpha=0.6)
     for b in range(4):
         alone = run_beam(tables[b : b + 1], k=3, alpha=0.6)
-        for name in ("fin_tokens", "fin_attention", "fin_length"):
-            np.testing.assert_array_equal(together[name][b], alone[name][0])
-        np.testing.assert_allclose(together["fin_score"][b], alone["fin_score"][0], rtol=1e-6)
+        for name in ("tokens", "attention", "length", "finished"):
+            np.testing.assert_array_equal(getattr(together, name)[b], getattr(alone, name)[0])
+        np.testing.assert_allclose(together.log_prob[b], alone.log_prob[0], rtol=1e-6)
 
 
-def test_max_len_without_eos_leaves_open_hypotheses():
+def test_max_len_without_eos_tops_up_with_open_hypotheses():
     table = chain_table({BOS: {4: 1.0}, 4: {4: 0.9, 5: 0.1}, 5: {4: 1.0}}, default=-60.0)
     out = run_beam([table], k=2, max_len=6)
-    assert (out["fin_log_prob"] <= NEG / 2).all() or (out["fin_tokens"][0, :, 5] == EOS).any()
-    assert out["alive_length"][0, 0] == 6
-    tokens, _, _ = run_greedy([table], max_len=6)
-    assert path(tokens[0]) == [4, 4, 4, 4, 4, 4]
+    assert not out.finished[0].any()
+    assert (out.length[0] == 6).all() and (out.log_prob[0] > NEG / 2).all()
+    assert path(out.tokens[0, 0]) == [4, 4, 4, 4, 4, 4]
+    greedy = run_greedy([table], max_len=6)
+    assert path(greedy.tokens[0, 0]) == [4, 4, 4, 4, 4, 4] and not greedy.finished[0, 0]
+    assert greedy.length[0, 0] == 6
+
+
+def test_samples_are_ranked_and_seeded():
+    import keras
+
+    tables = random_tables(2, seed=4)
+    mask, state = np.ones((2, S), dtype=bool), [np.zeros((2, 1), "float32")]
+
+    def draw(seed):
+        choose = sampling_chooser(1.0, top_k=3, seed_generator=keras.random.SeedGenerator(seed))
+        out = sample_search(fake_step, tables, mask, state, 12, 6, choose, alpha=0.6)
+        return SearchResult(*(np.asarray(t) for t in out))
+
+    a, b = draw(7), draw(7)
+    np.testing.assert_array_equal(a.tokens, b.tokens)
+    assert a.tokens.shape == (2, 6, 12)
+    for row in range(2):
+        done = a.finished[row]
+        scores = a.log_prob[row] / gnmt_penalty(a.length[row].astype("float32"), 0.6)
+        assert (np.diff(scores[done]) <= 1e-6).all()
+        assert not (np.diff(done.astype(int)) > 0).any()
 
 
 @pytest.mark.parametrize("index, expected", [([[2, 0]], [["c", "a"]]), ([[1, 1]], [["b", "b"]])])

@@ -23,7 +23,7 @@ def tokenizer():
 
 
 def test_round_trip_on_whole_test_split(tokenizer):
-    rows = read_split("test")
+    rows = read_split("test-v1")
     texts = [t for r in rows for t in r[:2]]
     ids = tokenizer.encode_batch(texts)
     mismatches = [t for t, i in zip(texts, ids) if tokenizer.decode(i) != normalize(t)]

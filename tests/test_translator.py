@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from conftest import reverse_task
 
+from seq2seq.options import DecodeOptions
 from seq2seq.translator import Translator, split_sentences
 
 
@@ -49,12 +50,12 @@ def test_batched_equals_one_by_one(translator):
 
 
 def test_sampling_is_seeded(translator):
-    options = {"temperature": 1.5, "top_k": 5, "seed": 7}
-    a = translator.translate(["one two three four"], n_best=6, sampling=options)[0]
-    b = translator.translate(["one two three four"], n_best=6, sampling=options)[0]
+    options = DecodeOptions(n_best=6, temperature=1.5, top_k=5, seed=7)
+    a = translator.translate(["one two three four"], options)[0]
+    b = translator.translate(["one two three four"], options)[0]
     assert [h.ids for h in a.hypotheses] == [h.ids for h in b.hypotheses]
     assert len(a.hypotheses) == 6
-    c = translator.translate(["one two three four"], n_best=6, sampling={**options, "seed": 8})[0]
+    c = translator.translate(["one two three four"], options.replace(seed=8))[0]
     assert [h.ids for h in c.hypotheses] != [h.ids for h in a.hypotheses]
 
 
@@ -64,6 +65,41 @@ def test_multi_sentence_input_is_split_and_rejoined(translator):
     assert result.best == " ".join(p.best for p in result.parts)
     h = result.hypotheses[0]
     assert h.attention.shape == (len(h.ids), len(result.source_pieces))
+
+
+def test_rerank_of_a_joined_text_keeps_the_score_of_its_sentences(translator):
+    (result,) = translator.translate(["One two three. Four five six seven."], beam_size=3,
+                                     n_best=3, length_penalty=0.6)  # fmt: skip
+    assert len(result.parts) == 2
+    same = result.rerank(0.6)
+    assert same.hypotheses[0].score == pytest.approx(result.hypotheses[0].score)
+    assert same.hypotheses[0].score == pytest.approx(
+        sum(p.hypotheses[0].score for p in result.parts)
+    )
+    assert len(same.parts) == 2 and same.best == result.best
+    other = result.rerank(2.0)
+    assert other.hypotheses[0].score == pytest.approx(
+        sum(p.rerank(2.0).hypotheses[0].score for p in result.parts)
+    )
+
+
+def test_bare_string_is_refused(translator):
+    with pytest.raises(ValueError, match="list of strings"):
+        translator.translate("one two")
+
+
+def test_options_or_fields_not_both(translator):
+    with pytest.raises(ValueError, match="not both"):
+        translator.translate(["one"], DecodeOptions(), beam_size=2)
+
+
+def test_over_long_sentence_can_leave_an_empty_result(translator):
+    short = Translator(translator.bundle, max_sentence_tokens=6, batch_size=4)
+    results = short.translate(["one two", "one two three four five six seven"], errors="empty")
+    assert results[0].best and not results[1].hypotheses
+    assert "limit is 6" in results[1].error
+    with pytest.raises(ValueError, match="limit is 6"):
+        short.translate(["one two three four five six seven"])
 
 
 def test_n_best_must_fit_the_beam(translator):

@@ -1,0 +1,105 @@
+"""Decoding options: one validated object with the defaults and caps of every search.
+
+The app, the CLI, evaluation and the :class:`seq2seq.translator.Translator` build one
+:class:`DecodeOptions`; its constructor is the single place where decode parameters are
+checked (types, ranges, finite numbers), so every caller refuses the same inputs with the
+same message.
+
+Not for: model architecture (see :mod:`seq2seq.config`) or the searches themselves
+(see :mod:`seq2seq.search`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass
+
+MAX_BEAM = 10  # largest beam size, number of candidates and number of samples
+DEFAULT_LENGTH_PENALTY = 0.6  # GNMT alpha (Wu et al. 2016)
+MAX_LENGTH_PENALTY = 5.0
+MAX_TEMPERATURE = 100.0
+
+
+def _integer(name: str, value, low: int, high: int) -> int:
+    """``value`` as an int in ``[low, high]``; bools, fractions and text are refused."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value):
+            value = int(value)  # 5.0 from a JSON number or a slider is fine
+        else:
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+    value = int(value)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _real(name: str, value, low: float, high: float) -> float:
+    """``value`` as a finite float in ``[low, high]``; text and NaN/inf are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number between {low:g} and {high:g}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How to decode; validated on construction (a ``ValueError`` names the bad field).
+
+    Args:
+        beam_size: 1 = greedy search; k > 1 = beam search keeping k hypotheses.
+        n_best: candidates returned per sentence (≤ ``beam_size``; with sampling, the
+            number of samples, ≤ ``MAX_BEAM``).
+        length_penalty: GNMT alpha: a hypothesis of ``n`` tokens scores
+            ``log_prob / ((5 + n) / 6) ** alpha`` (0 = raw log-probability).
+        temperature: 0 = search; > 0 = draw ``n_best`` samples from
+            ``softmax(log_probs / temperature)``.
+        top_k: with sampling, draw only among the ``top_k`` most probable tokens (0 = all).
+        seed: with sampling, the random seed (same seed, same samples).
+
+    Example:
+        >>> DecodeOptions(beam_size=5, n_best=3).n_best
+        3
+        >>> DecodeOptions(beam_size=11)
+        Traceback (most recent call last):
+        ValueError: beam_size must be between 1 and 10, got 11
+    """
+
+    beam_size: int = 5
+    n_best: int = 1
+    length_penalty: float = DEFAULT_LENGTH_PENALTY
+    temperature: float = 0.0
+    top_k: int = 0
+    seed: int = 0
+
+    def __post_init__(self):
+        fix = object.__setattr__  # frozen: normalise the validated values in place
+        fix(self, "beam_size", _integer("beam_size", self.beam_size, 1, MAX_BEAM))
+        fix(self, "temperature", _real("temperature", self.temperature, 0.0, MAX_TEMPERATURE))
+        limit = MAX_BEAM if self.sampling else self.beam_size
+        fix(self, "n_best", _integer("n_best", self.n_best, 1, limit))
+        fix(
+            self,
+            "length_penalty",
+            _real("length_penalty", self.length_penalty, 0.0, MAX_LENGTH_PENALTY),
+        )
+        fix(self, "top_k", _integer("top_k", self.top_k, 0, 1_000_000))
+        fix(self, "seed", _integer("seed", self.seed, 0, 2**31 - 1))
+
+    @property
+    def sampling(self) -> bool:
+        """True when this draws samples instead of searching."""
+        return self.temperature > 0
+
+    @property
+    def greedy(self) -> bool:
+        return not self.sampling and self.beam_size == 1
+
+    def replace(self, **changes) -> DecodeOptions:
+        """A validated copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)

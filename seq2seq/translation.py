@@ -1,0 +1,162 @@
+"""What a translation is: candidates with scores and attention, and the rules that join
+the translations of a text's sentences and re-rank candidates under another penalty.
+
+Plain dataclasses, no model: re-ranking needs no decoding (each hypothesis keeps its
+log-probability and length).
+
+Not for: producing translations (see :mod:`seq2seq.translator`) or drawing them (see
+:mod:`seq2seq.views`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seq2seq.search import gnmt_penalty
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'“‘(\[]?[A-ZÄÖÜÀ-Ý0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split running text after ``. ! ? …`` followed by a capital or digit."""
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
+@dataclass
+class Hypothesis:
+    """One candidate translation.
+
+    Attributes:
+        ids: output token ids, EOS included when the hypothesis ended.
+        text: detokenized output.
+        pieces: subword piece of each id.
+        log_prob: total log-probability.
+        score: ``log_prob / gnmt_penalty(len(ids), alpha)`` (for a joined multi-sentence
+            candidate: the sum of its sentences' scores).
+        token_log_probs: one per id.
+        attention: ``(len(ids), len(source_pieces))``, each row this hypothesis' own step.
+        finished: False if it hit the maximum length without EOS.
+    """
+
+    ids: list[int]
+    text: str
+    pieces: list[str]
+    log_prob: float
+    score: float
+    token_log_probs: list[float]
+    attention: np.ndarray
+    finished: bool = True
+
+    @property
+    def length(self) -> int:
+        return len(self.ids)
+
+    def to_dict(self, attention: bool = True) -> dict:
+        """JSON-able view (attention as nested lists, rounded to 5 decimals)."""
+        out = {
+            "text": self.text,
+            "ids": self.ids,
+            "pieces": self.pieces,
+            "log_prob": round(self.log_prob, 5),
+            "score": round(self.score, 5),
+            "length": self.length,
+            "finished": self.finished,
+            "token_log_probs": [round(x, 5) for x in self.token_log_probs],
+        }
+        if attention:
+            out["attention"] = np.round(self.attention, 5).tolist()
+        return out
+
+    def rescored(self, alpha: float) -> Hypothesis:
+        return dataclasses.replace(self, score=self.log_prob / gnmt_penalty(self.length, alpha))
+
+    @classmethod
+    def join(cls, parts: list[Hypothesis]) -> Hypothesis:
+        """Consecutive sentences' hypotheses as one: texts joined by a space, attention
+        block-diagonal (each sentence attends only to its own source), scores summed."""
+        return cls(
+            ids=[i for h in parts for i in h.ids],
+            text=" ".join(h.text for h in parts),
+            pieces=[x for h in parts for x in h.pieces],
+            log_prob=sum(h.log_prob for h in parts),
+            score=sum(h.score for h in parts),
+            token_log_probs=[x for h in parts for x in h.token_log_probs],
+            attention=_block_diagonal([h.attention for h in parts]),
+            finished=all(h.finished for h in parts),
+        )
+
+
+@dataclass
+class Translation:
+    """All candidates of one source text, best first.
+
+    A text translated sentence by sentence has ``parts`` (one Translation per sentence)
+    and a single joined candidate: the best of each part (see :meth:`join`). A text that
+    could not be translated has no candidates and an ``error`` saying why.
+    """
+
+    source: str
+    source_ids: list[int]
+    source_pieces: list[str]
+    hypotheses: list[Hypothesis]
+    length_penalty: float = 0.0
+    parts: list[Translation] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def best(self) -> str:
+        return self.hypotheses[0].text if self.hypotheses else ""
+
+    def to_dict(self, attention: bool = True) -> dict:
+        out = {
+            "source": self.source,
+            "source_pieces": self.source_pieces,
+            "length_penalty": self.length_penalty,
+            "hypotheses": [
+                {"rank": r, **h.to_dict(attention)} for r, h in enumerate(self.hypotheses, 1)
+            ],
+        }
+        return {**out, "error": self.error} if self.error else out
+
+    @classmethod
+    def join(cls, source: str, parts: list[Translation], alpha: float) -> Translation:
+        """One text from its sentences' translations: one candidate, the best of each
+        part joined; a part without candidates (an empty sentence) contributes nothing."""
+        if len(parts) == 1:
+            return parts[0]
+        best = [p.hypotheses[0] for p in parts if p.hypotheses]
+        return cls(
+            source,
+            [i for p in parts for i in p.source_ids],
+            [x for p in parts for x in p.source_pieces],
+            [Hypothesis.join(best)] if best else [],
+            alpha,
+            parts=parts,
+        )
+
+    def rerank(self, alpha: float) -> Translation:
+        """The same candidates scored and sorted under length penalty ``alpha``
+        (finished ones first); a joined text re-ranks each sentence and joins again, so
+        its score stays the sum of its sentences' scores, as when it was translated."""
+        if self.parts:
+            return Translation.join(self.source, [p.rerank(alpha) for p in self.parts], alpha)
+        hyps = sorted(
+            (h.rescored(alpha) for h in self.hypotheses),
+            key=lambda h: (h.finished, h.score),
+            reverse=True,
+        )
+        return dataclasses.replace(self, hypotheses=hyps, length_penalty=alpha)
+
+
+def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
+    rows, cols = sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)
+    out = np.zeros((rows, cols), dtype="float32")
+    r = c = 0
+    for b in blocks:
+        out[r : r + b.shape[0], c : c + b.shape[1]] = b
+        r, c = r + b.shape[0], c + b.shape[1]
+    return out
