@@ -1,38 +1,86 @@
-"""The translate CLI and word alignments, on the tiny trained model."""
+"""The translate CLI and word alignments, on the tiny trained model.
 
+Most tests call ``main([...])`` in this process with bytes on a fake stdin/stdout and one
+translator per set of caps (fast); two run ``python -m seq2seq.translate`` for real.
+"""
+
+import io
 import json
+import os
+import re
+import select
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from seq2seq import translate
 from seq2seq.alignment import pharaoh, word_attention, word_index
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_cli(folder, stdin, *args):
-    result = subprocess.run(
-        [sys.executable, "-m", "seq2seq.translate", "--model", str(folder), *args],
-        input=stdin, cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
 INPUT = "one two three\n\nfour five\n   \nsix\n"
+TRACEBACK = "Traceback (most recent call last)"
 
 
-def test_text_keeps_line_count_and_empty_lines(tiny_model_dir):
-    folder, _, _ = tiny_model_dir
-    out = run_cli(folder, INPUT, "--beam-size", "3").split("\n")
+@pytest.fixture(scope="module")
+def cli(tiny_model_dir, monkeypatch_module):
+    """``cli(stdin_bytes, *args) -> (status, stdout, stderr)`` via ``translate.main``."""
+    import seq2seq.cli
+    from seq2seq.translator import Translator
+
+    folder = str(tiny_model_dir[0])
+    loaded = {}
+
+    def load(spec, **kwargs):  # one translator (and its compiled graphs) per set of caps
+        assert spec == folder
+        key = tuple(sorted(kwargs.items()))
+        if key not in loaded:
+            loaded[key] = Translator.load(spec, **kwargs)
+        return loaded[key]
+
+    monkeypatch_module.setattr(seq2seq.cli, "load_translator_or_exit", load)
+
+    def run(stdin: bytes, *args):
+        err = io.StringIO()
+        stdin_, stdout_, stderr_ = sys.stdin, sys.stdout, sys.stderr
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+        sys.stdout, sys.stderr = io.TextIOWrapper(io.BytesIO()), err
+        try:
+            with pytest.raises(SystemExit) as exit_info:
+                translate.main(["--model", folder, *args])
+            out = sys.stdout.buffer.getvalue().decode("utf-8")
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = stdin_, stdout_, stderr_
+        assert TRACEBACK not in err.getvalue()
+        return exit_info.value.code, out, err.getvalue()
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def ok(cli, stdin, *args) -> str:
+    status, out, err = cli(stdin.encode() if isinstance(stdin, str) else stdin, *args)
+    assert status == 0, err[-3000:]
+    return out
+
+
+# --- formats -------------------------------------------------------------------------
+
+
+def test_text_keeps_line_count_and_empty_lines(cli):
+    out = ok(cli, INPUT, "--beam-size", "3").split("\n")
     assert out[:-1] == ["three two one", "", "five four", "", "six"]
 
 
-def test_nbest_rows(tiny_model_dir):
-    folder, _, _ = tiny_model_dir
-    rows = [r.split("\t") for r in run_cli(folder, INPUT, "--n-best", "3", "--format", "nbest")
+def test_nbest_rows(cli):
+    rows = [r.split("\t") for r in ok(cli, INPUT, "--n-best", "3", "--format", "nbest")
             .splitlines()]  # fmt: skip
     first = [r for r in rows if r[0] == "0"]
     assert [r[1] for r in first] == ["1", "2", "3"]
@@ -43,12 +91,25 @@ def test_nbest_rows(tiny_model_dir):
     assert [r for r in rows if r[0] == "1"] == [["1", "1", "0.0", ""]]
 
 
-def test_json_has_attention_of_right_shape(tiny_model_dir):
-    folder, _, _ = tiny_model_dir
-    lines = run_cli(folder, INPUT, "--n-best", "2", "--format", "json").splitlines()
+def test_moses_nbest_rows(cli):
+    rows = ok(cli, INPUT, "--n-best", "3", "--format", "moses").splitlines()
+    fields = [r.split(" ||| ") for r in rows]
+    assert all(len(f) == 3 for f in fields)
+    assert [f[0] for f in fields] == ["0"] * 3 + ["1"] + ["2"] * 3 + ["3"] + ["4"] * 3
+    assert fields[0][1] == "three two one"
+    scores = [float(f[2]) for f in fields[:3]]
+    assert scores == sorted(scores, reverse=True) and scores[0] < 0
+    assert rows[3] == "1 |||  ||| 0.0"  # an empty line: one empty candidate
+    nbest = ok(cli, INPUT, "--n-best", "3", "--format", "nbest").splitlines()
+    assert [f[1:] for f in fields] == [r.split("\t")[3:1:-1] for r in nbest]
+
+
+def test_json_has_attention_of_right_shape(cli):
+    lines = ok(cli, INPUT, "--n-best", "2", "--format", "json").splitlines()
     assert len(lines) == 5
     data = json.loads(lines[0])
     assert data["source"] == "one two three"
+    assert len(data["hypotheses"]) == 2
     for hyp in data["hypotheses"]:
         attention = np.array(hyp["attention"])
         assert attention.shape == (len(hyp["pieces"]), len(data["source_pieces"]))
@@ -56,22 +117,184 @@ def test_json_has_attention_of_right_shape(tiny_model_dir):
     assert json.loads(lines[1]) == {"source": "", "hypotheses": []}
 
 
-def test_pharaoh_output(tiny_model_dir):
-    folder, _, _ = tiny_model_dir
-    lines = run_cli(folder, INPUT, "--format", "pharaoh").split("\n")[:-1]
+def test_pharaoh_output(cli):
+    lines = ok(cli, INPUT, "--format", "pharaoh").split("\n")[:-1]
     assert len(lines) == 5 and lines[1] == ""
     pairs = [tuple(map(int, a.split("-"))) for a in lines[0].split()]
     assert [j for _, j in pairs] == [0, 1, 2]  # one link per output word
     assert all(0 <= i < 3 for i, _ in pairs)
 
 
-def test_bad_arguments_fail_cleanly(tiny_model_dir):
-    folder, _, _ = tiny_model_dir
-    result = subprocess.run(
-        [sys.executable, "-m", "seq2seq.translate", "--model", str(folder), "--n-best", "9"],
-        input="x\n", cwd=ROOT, capture_output=True, text=True, timeout=120,
+def test_alignments_appended_in_every_format(cli):
+    links = ok(cli, INPUT, "--format", "pharaoh").split("\n")
+    text = ok(cli, INPUT).split("\n")
+    with_links = ok(cli, INPUT, "--alignments").split("\n")
+    assert with_links == [f"{t} ||| {a}" for t, a in zip(text[:-1], links)] + [""]
+    assert with_links[0].startswith("three two one ||| ") and with_links[1] == " ||| "
+
+    moses = ok(cli, INPUT, "--format", "moses", "--n-best", "2", "--alignments").splitlines()
+    assert moses[0] == f"0 ||| three two one ||| {moses[0].split(' ||| ')[2]} ||| {links[0]}"
+    assert all(len(r.split(" ||| ")) == 4 for r in moses)
+    nbest = ok(cli, INPUT, "--format", "nbest", "--alignments").splitlines()
+    assert nbest[0].split("\t")[3:] == ["three two one", links[0]]
+    data = json.loads(ok(cli, INPUT, "--format", "json", "--alignments").splitlines()[0])
+    assert data["hypotheses"][0]["alignment"] == links[0]
+
+
+# --- lines -------------------------------------------------------------------------------
+
+
+def test_only_newline_separates_lines(cli):
+    """U+2028, U+2029, U+0085, \\f, \\v, \\x1c-\\x1e and a bare \\r stay inside their line;
+    "\\r\\n" ends one line and its "\\r" is dropped; a last line may lack "\\n"."""
+    lines = [
+        "one\u2028two",
+        "three\u2029four\x85five",
+        "six\fseven\vone",
+        "two\x1cthree\x1dfour\x1efive",
+        "six\rseven",
+        "\u2028",
+        "eight nine",
+    ]
+    stdin = "\n".join(lines[:3]) + "\r\n" + "\n".join(lines[3:])
+    out = ok(cli, stdin, "--format", "json").split("\n")
+    assert len(out) == len(lines) + 1 and out[-1] == ""
+    assert [json.loads(x)["source"] for x in out[:-1]] == [*lines[:5], "", "eight nine"]
+    assert ok(cli, stdin).count("\n") == len(lines)
+
+
+def test_per_line_failures_keep_alignment_and_exit_1(cli):
+    long_sentence = " ".join(["one two three four"] * 10)  # 41 tokens with EOS
+    huge = "five six " * 600_000  # a 5 MB line
+    stdin = f"one two\n{long_sentence}\nthree four\n{huge}\nfive six\n"
+    status, out, err = cli(stdin.encode(), "--max-sentence-tokens", "32")
+    assert status == 1
+    assert out.split("\n") == ["two one", "", "four three", "", "six five", ""]
+    errors = err.splitlines()
+    assert re.fullmatch(r"error: line 2: a sentence has \d+ subword tokens; the limit is 32.*",
+                        errors[0])  # fmt: skip
+    assert errors[1] == "error: line 4: 5400000 bytes; the limit is 20000 characters"
+    assert errors[2:] == ["error: 2 of 5 lines not translated"]
+    data = [json.loads(x) for x in cli(stdin.encode(), "--max-sentence-tokens", "32",
+                                       "--format", "json")[1].splitlines()]  # fmt: skip
+    assert len(data) == 5 and data[1]["hypotheses"] == [] and "32" in data[1]["error"]
+    assert data[3] == {"source": "", "hypotheses": [], "error": errors[1][15:]}
+
+
+def test_max_input_chars_counts_characters(cli):
+    status, out, err = cli("one two\nöne twö\n".encode(), "--max-input-chars", "7")
+    assert status == 0 and out.count("\n") == 2, err
+    status, out, err = cli("one two\nöne twö!\n".encode(), "--max-input-chars", "7")
+    assert status == 1 and out.split("\n")[1] == ""
+    assert "line 2: 8 characters; the limit is 7" in err
+
+
+def test_non_utf8_input_names_line_and_byte(cli):
+    stdin = b"one two\nthree f\xe9ur\nfive\n"
+    status, out, err = cli(stdin)
+    assert status == 1
+    assert out == "two one\n"  # the lines before the bad one are still translated
+    assert "line 2 is not valid utf-8" in err
+    assert "byte 7 of the line (offset 15 in the input)" in err
+    status, out, err = cli(stdin, "--encoding", "latin-1")
+    assert status == 0 and out.count("\n") == 3, err
+
+
+def test_binary_input_is_refused_cleanly(cli):
+    status, out, err = cli(b"one two\n\x7fELF\x02\x01\x01\x00\x00\x00\n\x00" * 50)
+    assert status == 1 and out == "two one\n"
+    assert err.strip() == (
+        "error: line 2 has a NUL byte at byte 7 of the line (offset 15 in the input): "
+        "this looks like a binary file, not text"
+    )
+    status, out, err = cli(bytes(range(256)) * 100)
+    assert status == 1 and out == "" and "line 1" in err
+
+
+def test_input_and_output_files(cli, tmp_path):
+    source, target = tmp_path / "in.txt", tmp_path / "out.txt"
+    source.write_bytes(INPUT.encode())
+    status, out, err = cli(b"ignored\n", "-i", str(source), "-o", str(target))
+    assert status == 0 and out == "", err
+    assert target.read_text(encoding="utf-8") == "three two one\n\nfive four\n\nsix\n"
+    status, out, err = cli(b"", "--input", str(source), "--output", str(source))
+    assert status == 2 and "--output is the --input file" in err
+    assert source.read_bytes() == INPUT.encode()
+    status, out, err = cli(b"", "-i", str(tmp_path / "missing.txt"))
+    assert status == 1 and "cannot read" in err
+
+
+# --- options -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--beam-size", "11"], "--beam-size must be between 1 and 10, got 11"),
+        (["--beam-size", "0"], "--beam-size must be between 1 and 10, got 0"),
+        (["--beam-size", "2.5"], "argument --beam-size: not a whole number: '2.5'"),
+        (["--beam-size", "3", "--n-best", "4"], "--n-best must be between 1 and 3, got 4"),
+        (["--n-best", "0"], "--n-best must be between 1 and 5, got 0"),
+        (["--batch-size", "0"], "argument --batch-size: must be between 1 and 1024, got 0"),
+        (["--batch-size", "x"], "argument --batch-size: not a whole number: 'x'"),
+        (["--length-penalty", "nan"], "argument --length-penalty: must be a finite number"),
+        (["--length-penalty", "inf"], "argument --length-penalty: must be a finite number"),
+        (["--length-penalty", "-1"], "--length-penalty must be a number between 0 and 5"),
+        (["--length-penalty", "1e308"], "--length-penalty must be a number between 0 and 5"),
+        (["--length-penalty", "abc"], "argument --length-penalty: not a number: 'abc'"),
+        (["--max-sentence-tokens", "1"], "argument --max-sentence-tokens: must be between"),
+        (["--max-input-chars", "0"], "argument --max-input-chars: must be between"),
+        (["--encoding", "nope"], "argument --encoding: unknown encoding 'nope'"),
+        (["--encoding", "utf-16"], "argument --encoding: 'utf-16' is not ASCII-compatible"),
+        (["--format", "pharaoh", "--alignments"], "--alignments does not apply"),
+        (["--format", "xml"], "argument --format: invalid choice"),
+    ],
+)
+def test_bad_options_are_usage_errors(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        translate.parse_args(["--model", "unused", *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: ") and f"error: {message}" in err
+
+
+# --- the real command ------------------------------------------------------------------
+
+
+def test_command_streams_line_by_line(tiny_model_dir):
+    """The first output line comes while stdin is still open (flushed per batch); exit 0."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seq2seq.translate", "--model", str(tiny_model_dir[0])],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
     )  # fmt: skip
-    assert result.returncode == 2 and "n-best" in result.stderr
+    try:
+        process.stdin.write(b"one two three\r\n")
+        process.stdin.flush()
+        ready, _, _ = select.select([process.stdout], [], [], 240)
+        assert ready, "no output while the input is open"
+        assert process.stdout.readline() == b"three two one\n"
+        process.stdin.write("four\u2028five\nsix".encode())
+        process.stdin.close()
+        assert process.stdout.read() == b"five four\nsix\n"
+        assert process.wait(timeout=120) == 0, process.stderr.read().decode()[-3000:]
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_command_usage_error_and_bad_input(tiny_model_dir):
+    command = [sys.executable, "-m", "seq2seq.translate", "--model", str(tiny_model_dir[0])]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    usage = subprocess.run([*command, "--beam-size", "11"], input=b"x\n", cwd=ROOT, env=env,
+                           capture_output=True, timeout=120)  # fmt: skip
+    assert usage.returncode == 2 and b"--beam-size must be between 1 and 10" in usage.stderr
+    binary = subprocess.run(command, input=b"\xff\xfe\x00\x01", cwd=ROOT, env=env,
+                            capture_output=True, timeout=300)  # fmt: skip
+    assert binary.returncode == 1 and binary.stdout == b""
+    assert b"error: line 1 " in binary.stderr and TRACEBACK.encode() not in binary.stderr
+
+
+# --- alignment helpers -------------------------------------------------------------------
 
 
 def test_word_index_and_merge():

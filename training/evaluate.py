@@ -7,6 +7,12 @@ Prints corpus BLEU and chrF with their sacreBLEU signatures (detokenized output,
 models keep theirs as ``eval.json``). The direction comes from the model's config: a
 model whose source is not English reads the (English, other) columns reversed.
 
+No test line stops the run: the translator runs with a higher sentence cap than the app's
+(``--max-sentence-tokens``, 1,024 by default; widths past 200 run in ad-hoc graphs), and a
+line that still cannot be translated scores as an empty hypothesis, named on stderr and
+counted in the JSON (``failed``). The JSON also counts the test lines the app would refuse
+(``over_app_caps``: a sentence over 200 subword tokens, a text over 2,000 characters).
+
 Not for: dev BLEU during training (see :mod:`training.train`).
 """
 
@@ -22,9 +28,15 @@ from pathlib import Path
 
 import sacrebleu
 
-from seq2seq.hub import load_translator_or_exit
-from seq2seq.translator import Translator
-from training.readers import read_corpus
+from seq2seq.cli import load_translator_or_exit
+from seq2seq.options import DecodeOptions
+from seq2seq.translator import Translator, split_sentences
+from training.readers import CorpusFormatError, read_corpus
+
+APP_MAX_SENTENCE_TOKENS = 200  # the app's caps (see app.py and seq2seq.translator)
+APP_MAX_INPUT_CHARS = 2000
+MAX_SENTENCE_TOKENS = 1024  # evaluation's own cap: no test sentence comes near it
+MAX_INPUT_CHARS = 100_000
 
 
 def score(hypotheses: list[str], references: list[str]) -> dict:
@@ -40,14 +52,67 @@ def score(hypotheses: list[str], references: list[str]) -> dict:
     }
 
 
+def over_app_caps(translator: Translator, texts: list[str]) -> dict:
+    """How many ``texts`` the app would refuse: a sentence over its token cap, or more
+    characters than its text cap (``lines`` counts a text over either once)."""
+    sentences = [(i, s) for i, t in enumerate(texts) for s in split_sentences(t) or [t]]
+    ids = translator.tokenizer.encode_batch([s for _, s in sentences])
+    too_many_tokens = {
+        i for (i, _), x in zip(sentences, ids) if len(x) + 1 > APP_MAX_SENTENCE_TOKENS
+    }  # + 1: the EOS the translator appends
+    too_long = {i for i, t in enumerate(texts) if len(t) > APP_MAX_INPUT_CHARS}
+    return {
+        "sentence_tokens": len(too_many_tokens),
+        "chars": len(too_long),
+        "lines": len(too_many_tokens | too_long),
+        "max_sentence_tokens": APP_MAX_SENTENCE_TOKENS,
+        "max_input_chars": APP_MAX_INPUT_CHARS,
+    }
+
+
+def translate_all(translator: Translator, texts: list[str], options: DecodeOptions):
+    """Best translation of each text and ``{index: error}`` for those that failed (their
+    hypothesis is ``""``). One call for all texts (the batches of the shipped scores);
+    if it raises, each text again on its own, so that one bad text costs only itself."""
+    hypotheses, failures = [""] * len(texts), {}
+    fits = [i for i, t in enumerate(texts) if len(t) <= translator.max_input_chars]
+    for i in sorted(set(range(len(texts))) - set(fits)):
+        failures[i] = f"{len(texts[i])} characters; the limit is {translator.max_input_chars}"
+    try:
+        found = translator.translate([texts[i] for i in fits], options, errors="empty")
+    except Exception as e:  # the last resort: find the texts that fail
+        logging.warning("translating all at once failed (%s); one text at a time", e)
+        found = []
+        for i in fits:
+            try:
+                found += translator.translate([texts[i]], options, errors="empty")
+            except Exception as e:
+                failures[i] = f"{type(e).__name__}: {e}"
+                found.append(None)
+    for i, translation in zip(fits, found):
+        if translation is None:
+            continue
+        if translation.error:
+            failures[i] = translation.error
+        hypotheses[i] = translation.best
+    return hypotheses, failures
+
+
 def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int | None = None):
-    """Translate ``test`` and score it; returns a JSON-able dict."""
+    """Translate ``test`` and score it; returns a JSON-able dict. A test line that cannot
+    be translated scores as an empty hypothesis and is counted (``failed``) and listed
+    (``failures``: test pair number, 1-based, and why)."""
+    options = DecodeOptions(beam_size=beam_size)
     src_lang = translator.model.model_config.src_lang
     pairs, report = read_corpus(test, reverse=src_lang != "en")
     pairs = pairs[:limit] if limit else pairs
+    sources = [p.src for p in pairs]
     start = time.time()
-    hypotheses = translator.translate_texts([p.src for p in pairs], beam_size=beam_size)
+    hypotheses, failures = translate_all(translator, sources, options)
     seconds = time.time() - start
+    for i, error in sorted(failures.items()):
+        print(f"warning: test pair {i + 1} not translated (scored as empty): {error}",
+              file=sys.stderr)  # fmt: skip
     result = {
         "model": translator.bundle.path,
         "model_source": translator.bundle.source,
@@ -56,7 +121,14 @@ def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int |
         "beam_size": beam_size,
         **score(hypotheses, [p.tgt for p in pairs]),
         "decode_seconds": round(seconds, 1),
+        "max_sentence_tokens": translator.max_sentence_tokens,
+        "over_app_caps": over_app_caps(translator, sources),
+        "failed": len(failures),
     }
+    if failures:
+        result["failures"] = [
+            {"pair": i + 1, "error": error} for i, error in sorted(failures.items())[:20]
+        ]
     by_origin = defaultdict(list)
     for pair, hyp in zip(pairs, hypotheses):
         if pair.origin:
@@ -79,13 +151,39 @@ def main(argv=None):
     parser.add_argument("--test", required=True, help="TSV(.gz) or SRC_FILE,TGT_FILE")
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--max-sentence-tokens",
+        type=int,
+        default=MAX_SENTENCE_TOKENS,
+        help=f"longest sentence translated, subword tokens (default {MAX_SENTENCE_TOKENS}; "
+        f"the app's is {APP_MAX_SENTENCE_TOKENS}); a longer one scores as empty",
+    )
     parser.add_argument("--limit", type=int, help="only the first N test pairs")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
+    try:
+        DecodeOptions(beam_size=args.beam_size)
+    except ValueError as e:
+        parser.error(f"--beam-size: {e}")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.max_sentence_tokens < 2:
+        parser.error(f"--max-sentence-tokens must be at least 2, got {args.max_sentence_tokens}")
+    if args.limit is not None and args.limit < 1:
+        parser.error(f"--limit must be at least 1, got {args.limit}")
     logging.basicConfig(level=logging.WARNING)
-    translator = load_translator_or_exit(args.model, batch_size=args.batch_size)
-    result = evaluate(translator, args.test, args.beam_size, args.limit)
+    translator = load_translator_or_exit(
+        args.model,
+        batch_size=args.batch_size,
+        max_sentence_tokens=args.max_sentence_tokens,
+        max_input_chars=MAX_INPUT_CHARS,
+    )
+    try:
+        result = evaluate(translator, args.test, args.beam_size, args.limit)
+    except CorpusFormatError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
     if args.output:
         args.output.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     if args.json:
@@ -97,6 +195,14 @@ def main(argv=None):
     print(f"chrF {result['chrf']:6.2f}  {result['chrf_signature']}")
     for name, s in result.get("per_source", {}).items():
         print(f"  {name:12s} BLEU {s['bleu']:6.2f}  chrF {s['chrf']:6.2f}  ({s['sentences']})")
+    caps = result["over_app_caps"]
+    if caps["lines"] or result["failed"]:
+        print(
+            f"{caps['lines']} test lines over the app's caps ({caps['sentence_tokens']} with a "
+            f"sentence over {caps['max_sentence_tokens']} tokens, {caps['chars']} over "
+            f"{caps['max_input_chars']} characters); {result['failed']} not translated",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":
