@@ -73,6 +73,11 @@ class TrainConfig:
         verbose: Keras progress output (1 = progress bar, 2 = one line per epoch).
         max_minutes: stop (after finishing the current step) once training has run this
             long; 0 = no limit. The last epoch is then evaluated and checkpointed as usual.
+        init_from: a model folder to fine-tune (warm start): its tokenizer is reused (no
+            new one is trained, so the vocabulary matches), its model shape is kept
+            (``model`` may change only non-shape fields such as ``dropout``) and its
+            weights are loaded before training (no unigram bias init). ``--resume``
+            continues from the run's own checkpoint instead.
     """
 
     direction: str = "en-de"
@@ -97,6 +102,7 @@ class TrainConfig:
     checkpoint_every: int = 500
     verbose: int = 1
     max_minutes: float = 0.0
+    init_from: str = ""
     model: dict = field(default_factory=dict)
 
     @classmethod
@@ -337,6 +343,18 @@ def best_logged(csv_path: Path, key: str = "dev_bleu", mode: str = "max") -> flo
     return max(values) if mode == "max" else min(values)
 
 
+def load_init(config: TrainConfig) -> bundle_lib.Bundle:
+    """The model folder ``config.init_from``, checked against the run's direction."""
+    init = bundle_lib.load(config.init_from)
+    mc = init.model.model_config
+    if (mc.src_lang, mc.tgt_lang) != config.languages:
+        raise SystemExit(
+            f"init_from {config.init_from} translates {mc.src_lang}-{mc.tgt_lang}, "
+            f"not {config.direction}"
+        )
+    return init
+
+
 def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     keras.utils.set_random_seed(config.seed)
     out, run_dir = Path(config.out), Path(config.run_dir)
@@ -350,8 +368,13 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
 
     train_pairs, dev_pairs = read_pairs(config.train, config), read_pairs(config.dev, config)
     tokenizer_path = run_dir / "tokenizer.model"
+    init = load_init(config) if config.init_from else None  # its shape, on resume too
     if resume and tokenizer_path.exists():
         tokenizer = Tokenizer(tokenizer_path.read_bytes())
+    elif init is not None:
+        tokenizer = init.tokenizer
+        tokenizer.save(run_dir)
+        log.info("tokenizer: %d pieces, from %s", tokenizer.vocab_size, config.init_from)
     else:
         start = time.time()
         texts = [p.src for p in train_pairs] + [p.tgt for p in train_pairs]
@@ -375,14 +398,20 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         examples(dev_pairs, "dev"), config.batch_tokens, config.bucket_step, shuffle=False
     )
     src_lang, tgt_lang = config.languages
-    model_config = ModelConfig(
-        vocab_size=tokenizer.vocab_size, src_lang=src_lang, tgt_lang=tgt_lang, **config.model
-    )
+    if init is not None:
+        model_config = dataclasses.replace(init.model.model_config, **config.model)
+    else:
+        model_config = ModelConfig(
+            vocab_size=tokenizer.vocab_size, src_lang=src_lang, tgt_lang=tgt_lang, **config.model
+        )
     strategy = make_strategy(config.strategy)
     with strategy.scope() if strategy else contextlib.nullcontext():
         model = Seq2Seq(model_config, name="seq2seq")
         model.build()
-        if not resume:
+        if init is not None and not resume:
+            model.set_weights(init.model.get_weights())
+            log.info("weights: from %s", config.init_from)
+        elif not resume:
             bias = model.output_projection.bias
             bias.assign(unigram_log_probs(train_examples, tokenizer.vocab_size))
         schedule = keras.optimizers.schedules.CosineDecay(
