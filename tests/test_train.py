@@ -108,3 +108,33 @@ def test_evaluate_cli_on_tiny_model(tiny_model_dir, tmp_path):
     assert printed["bleu"] > 80 and printed["chrf"] > 80
     assert printed["bleu_signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
     assert printed["per_source"]["synthetic"]["sentences"] == 50
+
+
+def test_init_from_starts_from_the_model_folder(tiny_model_dir, tmp_path):
+    # Learning rate 0: the run must end where the folder started, with its tokenizer.
+    import dataclasses
+
+    import numpy as np
+
+    from training.train import train
+
+    folder, _, base = tiny_model_dir
+    config = dataclasses.replace(
+        base, out=str(tmp_path / "model"), run_dir=str(tmp_path / "run"),
+        init_from=str(folder), learning_rate=0.0, epochs=1, dev_bleu_sentences=20, model={},
+    )  # fmt: skip
+    history = train(config)
+    out = Path(config.out)
+    tokenizer = (folder / "tokenizer.model").read_bytes()
+    assert (out / "tokenizer.model").read_bytes() == tokenizer
+    assert (Path(config.run_dir) / "tokenizer.model").read_bytes() == tokenizer
+    with open(folder / "training_log.csv") as f:
+        first_loss_from_scratch = float(next(csv.DictReader(f))["loss"])
+    assert history.history["loss"][0] < 0.5 * first_loss_from_scratch
+    before, after = Translator.load(folder), Translator.load(out)
+    for a, b in zip(before.bundle.model.get_weights(), after.bundle.model.get_weights()):
+        np.testing.assert_allclose(a, b)
+    sources = [s for s, _ in reverse_task(30, seed=5)]
+    assert after.translate_texts(sources, beam_size=1) == before.translate_texts(
+        sources, beam_size=1
+    )
