@@ -1,20 +1,36 @@
 """The Gradio demo: translations, beam candidates and their attention maps.
 
-``python app.py [--model DIR ...] [--host H] [--port P] [--share] [--max-input-chars N]``
+``python app.py [--model DIR ...] [--host H] [--port P] [--share] [--max-input-chars N]
+[--concurrency N] [--max-queue N]``
 
-Widgets and events only: every event calls one function of the library
-(:class:`seq2seq.translator.Translator`, :mod:`seq2seq.views`). Nothing runs at import:
+Top to bottom: :class:`Demo` (what one request does: check the input, call the library
+once, write the result files), :func:`layout` (the widgets, no behaviour), :class:`Events`
+(the UI's handlers; each returns ``{widget: value}``) and :func:`wire`, then :func:`main`
+(load the models, start serving, warm up in the background). Nothing runs at import:
 models load in :func:`main` (or by whoever calls :func:`build_demo`).
+
+Not for: decoding, scoring or drawing (see :mod:`seq2seq.translator`, :mod:`seq2seq.views`).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import inspect
 import json
 import logging
+import math
+import numbers
 import os
+import shutil
+import signal
 import tempfile
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -22,8 +38,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import gradio as gr  # noqa: E402
+from gradio.utils import get_upload_folder  # noqa: E402
 
 from seq2seq import views  # noqa: E402
+from seq2seq.options import DEFAULT_LENGTH_PENALTY, MAX_BEAM, DecodeOptions  # noqa: E402
 from seq2seq.translator import Translation, Translator  # noqa: E402
 
 log = logging.getLogger("app")
@@ -55,29 +73,615 @@ EXAMPLES = {
         "The weather is nice today.",
     ],
 }
-# Sentences of the commonest source widths (16 and 24 pieces): XLA compiles each shape
-# once (~2 s), so the default direction compiles these before the first visitor; other
-# widths and directions compile on first use.
-WARM_UP = [
-    "Choose Format - Cells to change the font.",
-    "The orcs are coming from the north, and we must defend the village until dawn.",
-]
+EMPTY_INPUT = "Type a sentence to translate."
+EMPTY_OUTPUT = "The model's translation of this input is empty."
+MAX_RESULT_BYTES = 5_000_000  # what one request may produce (downloads, API answers)
+RESULT_MAX_AGE = 3600.0  # seconds a result file stays downloadable
 CSS = """
 #best textarea { font-size: 1.5rem !important; line-height: 1.4; font-weight: 600; }
 #heatmap { overflow: auto; }
 """
 
 
+# --- input checks ----------------------------------------------------------------
+
+
+def visible(text) -> str:
+    """``text`` stripped, or "" when nothing is left to see once format characters
+    (Unicode category Cf: zero-width and bidi marks, BOM) and control characters are
+    removed: such input counts as empty (the model would invent text for it)."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise gr.Error(f"The text must be a string, got {type(text).__name__}.")
+    shown = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc"))
+    return text.strip() if shown.strip() else ""
+
+
+def whole_number(name: str, value) -> int:
+    """``value`` as an int; bools, text, fractions, NaN and inf get a clear message."""
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not real or not math.isfinite(value) or value != int(value):
+        raise gr.Error(f"{name} must be a whole number, got {value!r}.")
+    return int(value)
+
+
+def decode_options(beam, n_best, alpha) -> DecodeOptions:
+    """Validated decode options (a bad value gets the library's message); ``n_best`` is
+    capped at the beam size, since the page's two sliders move independently."""
+    try:
+        options = DecodeOptions(beam_size=beam, length_penalty=alpha)
+        n_best = DecodeOptions(beam_size=MAX_BEAM, n_best=n_best).n_best
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+    return options.replace(n_best=min(n_best, options.beam_size))
+
+
+def split_lines(data: bytes) -> list[str]:
+    """The lines of an uploaded file: split on "\\n" only, a trailing "\\r" dropped, so
+    U+2028, U+0085, form feeds and the like stay inside their line; a final "\\n" ends
+    the last line. Non-UTF-8 input is refused, naming the line and the byte."""
+    raw = data.split(b"\n")
+    if raw[-1] == b"":
+        raw.pop()
+    lines = []
+    for number, line in enumerate(raw, 1):
+        try:
+            lines.append(line.decode("utf-8").removesuffix("\r"))
+        except UnicodeDecodeError as e:
+            raise gr.Error(
+                f"The file is not UTF-8 text: line {number}, byte {e.start + 1} of that line "
+                f"({e.reason})."
+            ) from None
+    if lines:
+        lines[0] = lines[0].removeprefix("\ufeff")
+    return lines
+
+
+def batch_status(count: int, failed: dict[int, str]) -> str:
+    """E.g. "12 lines translated." or "12 lines: 10 translated, 2 left empty (…)"."""
+    if not failed:
+        return f"{count} lines translated."
+    numbers_ = sorted(failed)
+    shown = ", ".join(map(str, numbers_[:20])) + (", …" if len(numbers_) > 20 else "")
+    first = numbers_[0]
+    return (
+        f"{count} lines: {count - len(failed)} translated, {len(failed)} left empty "
+        f"(could not be translated): line {shown}. Line {first}: {failed[first]}."
+    )
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
+
+
+# --- result files ------------------------------------------------------------------
+
+
+class ResultFolder:
+    """The app's one folder for result files (downloads, batch outputs).
+
+    It lies inside Gradio's upload folder, so Gradio serves these files as they are
+    (no second copy in its cache). Each request writes into a new subfolder with a random
+    name; subfolders older than ``max_age`` seconds are deleted whenever a new one is made,
+    and the whole folder at exit (:meth:`close`, also registered with :mod:`atexit`).
+    """
+
+    def __init__(self, max_age: float = RESULT_MAX_AGE, parent: str | Path | None = None):
+        parent = Path(parent or get_upload_folder())
+        parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix="translator-results-", dir=parent))
+        self.max_age = max_age
+        atexit.register(self.close)
+
+    def write(self, files: dict[str, str]) -> list[str]:
+        """Write ``{file name: text}`` (UTF-8) into a new subfolder; returns their paths."""
+        self.sweep()
+        folder = Path(tempfile.mkdtemp(dir=self.path))
+        for name, content in files.items():
+            (folder / name).write_text(content, encoding="utf-8")
+        return [str(folder / name) for name in files]
+
+    def sweep(self, now: float | None = None) -> None:
+        """Delete the subfolders older than ``max_age``."""
+        now = time.time() if now is None else now
+        for folder in list(self.path.iterdir()):
+            try:
+                stale = now - folder.stat().st_mtime > self.max_age
+            except FileNotFoundError:  # another request swept it
+                continue
+            if stale:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+# --- what one request does ---------------------------------------------------------
+
+
 def direction_label(translator: Translator) -> str:
     c = translator.model.model_config
     src, tgt = LANGUAGES.get(c.src_lang, c.src_lang), LANGUAGES.get(c.tgt_lang, c.tgt_lang)
-    return f"{src} → {tgt} ({c.src_lang}-{c.tgt_lang})"
+    return f"{src} → {tgt} ({translator.bundle.direction})"
+
+
+def evaluation_of(translator: Translator) -> dict | None:
+    path = Path(translator.bundle.path) / "eval.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+class Demo:
+    """What each request does, bound to the loaded translators (no globals, no widgets).
+
+    Args:
+        translators: by direction code (``en-de``); the first is the default.
+        max_input_chars: longest text accepted per request (and per line of a file).
+        results: where result files go (a new :class:`ResultFolder` if None).
+        max_result_bytes: the most one request may produce (downloads, an API answer).
+    """
+
+    def __init__(
+        self,
+        translators: dict[str, Translator],
+        max_input_chars: int = 2000,
+        results: ResultFolder | None = None,
+        max_result_bytes: int = MAX_RESULT_BYTES,
+    ):
+        self.translators, self.max_input_chars = translators, max_input_chars
+        self.results = results or ResultFolder()
+        self.max_result_bytes = max_result_bytes
+        self.codes = {direction_label(t): code for code, t in translators.items()}
+
+    def translator(self, direction) -> Translator:
+        """By code (``en-de``) or label; "" or None is the default direction."""
+        if direction in ("", None):
+            return next(iter(self.translators.values()))
+        if isinstance(direction, str):
+            code = self.codes.get(direction, direction)
+            if code in self.translators:
+                return self.translators[code]
+        available = ", ".join(self.translators)
+        raise gr.Error(f"Unknown direction {direction}. Available: {available}.")
+
+    def source_text(self, text) -> str:
+        text = visible(text)
+        if not text:
+            raise gr.Error(EMPTY_INPUT)
+        if len(text) > self.max_input_chars:
+            raise gr.Error(
+                f"The input has {len(text)} characters; the limit is {self.max_input_chars}."
+            )
+        return text
+
+    def translation(self, text, direction, beam, n_best, alpha) -> Translation:
+        """One library call; every refusal becomes a clear ``gr.Error``."""
+        text = self.source_text(text)
+        translator = self.translator(direction)
+        options = decode_options(beam, n_best, alpha)
+        try:
+            result = translator.translate([text], options)[0]
+        except ValueError as e:  # the library's caps (e.g. a sentence of too many tokens)
+            raise gr.Error(str(e)) from None
+        if not result.hypotheses:  # nothing left after the library's normalisation
+            raise gr.Error(EMPTY_INPUT)
+        return result
+
+    def check_size(self, size: int, what: str) -> None:
+        if size > self.max_result_bytes:
+            raise gr.Error(
+                f"{what} would be {megabytes(size)}; the limit is "
+                f"{megabytes(self.max_result_bytes)} per request. Send less text."
+            )
+
+    def export_files(self, result: Translation) -> tuple[list[str], str]:
+        """The downloads of ``result`` and a note ("" if none): an attention export over
+        the size limit is left out, and the note says why."""
+        attention, note = views.attention_json(result), ""
+        files = {"candidates.tsv": views.nbest_tsv(result), "attention.json": attention,
+                 "alignment.pharaoh": views.pharaoh_text(result)}  # fmt: skip
+        try:
+            self.check_size(len(attention.encode("utf-8")), "The attention export")
+        except gr.Error as e:
+            note = f"{e.message} It is not offered for download."
+            del files["attention.json"]
+        return self.results.write(files), note
+
+    def translate_lines(self, translator, lines, options) -> tuple[list[str], dict[int, str]]:
+        """The best translation of each line ("" for blank ones) and, by line number, why a
+        line was left empty (over the app's length limit or the library's token cap)."""
+        limit = self.max_input_chars
+        failed = {n: f"over {limit} characters" for n, x in enumerate(lines, 1) if len(x) > limit}
+        todo = [n for n, x in enumerate(lines, 1) if n not in failed and visible(x)]
+        done = translator.translate([lines[n - 1] for n in todo], options, errors="empty")
+        out = [""] * len(lines)
+        for n, translation in zip(todo, done):
+            if translation.error:
+                failed[n] = translation.error
+            out[n - 1] = translation.best
+        return out, failed
+
+    def translate_file(self, path, direction, beam, alpha) -> tuple[str, str]:
+        """Translate an uploaded file line by line; returns (output file, status)."""
+        if not path:
+            raise gr.Error("Upload a .txt file with one sentence per line.")
+        try:
+            data = Path(path).read_bytes()
+        finally:
+            Path(path).unlink(missing_ok=True)  # uploads are not kept
+        lines = split_lines(data)
+        translator, options = self.translator(direction), decode_options(beam, 1, alpha)
+        out, failed = self.translate_lines(translator, lines, options)
+        text = "".join(x + "\n" for x in out)
+        self.check_size(len(text.encode("utf-8")), "The translated file")
+        target = self.results.write({f"{Path(path).stem}.translated.txt": text})[0]
+        return target, batch_status(len(lines), failed)
+
+    # --- API endpoints (argument order is part of the API) -------------------------
+
+    def api_translate(
+        self,
+        text: str = "",
+        direction: str = "",
+        beam_size: int = 5,
+        length_penalty: float = DEFAULT_LENGTH_PENALTY,
+    ) -> str:
+        """The best translation of ``text``."""
+        best = self.translation(text, direction, beam_size, 1, length_penalty).best
+        if not best:
+            raise gr.Error(EMPTY_OUTPUT)
+        return best
+
+    def api_beam(
+        self,
+        text: str = "",
+        direction: str = "",
+        beam_size: int = 5,
+        n_best: int = 5,
+        length_penalty: float = DEFAULT_LENGTH_PENALTY,
+    ) -> dict:
+        """Beam candidates with scores (best first)."""
+        result = self.translation(text, direction, beam_size, n_best, length_penalty)
+        return views.json_safe(result.to_dict(attention=False))
+
+    def api_attention(
+        self, text: str = "", direction: str = "", beam_size: int = 5, rank: int = 1
+    ) -> dict:
+        """Source and output tokens of candidate ``rank`` and its attention matrix."""
+        rank = whole_number("rank", rank)
+        result = self.translation(text, direction, beam_size, MAX_BEAM, DEFAULT_LENGTH_PENALTY)
+        if not 1 <= rank <= len(result.hypotheses):
+            raise gr.Error(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")
+        hyp = result.hypotheses[rank - 1]
+        src, tgt, matrix = views.attention_matrix(result, hyp)
+        answer = views.json_safe({"text": hyp.text, "source_tokens": src, "target_tokens": tgt,
+                                  "attention": matrix.round(5).tolist()})  # fmt: skip
+        self.check_size(len(json.dumps(answer)), "The attention matrix")
+        return answer
+
+
+# --- page links ----------------------------------------------------------------------
+
+
+class Prefill(NamedTuple):
+    text: str
+    direction: str
+    beam: int
+    n_best: int
+    alpha: float
+
+
+def share_link(request, text, beam, n_best, alpha, direction) -> str:
+    """A URL that reopens the page with this input and runs it."""
+    headers = getattr(request, "headers", None) or {}
+    base = (headers.get("referer") or "").split("?")[0]
+    query = {"text": text, "beam": int(beam), "n": int(n_best), "lp": alpha, "dir": direction}
+    return f"{base}?{urlencode(query)}"
+
+
+def from_query(demo: Demo, request: gr.Request | None) -> Prefill:
+    """The inputs of ``?text=…&beam=…&n=…&lp=…&dir=…`` (out-of-range values clamped)."""
+    params = dict(request.query_params) if request else {}
+
+    def number(key, default, low, high):
+        try:
+            value = float(params.get(key, default))
+        except ValueError:
+            return default
+        return min(max(value, low), high) if math.isfinite(value) else default
+
+    direction = params.get("dir", "")
+    return Prefill(
+        text=params.get("text", ""),
+        direction=direction if direction in demo.translators else next(iter(demo.translators)),
+        beam=int(number("beam", 5, 1, MAX_BEAM)),
+        n_best=int(number("n", 3, 1, MAX_BEAM)),
+        alpha=number("lp", DEFAULT_LENGTH_PENALTY, 0.0, 2.0),
+    )
+
+
+# --- the page ------------------------------------------------------------------------
+
+
+@dataclass
+class Widgets:
+    """Every widget an event reads or writes (built by :func:`layout`)."""
+
+    text: gr.Textbox
+    reference: gr.Textbox
+    direction: gr.Dropdown
+    beam: gr.Slider
+    n_best: gr.Slider
+    alpha: gr.Slider
+    button: gr.Button
+    best: gr.Textbox
+    table: gr.Dataframe
+    heatmap: gr.Plot
+    hide_eos: gr.Checkbox
+    target_tokens: gr.HighlightedText
+    source_tokens: gr.HighlightedText
+    files: gr.File
+    link: gr.Textbox
+    examples: gr.Examples
+    upload: gr.File
+    batch_button: gr.Button
+    batch_out: gr.File
+    batch_status: gr.Markdown
+    info: gr.Markdown
+    result: gr.State  # the shown Translation
+    selected: gr.State  # the candidate whose attention is shown
+
+    def views(self) -> list:
+        """What a new or re-ranked result updates."""
+        return [self.best, self.table, self.heatmap, self.target_tokens, self.source_tokens,
+                self.files, self.result, self.selected]  # fmt: skip
+
+
+def _input_widgets(demo: Demo) -> dict:
+    first = next(iter(demo.translators))
+    examples = EXAMPLES.get(first, [])
+    choices = [(direction_label(t), code) for code, t in demo.translators.items()]
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(
+                value=examples[0] if examples else "",
+                label="Source text (Enter translates, Shift+Enter starts a new line)",
+                lines=1,
+                max_lines=8,
+                max_length=demo.max_input_chars,
+            )
+            reference = gr.Textbox(
+                label="Reference translation (optional: scores each "
+                "candidate with sentence BLEU and chrF)"
+            )
+        with gr.Column(scale=2):
+            direction = gr.Dropdown(choices, value=first, label="Direction")
+            beam = gr.Slider(1, MAX_BEAM, value=5, step=1, label="Beam size")
+            n_best = gr.Slider(1, MAX_BEAM, value=3, step=1, label="Candidates shown")
+            alpha = gr.Slider(0.0, 2.0, value=DEFAULT_LENGTH_PENALTY, step=0.1,
+                              label="Length penalty α (re-ranks without decoding)")  # fmt: skip
+            button = gr.Button("Translate", variant="primary")
+    return dict(text=text, reference=reference, direction=direction, beam=beam,
+                n_best=n_best, alpha=alpha, button=button)  # fmt: skip
+
+
+def _output_widgets() -> dict:
+    best = gr.Textbox(
+        label="Translation", elem_id="best", lines=2, interactive=False, buttons=["copy"]
+    )
+    table = gr.Dataframe(headers=views.CANDIDATE_HEADERS, interactive=False,
+                         label="Beam candidates (click a row to see its attention)",
+                         elem_id="candidates")  # fmt: skip
+    with gr.Row():
+        with gr.Column(scale=3):
+            heatmap = gr.Plot(label="Attention of the selected candidate", elem_id="heatmap")
+            hide_eos = gr.Checkbox(label="Hide the source </s> column (renormalise rows)")
+        with gr.Column(scale=2):
+            target_tokens = gr.HighlightedText(
+                label="Output pieces, shaded by the model's probability: click one",
+                elem_id="target-tokens", show_legend=False, combine_adjacent=False,
+            )  # fmt: skip
+            source_tokens = gr.HighlightedText(
+                label="Source pieces shaded by attention "
+                "(of the clicked output piece; the average before a click)",
+                elem_id="source-tokens", show_legend=False, combine_adjacent=False,
+            )  # fmt: skip
+            files = gr.File(label="Downloads: n-best TSV, attention JSON, Pharaoh alignments",
+                            file_count="multiple", interactive=False)  # fmt: skip
+            link = gr.Textbox(label="Link to this result", elem_id="share-link",
+                              buttons=["copy"], interactive=False)  # fmt: skip
+    return dict(best=best, table=table, heatmap=heatmap, hide_eos=hide_eos,
+                target_tokens=target_tokens, source_tokens=source_tokens, files=files,
+                link=link)  # fmt: skip
+
+
+def _more_widgets(demo: Demo, text: gr.Textbox, errors) -> dict:
+    first = next(iter(demo.translators.values()))
+    examples = gr.Examples(
+        examples=[[e] for e in EXAMPLES.get(first.bundle.direction, [])],
+        inputs=[text],
+        label="Examples (the model at its best and at its limits)",
+    )
+    with gr.Accordion("Translate a file", open=False):
+        upload = gr.File(label="A .txt file, one sentence per line", file_types=[".txt"])
+        batch_button = gr.Button("Translate file")
+        batch_out = gr.File(label="Translations", interactive=False)
+        batch_status = gr.Markdown()
+    with gr.Accordion("About the model", open=False):
+        info = gr.Markdown(views.model_markdown(first.bundle, evaluation_of(first)))
+    if errors:
+        gr.Markdown("**Models that could not be loaded** (not offered):\n"
+                    + "\n".join(f"- {e}" for e in errors), elem_id="load-errors")  # fmt: skip
+    return dict(examples=examples, upload=upload, batch_button=batch_button,
+                batch_out=batch_out, batch_status=batch_status, info=info)  # fmt: skip
+
+
+def layout(demo: Demo, errors=()) -> Widgets:
+    """The page's widgets (call inside ``gr.Blocks``); no events."""
+    gr.Markdown(
+        "# Attention translator\nAn RNN encoder–decoder with attention, trained on "
+        "human translations. See the beam search's candidates and where each output "
+        "piece looked in the source."
+    )
+    inputs = _input_widgets(demo)
+    outputs = _output_widgets()
+    more = _more_widgets(demo, inputs["text"], errors)
+    return Widgets(**inputs, **outputs, **more, result=gr.State(None), selected=gr.State(0))
+
+
+class Events:
+    """The page's handlers: each takes widget values and returns ``{widget: new value}``
+    (widgets left out keep their value)."""
+
+    def __init__(self, demo: Demo, widgets: Widgets):
+        self.demo, self.w = demo, widgets
+
+    def attention(self, result: Translation, selected: int, hide_eos: bool) -> dict:
+        """Heat map and token shading of candidate ``selected``."""
+        w = self.w
+        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
+        src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos)
+        return {
+            w.heatmap: views.attention_figure(src, tgt, matrix, f"candidate {selected + 1}"),
+            w.target_tokens: views.token_probabilities(tgt, hyp.token_log_probs),
+            w.source_tokens: views.token_shading(src, matrix.mean(axis=0)),
+        }
+
+    def render(self, result: Translation, reference: str, hide_eos: bool) -> dict:
+        """Every view of a new (or re-ranked) result, its first candidate selected."""
+        w = self.w
+        headers, rows = views.candidate_rows(result, reference or "")
+        files, note = self.demo.export_files(result)
+        if note:
+            gr.Warning(note)
+        if not result.best:
+            gr.Warning(EMPTY_OUTPUT)
+        return {w.best: result.best, w.table: gr.Dataframe(value=rows, headers=headers),
+                **self.attention(result, 0, hide_eos), w.files: files, w.result: result,
+                w.selected: 0}  # fmt: skip
+
+    def translate(self, text, direction, beam, n_best, alpha, reference, hide_eos,
+                  request: gr.Request):  # fmt: skip
+        result = self.demo.translation(text, direction, beam, n_best, alpha)
+        link = share_link(request, text, beam, n_best, alpha, direction)
+        return {**self.render(result, reference, hide_eos), self.w.link: link}
+
+    def rerank(self, result, alpha, reference, hide_eos):
+        if result is None:
+            return {}
+        alpha = decode_options(1, 1, alpha).length_penalty
+        return self.render(result.rerank(alpha), reference, hide_eos)
+
+    def select_candidate(self, result, hide_eos, evt: gr.SelectData):
+        if result is None:
+            return {}
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else int(evt.index)
+        return {**self.attention(result, row, hide_eos), self.w.selected: row}
+
+    def select_token(self, result, selected, hide_eos, evt: gr.SelectData):
+        if result is None:
+            return {}
+        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
+        src, _, matrix = views.attention_matrix(result, hyp, hide_eos)
+        row = min(int(evt.index), matrix.shape[0] - 1)
+        return {self.w.source_tokens: views.token_shading(src, matrix[row])}
+
+    def redraw(self, result, selected, hide_eos):
+        return {} if result is None else self.attention(result, selected, hide_eos)
+
+    @staticmethod
+    def _translate_line(translator, number, text, options, failed) -> str:
+        try:
+            return translator.translate_texts([text], options)[0]
+        except ValueError as e:
+            failed[number] = str(e)
+            return ""
+
+    def translate_file(self, path, direction, beam, alpha):
+        target, status = self.demo.translate_file(path, direction, beam, alpha)
+        return {self.w.batch_out: target, self.w.batch_status: status}
+
+    def change_direction(self, direction):
+        translator = self.demo.translator(direction)
+        samples = [[e] for e in EXAMPLES.get(translator.bundle.direction, [])]
+        info = views.model_markdown(translator.bundle, evaluation_of(translator))
+        return {self.w.examples.dataset: gr.Dataset(samples=samples), self.w.info: info}
+
+    def load(self, request: gr.Request):
+        """Prefill from the page's query string and translate it, if it names a text."""
+        w, p = self.w, from_query(self.demo, request)
+        if not p.text:
+            return {}
+        values = {w.text: p.text, w.direction: p.direction, w.beam: p.beam,
+                  w.n_best: p.n_best, w.alpha: p.alpha}  # fmt: skip
+        return {**values, **self.translate(*p, "", False, request)}
+
+
+def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
+    """Connect the widgets to :class:`Events` (none of these is part of the API)."""
+    hidden = {"api_visibility": "private"}
+    inputs = [w.text, w.direction, w.beam, w.n_best, w.alpha, w.reference, w.hide_eos]
+    outputs = [*w.views(), w.link]
+    w.button.click(events.translate, inputs, outputs, api_name="ui_translate", **hidden)
+    w.text.submit(events.translate, inputs, outputs, api_name="ui_translate", **hidden)
+    reranked = [w.result, w.alpha, w.reference, w.hide_eos]
+    w.alpha.release(events.rerank, reranked, w.views(), **hidden)
+    shown = [w.result, w.selected, w.hide_eos]
+    attention = [w.heatmap, w.target_tokens, w.source_tokens]
+    w.table.select(events.select_candidate, [w.result, w.hide_eos], [*attention, w.selected],
+                   **hidden)  # fmt: skip
+    w.target_tokens.select(events.select_token, shown, [w.source_tokens], **hidden)
+    w.hide_eos.input(events.redraw, shown, attention, **hidden)
+    batch = [w.upload, w.direction, w.beam, w.alpha]
+    w.batch_button.click(events.translate_file, batch, [w.batch_out, w.batch_status], **hidden)
+    examples = [w.examples.dataset, w.info]
+    w.direction.change(events.change_direction, [w.direction], examples, **hidden)
+    prefilled = [w.text, w.direction, w.beam, w.n_best, w.alpha]
+    blocks.load(events.load, None, [*prefilled, *outputs], **hidden)
+
+
+class Blocks(gr.Blocks):
+    """``gr.Blocks`` whose answer to a call with too few values names the endpoint's
+    parameters (Gradio's own answer is a generic "upstream app raised an exception")."""
+
+    def validate_inputs(self, block_fn, inputs):
+        if len(inputs) < len(block_fn.inputs):
+            names = [p for p in inspect.signature(block_fn.fn).parameters if p != "request"]
+            raise gr.Error(
+                f"/{block_fn.api_name} takes {len(block_fn.inputs)} values "
+                f"({', '.join(names)}); got {len(inputs)}."
+            )
+        super().validate_inputs(block_fn, inputs)
+
+
+def build_demo(
+    translators: dict[str, Translator],
+    max_input_chars: int = 2000,
+    errors=(),
+    results: ResultFolder | None = None,
+) -> gr.Blocks:
+    """The page and the API (``/translate``, ``/beam``, ``/attention``) for ``translators``
+    (by direction code, the default first)."""
+    demo = Demo(translators, max_input_chars, results)
+    # Gradio's own cache (uploads) is emptied of files older than an hour.
+    with Blocks(title="Attention translator", analytics_enabled=False,
+                   delete_cache=(600, 3600)) as blocks:  # fmt: skip
+        # The API first: its names are taken before the page's events are named.
+        gr.api(demo.api_translate, api_name="translate")
+        gr.api(demo.api_beam, api_name="beam")
+        gr.api(demo.api_attention, api_name="attention")
+        widgets = layout(demo, errors)
+        wire(blocks, widgets, Events(demo, widgets))
+    return blocks
+
+
+# --- start ---------------------------------------------------------------------------
 
 
 def load_translators(specs: list[str]) -> tuple[dict[str, Translator], list[str]]:
     """Load every model named. The first is the default: if it cannot be loaded the app
     refuses to start (rather than serve something else); a broken extra model is
-    skipped and reported. Returns (translators by label, error messages)."""
+    skipped and reported. Returns (translators by direction code, error messages)."""
     translators, errors = {}, []
     for i, spec in enumerate(specs):
         try:
@@ -88,405 +692,27 @@ def load_translators(specs: list[str]) -> tuple[dict[str, Translator], list[str]
             errors.append(f"{spec}: {e}")
             log.error("cannot load model %s", errors[-1])
             continue
-        translators[direction_label(translator)] = translator
+        code = translator.bundle.direction
+        if code in translators:
+            log.warning("%s: a second %s model; the first one stays", spec, code)
+            continue
+        translators[code] = translator
     return translators, errors
 
 
-def evaluation_of(translator: Translator) -> dict | None:
-    path = Path(translator.bundle.path) / "eval.json"
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-class Demo:
-    """The app's event handlers, bound to the loaded translators (no globals)."""
-
-    def __init__(self, translators: dict[str, Translator], max_input_chars: int = 2000):
-        self.translators, self.max_input_chars = translators, max_input_chars
-
-    def _translator(self, direction: str) -> Translator:
-        """By label (``English → German (en-de)``) or code (``en-de``)."""
-        for label, translator in self.translators.items():
-            if direction in (label, translator.bundle.direction):
-                return translator
-        codes = ", ".join(t.bundle.direction for t in self.translators.values())
-        raise gr.Error(f"Unknown direction {direction!r}; available: {codes}.")
-
-    def _check(self, text: str) -> str:
-        text = (text or "").strip()
-        if not text:
-            raise gr.Error("Type a sentence to translate.")
-        if len(text) > self.max_input_chars:
-            raise gr.Error(
-                f"The input has {len(text)} characters; the limit is {self.max_input_chars}."
-            )
-        return text  # beam and candidate caps: the library's (see Translator._check)
-
-    def translation(self, text, direction, beam, n_best, alpha) -> Translation:
-        text = self._check(text)
-        beam, n_best = int(beam), int(n_best)
+def warm_up(translators: dict[str, Translator]) -> None:
+    """Compile every shape each translator can be asked for; log what took how long."""
+    for code, translator in translators.items():
+        start = time.perf_counter()
         try:
-            return self._translator(direction).translate(
-                [text], beam_size=beam, n_best=min(n_best, beam), length_penalty=float(alpha)
-            )[0]
-        except ValueError as e:  # the library's caps (e.g. a sentence of too many tokens)
-            raise gr.Error(str(e)) from None
-
-    # --- UI events --------------------------------------------------------------
-
-    def translate(
-        self, text, direction, beam, n_best, alpha, reference, hide_eos, request: gr.Request
-    ):
-        result = self.translation(text, direction, beam, n_best, alpha)
-        link = share_link(request, text, beam, n_best, alpha, direction)
-        return (*self.render(result, reference, hide_eos, 0), result, 0, link)
-
-    def rerank(self, result, alpha, reference, hide_eos):
-        if result is None:
-            return (gr.skip(),) * 8 + (None,)
-        result = result.rerank(float(alpha))
-        return (*self.render(result, reference, hide_eos, 0), result)
-
-    def render(self, result: Translation, reference: str, hide_eos: bool, selected: int):
-        headers, rows = views.candidate_rows(result, reference or "")
-        table = gr.Dataframe(value=rows, headers=headers)
-        heatmap, target, source = self.attention_views(result, selected, hide_eos)
-        files = self.export_files(result)
-        return result.best, table, heatmap, target, source, files, selected, hide_eos
-
-    def attention_views(self, result: Translation, selected: int, hide_eos: bool):
-        if not result.hypotheses:
-            return None, [], []
-        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
-        src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos)
-        figure = views.attention_figure(src, tgt, matrix, f"candidate {selected + 1}")
-        target = views.token_probabilities(tgt, hyp.token_log_probs)
-        source = views.token_shading(src, matrix.mean(axis=0))
-        return figure, target, source
-
-    def select_candidate(self, result, hide_eos, evt: gr.SelectData):
-        if result is None:
-            return gr.skip(), gr.skip(), gr.skip(), 0
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else int(evt.index)
-        return (*self.attention_views(result, row, hide_eos), row)
-
-    def select_token(self, result, selected, hide_eos, evt: gr.SelectData):
-        if result is None or not result.hypotheses:
-            return gr.skip()
-        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
-        src, _, matrix = views.attention_matrix(result, hyp, hide_eos)
-        row = min(int(evt.index), matrix.shape[0] - 1)
-        return views.token_shading(src, matrix[row])
-
-    def redraw(self, result, selected, hide_eos):
-        if result is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        return self.attention_views(result, selected, hide_eos)
-
-    def export_files(self, result: Translation) -> list[str]:
-        folder = Path(tempfile.mkdtemp(prefix="translation-"))
-        files = {
-            "candidates.tsv": views.nbest_tsv(result),
-            "attention.json": views.attention_json(result),
-            "alignment.pharaoh": views.pharaoh_text(result),
-        }
-        for name, content in files.items():
-            (folder / name).write_text(content, encoding="utf-8")
-        return [str(folder / name) for name in files]
-
-    def translate_file(self, path, direction, beam, alpha, progress=gr.Progress()):  # noqa: B008 (Gradio idiom)
-        if not path:
-            raise gr.Error("Upload a .txt file with one sentence per line.")
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError as e:
-            raise gr.Error(f"The file is not UTF-8 text ({e.reason} at byte {e.start}).") from None
-        finally:
-            Path(path).unlink(missing_ok=True)  # uploads are not kept
-        translator, out = self._translator(direction), []
-        chunk = 64
-        for start in progress.tqdm(range(0, len(lines), chunk), desc="translating"):
-            part = lines[start : start + chunk]
-            for line in part:
-                if len(line) > self.max_input_chars:
-                    raise gr.Error(
-                        f"Line {start + part.index(line) + 1} is over the limit of "
-                        f"{self.max_input_chars} characters."
-                    )
-            texts = [x for x in part if x.strip()]
-            try:
-                done = iter(
-                    translator.translate_texts(
-                        texts, beam_size=int(beam), length_penalty=float(alpha)
-                    )
-                )
-            except ValueError as e:
-                raise gr.Error(f"Lines {start + 1}-{start + len(part)}: {e}") from None
-            out += [next(done) if x.strip() else "" for x in part]
-        target = Path(tempfile.mkdtemp(prefix="batch-")) / f"{Path(path).stem}.translated.txt"
-        target.write_text("".join(x + "\n" for x in out), encoding="utf-8")
-        return str(target), f"{len(lines)} lines translated."
-
-    # --- API endpoints ---------------------------------------------------------
-
-    def api_translate(
-        self, text: str, direction: str = "", beam_size: int = 5, length_penalty: float = 0.6
-    ) -> str:
-        """The best translation of ``text``."""
-        direction = direction or next(iter(self.translators))
-        return self.translation(text, direction, beam_size, 1, length_penalty).best
-
-    def api_beam(
-        self,
-        text: str,
-        direction: str = "",
-        beam_size: int = 5,
-        n_best: int = 5,
-        length_penalty: float = 0.6,
-    ) -> dict:
-        """Beam candidates with scores (best first)."""
-        direction = direction or next(iter(self.translators))
-        result = self.translation(text, direction, beam_size, n_best, length_penalty)
-        return result.to_dict(attention=False)
-
-    def api_attention(
-        self, text: str, direction: str = "", beam_size: int = 5, rank: int = 1
-    ) -> dict:
-        """Source and output tokens of candidate ``rank`` and its attention matrix."""
-        direction = direction or next(iter(self.translators))
-        result = self.translation(text, direction, beam_size, beam_size, 0.6)
-        if not 1 <= rank <= len(result.hypotheses):
-            raise gr.Error(f"rank must be between 1 and {len(result.hypotheses)}")
-        hyp = result.hypotheses[rank - 1]
-        src, tgt, matrix = views.attention_matrix(result, hyp)
-        return {
-            "text": hyp.text,
-            "source_tokens": src,
-            "target_tokens": tgt,
-            "attention": matrix.round(5).tolist(),
-        }
+            for what, seconds in translator.warm_up():
+                log.info("warm-up %s: %s %.2f s", code, what, seconds)
+        except Exception:  # a failed warm-up only costs speed: keep serving
+            log.exception("warm-up of %s failed", code)
+        log.info("warm-up %s done in %.1f s", code, time.perf_counter() - start)
 
 
-def share_link(request, text, beam, n_best, alpha, direction) -> str:
-    """A URL that reopens the page with this input and runs it."""
-    headers = getattr(request, "headers", None) or {}
-    base = (headers.get("referer") or "").split("?")[0]
-    query = urlencode(
-        {
-            "text": text,
-            "beam": int(beam),
-            "n": int(n_best),
-            "lp": alpha,
-            "dir": direction.split("(")[-1].rstrip(")"),
-        }
-    )
-    return f"{base}?{query}"
-
-
-def from_query(demo: Demo, request: gr.Request):
-    """Prefill the inputs from ``?text=…&beam=…&n=…&lp=…&dir=…``."""
-    params = dict(request.query_params) if request else {}
-    direction = next(iter(demo.translators))
-    for label in demo.translators:
-        if params.get("dir") and label.endswith(f"({params['dir']})"):
-            direction = label
-
-    def number(key, default, kind):
-        try:
-            return kind(params.get(key, default))
-        except ValueError:
-            return default
-
-    return (
-        params.get("text", ""),
-        direction,
-        max(1, min(10, number("beam", 5, int))),
-        max(1, min(10, number("n", 3, int))),
-        number("lp", 0.6, float),
-    )
-
-
-def build_demo(
-    translators: dict[str, Translator], max_input_chars: int = 2000, errors: list[str] = ()
-) -> gr.Blocks:
-    demo_state = Demo(translators, max_input_chars)
-    directions = list(translators)
-    first = translators[directions[0]]
-    first_key = first.bundle.direction
-    examples = EXAMPLES.get(first_key, [])
-
-    # Result files (downloads, batch outputs) are deleted after an hour.
-    with gr.Blocks(
-        title="Attention translator", analytics_enabled=False, delete_cache=(600, 3600)
-    ) as demo:
-        gr.Markdown(
-            "# Attention translator\nAn RNN encoder–decoder with attention, trained on "
-            "human translations. See the beam search's candidates and where each output "
-            "piece looked in the source."
-        )
-        result_state, selected_state = gr.State(None), gr.State(0)
-        with gr.Row():
-            with gr.Column(scale=3):
-                text = gr.Textbox(
-                    value=examples[0] if examples else "",
-                    label="Source text (Enter translates, Shift+Enter starts a new line)",
-                    lines=1,
-                    max_lines=8,
-                    max_length=max_input_chars,
-                )
-                reference = gr.Textbox(
-                    label="Reference translation (optional: scores each "
-                    "candidate with sentence BLEU and chrF)"
-                )
-            with gr.Column(scale=2):
-                direction = gr.Dropdown(directions, value=directions[0], label="Direction")
-                beam = gr.Slider(1, 10, value=5, step=1, label="Beam size")
-                n_best = gr.Slider(1, 10, value=3, step=1, label="Candidates shown")
-                alpha = gr.Slider(
-                    0.0,
-                    2.0,
-                    value=0.6,
-                    step=0.1,
-                    label="Length penalty α (re-ranks without decoding)",
-                )
-                button = gr.Button("Translate", variant="primary")
-        best = gr.Textbox(
-            label="Translation", elem_id="best", lines=2, interactive=False, buttons=["copy"]
-        )
-        table = gr.Dataframe(
-            headers=views.CANDIDATE_HEADERS,
-            label="Beam candidates (click a row to see its attention)",
-            interactive=False,
-            elem_id="candidates",
-        )
-        with gr.Row():
-            with gr.Column(scale=3):
-                heatmap = gr.Plot(label="Attention of the selected candidate", elem_id="heatmap")
-                hide_eos = gr.Checkbox(label="Hide the source </s> column (renormalise rows)")
-            with gr.Column(scale=2):
-                target_tokens = gr.HighlightedText(
-                    label="Output pieces, shaded by the model's probability: click one",
-                    elem_id="target-tokens",
-                    show_legend=False,
-                    combine_adjacent=False,
-                )
-                source_tokens = gr.HighlightedText(
-                    label="Source pieces shaded by attention "
-                    "(of the clicked output piece; the average before a click)",
-                    elem_id="source-tokens",
-                    show_legend=False,
-                    combine_adjacent=False,
-                )
-                files = gr.File(
-                    label="Downloads: n-best TSV, attention JSON, Pharaoh alignments",
-                    file_count="multiple",
-                    interactive=False,
-                )
-                link = gr.Textbox(
-                    label="Link to this result",
-                    elem_id="share-link",
-                    buttons=["copy"],
-                    interactive=False,
-                )
-        example_box = gr.Examples(
-            examples=[[e] for e in examples],
-            inputs=[text],
-            label="Examples (the model at its best and at its limits)",
-        )
-        with gr.Accordion("Translate a file", open=False):
-            upload = gr.File(label="A .txt file, one sentence per line", file_types=[".txt"])
-            batch_button = gr.Button("Translate file")
-            batch_out = gr.File(label="Translations", interactive=False)
-            batch_status = gr.Markdown()
-        with gr.Accordion("About the model", open=False):
-            info = gr.Markdown(views.model_markdown(first.bundle, evaluation_of(first)))
-        if errors:
-            gr.Markdown(
-                "**Models that could not be loaded** (not offered):\n"
-                + "\n".join(f"- {e}" for e in errors),
-                elem_id="load-errors",
-            )
-
-        views_out = [
-            best,
-            table,
-            heatmap,
-            target_tokens,
-            source_tokens,
-            files,
-            selected_state,
-            hide_eos,
-        ]
-        inputs = [text, direction, beam, n_best, alpha, reference, hide_eos]
-        run = dict(
-            fn=demo_state.translate,
-            inputs=inputs,
-            outputs=[*views_out, result_state, selected_state, link],
-            api_name="ui_translate",
-            api_visibility="private",
-        )
-        button.click(**run)
-        text.submit(**run)
-        alpha.release(
-            demo_state.rerank,
-            [result_state, alpha, reference, hide_eos],
-            [*views_out, result_state],
-            api_visibility="private",
-        )
-        table.select(
-            demo_state.select_candidate,
-            [result_state, hide_eos],
-            [heatmap, target_tokens, source_tokens, selected_state],
-            api_visibility="private",
-        )
-        target_tokens.select(
-            demo_state.select_token,
-            [result_state, selected_state, hide_eos],
-            [source_tokens],
-            api_visibility="private",
-        )
-        hide_eos.input(
-            demo_state.redraw,
-            [result_state, selected_state, hide_eos],
-            [heatmap, target_tokens, source_tokens],
-            api_visibility="private",
-        )
-        batch_button.click(
-            demo_state.translate_file,
-            [upload, direction, beam, alpha],
-            [batch_out, batch_status],
-            api_visibility="private",
-        )
-
-        def on_direction(label):
-            t = translators[label]
-            samples = [[e] for e in EXAMPLES.get(t.bundle.direction, [])]
-            return gr.Dataset(samples=samples), views.model_markdown(t.bundle, evaluation_of(t))
-
-        direction.change(
-            on_direction, [direction], [example_box.dataset, info], api_visibility="private"
-        )
-
-        def on_load(request: gr.Request):
-            prefill = from_query(demo_state, request)
-            if not prefill[0]:
-                return [gr.skip()] * (5 + len(views_out) + 3)
-            out = demo_state.translate(*prefill, "", False, request)
-            return (*prefill, *out)
-
-        demo.load(
-            on_load,
-            None,
-            [text, direction, beam, n_best, alpha, *views_out, result_state, selected_state, link],
-            api_visibility="private",
-        )
-
-        gr.api(demo_state.api_translate, api_name="translate")
-        gr.api(demo_state.api_beam, api_name="beam")
-        gr.api(demo_state.api_attention, api_name="attention")
-    return demo
-
-
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__)
     parser.add_argument(
         "--model",
@@ -501,23 +727,44 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=2, help="requests decoded at once")
     parser.add_argument("--max-queue", type=int, default=64,
                         help="requests waiting at most; more are refused as busy")  # fmt: skip
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
-    translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS)
-    default = next(iter(translators.values()))  # others compile on first use
-    for sentence in WARM_UP:
-        default.translate([sentence], beam_size=5, n_best=3, split=False)
-    demo = build_demo(translators, args.max_input_chars, errors)
-    demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
-    launch = dict(server_name=args.host, server_port=args.port, css=CSS, max_file_size="2mb")
+    return parser.parse_args(argv)
+
+
+def launch(blocks: gr.Blocks, args: argparse.Namespace) -> None:
+    """Start serving and return (the caller blocks); Gradio features the app does not use
+    are off: run history, the monitoring dashboard, MCP, footer links but the API's."""
+    options = dict(server_name=args.host, server_port=args.port, css=CSS, max_file_size="2mb",
+                   prevent_thread_lock=True, run_history=False, enable_monitoring=False,
+                   mcp_server=False, footer_links=["api"])  # fmt: skip
     if args.share:
         try:
-            demo.launch(share=True, **launch)
+            blocks.launch(share=True, **options)
             return
         except Exception as e:  # offline: no share server can be reached
             log.error("could not create a share link (%s); serving locally only", e)
-    demo.launch(**launch)
+    blocks.launch(**options)
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # Gradio's block_thread closes the server on it
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
+    translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS)
+    results = ResultFolder()
+    blocks = build_demo(translators, args.max_input_chars, errors, results)
+    blocks.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        launch(blocks, args)
+        # Compile in the background: the first visitors are answered meanwhile.
+        threading.Thread(target=warm_up, args=(translators,), name="warm-up", daemon=True).start()
+        blocks.block_thread()
+    finally:
+        results.close()
 
 
 if __name__ == "__main__":

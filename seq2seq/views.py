@@ -10,6 +10,7 @@ Not for: searching or scoring models (see :mod:`seq2seq.translator`, ``training.
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import sacrebleu
@@ -100,8 +101,21 @@ def nbest_tsv(translation: Translation) -> str:
     return "\n".join(lines) + "\n"
 
 
+def json_safe(value):
+    """``value`` with every NaN or infinite float replaced by None: valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def attention_json(translation: Translation) -> str:
-    return json.dumps(translation.to_dict(), ensure_ascii=False, indent=1)
+    """All candidates with their attention, as JSON (never NaN or Infinity)."""
+    safe = json_safe(translation.to_dict())
+    return json.dumps(safe, ensure_ascii=False, indent=1, allow_nan=False)
 
 
 def pharaoh_text(translation: Translation) -> str:

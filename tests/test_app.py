@@ -1,6 +1,7 @@
 """The app, started on a free port with the bundled model: API endpoints (gradio_client)
 and a real browser (Playwright driving Debian's Chromium)."""
 
+import json
 import os
 import socket
 import subprocess
@@ -29,12 +30,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(tmp_path_factory, *flags):
+def start_app(tmp_path_factory, *flags, **env_vars):
     """Start ``python app.py`` on a free port; returns (url, process)."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
-           "HF_TOKEN": SECRET}  # fmt: skip
+           "HF_TOKEN": SECRET, **env_vars}  # fmt: skip
     with open(log, "w") as out:
         command = [sys.executable, "app.py", "--port", str(port), *flags]
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -55,8 +56,14 @@ def start_app(tmp_path_factory, *flags):
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    url, proc = start_app(tmp_path_factory)
+def gradio_temp(tmp_path_factory):
+    """The app's Gradio upload folder (``GRADIO_TEMP_DIR``)."""
+    return tmp_path_factory.mktemp("gradio")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, gradio_temp):
+    url, proc = start_app(tmp_path_factory, GRADIO_TEMP_DIR=str(gradio_temp))
     yield url
     proc.terminate()
     proc.wait(timeout=30)
@@ -184,6 +191,105 @@ def test_fuzz_http_api(client, text, beam):
         assert h["length"] == len(h["ids"]) == len(h["pieces"])
 
 
+GENERIC = "upstream app raised an exception"
+
+
+def raw_call(url: str, api: str, body: str) -> tuple[str, str]:
+    """POST a hand-written JSON body (NaN, Infinity, too few values: what gradio_client
+    will not send) to ``/gradio_api/call/<api>``; returns (event, data) of the answer."""
+    request = urllib.request.Request(f"{url}/gradio_api/call/{api}", data=body.encode(),
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        event_id = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{url}/gradio_api/call/{api}/{event_id}", timeout=120) as r:
+        lines = r.read().decode().strip().split("\n")
+    return lines[-2].removeprefix("event: "), lines[-1].removeprefix("data: ")
+
+
+@pytest.mark.parametrize(
+    "api, args, message",
+    [("/translate", (), "Type a sentence to translate."),
+     ("/translate", (SENTENCE, "", "abc"), "beam_size must be a whole number, got 'abc'"),
+     ("/translate", (SENTENCE, "", None), "beam_size must be a whole number, got None"),
+     ("/translate", (SENTENCE, "", 2.5), "beam_size must be a whole number, got 2.5"),
+     ("/translate", (SENTENCE, "", 5, None), "length_penalty must be a number, got None"),
+     ("/translate", (SENTENCE, "", 5, 1e308), "length_penalty must be a number between 0"),
+     ("/translate", (SENTENCE, "", 5, -100), "length_penalty must be a number between 0"),
+     ("/translate", (42,), "The text must be a string, got int."),
+     ("/translate", (["a"],), "The text must be a string, got list."),
+     ("/translate", ({"a": 1},), "The text must be a string, got dict."),
+     ("/translate", (SENTENCE, "xx-yy"), "Unknown direction xx-yy. Available: en-de, de-en"),
+     ("/translate", ("\u200b\ufeff",), "Type a sentence to translate."),
+     ("/beam", (SENTENCE, "", 5, None), "n_best must be a whole number, got None"),
+     ("/attention", ("\x01\x02\x03",), "Type a sentence to translate."),
+     ("/attention", (SENTENCE, "", 5, 2.5), "rank must be a whole number, got 2.5."),
+     ("/attention", (SENTENCE, "", 2, 3), "rank must be between 1 and 2, got 3.")],
+)  # fmt: skip
+def test_bad_parameters_get_a_clear_message_through_the_api(client, api, args, message):
+    with pytest.raises(Exception) as error:
+        client.predict(*args, api_name=api)
+    assert type(error.value).__name__ == "AppError"
+    assert str(error.value).startswith(message), str(error.value)
+
+
+@pytest.mark.parametrize(
+    "api, body, message",
+    [("translate", '{"data": []}', "/translate takes 4 values (text, direction, beam_size, "
+                                   "length_penalty); got 0."),
+     ("beam", '{"data": ["Hi."]}', "/beam takes 5 values"),
+     ("translate", f'{{"data": ["{SENTENCE}", "", NaN, 0.6]}}', "beam_size must be a whole"),
+     ("translate", f'{{"data": ["{SENTENCE}", "", 5, NaN]}}', "length_penalty must be a number"),
+     ("beam", f'{{"data": ["{SENTENCE}", "", 5, 5, Infinity]}}', "length_penalty must be"),
+     ("attention", f'{{"data": ["{SENTENCE}", "", 5, -Infinity]}}', "rank must be a whole")],
+)  # fmt: skip
+def test_values_gradio_client_will_not_send_get_a_clear_message(app_url, api, body, message):
+    event, data = raw_call(app_url, api, body)
+    assert event == "error" and json.loads(data)["error"].startswith(message), data
+
+
+ANY_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-20, 20), st.text(max_size=6),
+                      st.floats(allow_nan=False, allow_infinity=False),
+                      st.lists(st.integers(), max_size=2), st.dictionaries(st.text(), st.integers(),
+                                                                          max_size=1))  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.one_of(st.sampled_from([SENTENCE, "Hello."]), ANY_VALUE),
+       direction=st.one_of(st.sampled_from(["", "en-de", "de-en"]), ANY_VALUE),
+       beam=st.one_of(st.integers(1, 4), ANY_VALUE), n_best=st.one_of(st.integers(1, 4), ANY_VALUE),
+       alpha=st.one_of(st.floats(0, 2), ANY_VALUE))  # fmt: skip
+def test_fuzz_api_parameters_never_get_the_generic_error(client, text, direction, beam, n_best,
+                                                         alpha):  # fmt: skip
+    try:
+        answer = client.predict(text, direction, beam, n_best, alpha, api_name="/beam")
+    except Exception as e:
+        assert type(e).__name__ == "AppError" and str(e) and GENERIC not in str(e), repr(e)
+        assert not str(e).startswith(("'", '"')), str(e)  # no message in literal quotes
+        return
+    json.dumps(answer, allow_nan=False)  # valid JSON: no NaN or Infinity
+
+
+@pytest.mark.parametrize("path, status", [("/gradio_api/runs", 404), ("/monitoring", 403),
+                                          ("/monitoring/summary", 403),
+                                          ("/gradio_api/run-history/records", 404)])  # fmt: skip
+def test_unused_gradio_features_are_off(app_url, path, status):
+    """No run history (it could write to the Hub with the server's token), no public
+    monitoring summary."""
+    assert get(app_url + path)[0] == status
+
+
+def test_result_folder_is_deleted_at_exit(tmp_path_factory):
+    temp = tmp_path_factory.mktemp("gradio-exit")
+    url, proc = start_app(tmp_path_factory, "--model", "models/en-de", GRADIO_TEMP_DIR=str(temp))
+    try:
+        assert len(list(temp.glob("translator-results-*"))) == 1
+        assert Client(url, verbose=False).predict(SENTENCE, api_name="/translate").strip()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) is not None
+    assert list(temp.glob("translator-results-*")) == []
+
+
 def launch_browser(playwright):
     assert Path(CHROMIUM).exists(), "browser tests need Debian's chromium: apt-get install chromium"
     return playwright.chromium.launch(
@@ -198,7 +304,7 @@ def heatmap_src(page) -> str:
     return page.locator("#heatmap img").first.get_attribute("src") or ""
 
 
-def test_browser_translate_select_candidate_and_deep_link(app_url, tmp_path):
+def test_browser_translate_select_candidate_and_deep_link(app_url, gradio_temp, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
@@ -249,6 +355,10 @@ def test_browser_translate_select_candidate_and_deep_link(app_url, tmp_path):
         # The page works offline: nothing is fetched from anywhere but the app itself.
         outside = [u for u in requested if not u.startswith((app_url, "data:", "blob:"))]
         assert outside == []
+        # Result files are written once, into the app's one result folder, never copied.
+        (folder,) = gradio_temp.glob("translator-results-*")
+        written = list(gradio_temp.rglob("candidates.tsv"))
+        assert written and all(path.is_relative_to(folder) for path in written)
         shot = os.environ.get("SCREENSHOT_PATH", str(tmp_path / "deep_link.png"))
         page.screenshot(path=shot, full_page=True)
         browser.close()

@@ -1,12 +1,22 @@
 """The app's handlers without a server: import has no side effects, file batches keep
-their line count, bad input gets a clear message."""
+their line count, bad input gets a clear message, result files stay in one folder."""
 
+import json
+import math
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
+import numpy as np
 import pytest
+
+import app
+from seq2seq import views
+from seq2seq.translator import Hypothesis, Translation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,54 +36,277 @@ def test_import_does_no_work():
     assert result.returncode == 0 and "imported" in result.stdout, result.stderr[-2000:]
 
 
-class NoProgress:
-    def tqdm(self, iterable, **_):
-        return iterable
+@pytest.fixture
+def results(tmp_path):
+    folder = app.ResultFolder(parent=tmp_path)
+    yield folder
+    folder.close()
 
 
 @pytest.fixture(scope="module")
-def demo(tiny_model_dir):
-    import app
+def tiny(tiny_model_dir):
     from seq2seq.translator import Translator
 
-    translator = Translator.load(tiny_model_dir[0])
-    return app.Demo({app.direction_label(translator): translator}, max_input_chars=100)
+    return Translator.load(tiny_model_dir[0])
+
+
+@pytest.fixture
+def demo(tiny, results):
+    return app.Demo({tiny.bundle.direction: tiny}, max_input_chars=100, results=results)
+
+
+class FakeTranslator:
+    """Reverses the words of each text; "EMPTY" gives an empty output and "HUGE" a line
+    over the token cap (the library's ``errors="empty"`` answer)."""
+
+    bundle = SimpleNamespace(direction="xx-yy", path="/nonexistent")
+    model = SimpleNamespace(model_config=SimpleNamespace(src_lang="xx", tgt_lang="yy"))
+
+    def __init__(self):
+        self.seen = []
+
+    def translate(self, texts, options, split=True, errors="raise"):
+        assert isinstance(texts, list)
+        self.seen += texts
+        return [self._one(text, options, errors) for text in texts]
+
+    def _one(self, text, options, errors):
+        if "HUGE" in text:
+            if errors == "raise":
+                raise ValueError("a sentence has 999 subword tokens; the limit is 200")
+            return Translation(text, [], [], [], options.length_penalty,
+                               error="a sentence has 999 subword tokens")  # fmt: skip
+        words = [] if "EMPTY" in text else text.split()[::-1]
+        n, m = len(words) + 1, len(text.split()) + 1
+        hyp = Hypothesis(ids=list(range(n)), text=" ".join(words), pieces=[*words, "</s>"],
+                         log_prob=-1.0, score=float("nan"), token_log_probs=[-0.5] * n,
+                         attention=np.full((n, m), 1.0 / m))  # fmt: skip
+        return Translation(text, list(range(m)), [*text.split(), "</s>"], [hyp],
+                           options.length_penalty)  # fmt: skip
+
+
+@pytest.fixture
+def fake(results):
+    translator = FakeTranslator()
+    return translator, app.Demo({"xx-yy": translator}, max_input_chars=100, results=results)
+
+
+def upload(tmp_path, data: bytes, name="in.txt") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+# --- file batch -----------------------------------------------------------------------
 
 
 def test_translate_file_keeps_lines(demo, tmp_path):
-    direction = next(iter(demo.translators))
-    source = tmp_path / "in.txt"
-    source.write_text("one two\n\nthree four five\n   \nsix\n", encoding="utf-8")
-    out, status = demo.translate_file(str(source), direction, 2, 0.6, progress=NoProgress())
+    source = upload(tmp_path, b"one two\n\nthree four five\n   \nsix\n")
+    out, status = demo.translate_file(source, "", 2, 0.6)
     lines = Path(out).read_text(encoding="utf-8").split("\n")
     assert lines[:-1] == ["two one", "", "five four three", "", "six"]
-    assert not source.exists()  # the upload is deleted once read
-    assert "5 lines" in status
+    assert not Path(source).exists()  # the upload is deleted once read
+    assert status == "5 lines translated."
+    assert Path(out).parent.parent == demo.results.path
 
 
-def test_translate_file_errors(demo, tmp_path):
-    direction = next(iter(demo.translators))
-    bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"caf\xe9\n")
-    with pytest.raises(gr.Error, match="not UTF-8"):
-        demo.translate_file(str(bad), direction, 2, 0.6, progress=NoProgress())
-    long = tmp_path / "long.txt"
-    long.write_text("ok\n" + "one " * 60 + "\n")
-    with pytest.raises(gr.Error, match="Line 2 is over the limit"):
-        demo.translate_file(str(long), direction, 2, 0.6, progress=NoProgress())
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\f", "\v", "\x1c", "\r"])
+def test_file_lines_split_only_on_newline(fake, tmp_path, separator):
+    translator, demo = fake
+    data = f"one{separator}two\r\nthree\nfour{separator}five\n".encode()
+    assert app.split_lines(data) == [f"one{separator}two", "three", f"four{separator}five"]
+    out, status = demo.translate_file(upload(tmp_path, data), "", 2, 0.6)
+    assert len(Path(out).read_text(encoding="utf-8").split("\n")) == 3 + 1
+    assert status == "3 lines translated."
 
 
-def test_views_and_rerank_through_handlers(demo):
-    direction = next(iter(demo.translators))
-    result = demo.translation("one two three", direction, 4, 3, 0.0)
-    best, table, figure, target, source, files, selected, _ = demo.render(result, "three two one",
-                                                                           False, 0)  # fmt: skip
-    assert best == "three two one"
-    rows = table.value["data"]
-    assert len(rows) == 3 and rows[0][5] == 100.0  # sentence BLEU of the exact match
-    assert [Path(f).name for f in files] == ["candidates.tsv", "attention.json",
-                                             "alignment.pharaoh"]  # fmt: skip
-    assert len(target) == result.hypotheses[0].length
-    assert len(source) == len(result.source_pieces)
-    reranked = demo.rerank(result, 1.5, "", False)
-    assert reranked[-1].length_penalty == 1.5
+def test_split_lines_ends():
+    assert app.split_lines(b"") == []
+    assert app.split_lines(b"a") == ["a"]
+    assert app.split_lines(b"a\n\n") == ["a", ""]
+    assert app.split_lines(b"\xef\xbb\xbfa\r\nb") == ["a", "b"]  # BOM and CRLF
+
+
+def test_bad_lines_are_left_empty_and_named(fake, tmp_path):
+    translator, demo = fake
+    data = "one two\n" + "x" * 101 + "\nthree HUGE four\nfive six\n"
+    out, status = demo.translate_file(upload(tmp_path, data.encode()), "", 2, 0.6)
+    assert Path(out).read_text(encoding="utf-8").split("\n") == ["two one", "", "", "six five",
+                                                                 ""]  # fmt: skip
+    assert status.startswith("4 lines: 2 translated, 2 left empty")
+    assert "line 2, 3." in status and "over 100 characters" in status
+
+
+def test_a_line_over_the_token_cap_is_left_empty_with_the_real_library(tiny_model_dir, tmp_path,
+                                                                       results):  # fmt: skip
+    from seq2seq.translator import Translator
+
+    translator = Translator.load(tiny_model_dir[0], max_sentence_tokens=8)
+    demo = app.Demo({"en-de": translator}, max_input_chars=100, results=results)
+    data = b"one two\n" + b"one two three four five six seven eight nine\nthree\n"
+    out, status = demo.translate_file(upload(tmp_path, data), "", 2, 0.6)
+    lines = Path(out).read_text(encoding="utf-8").split("\n")
+    assert lines[0] == "two one" and lines[1] == "" and lines[2] == "three"
+    assert "2 translated, 1 left empty" in status and "line 2." in status
+
+
+def test_invisible_lines_never_reach_the_model(fake, tmp_path):
+    translator, demo = fake
+    data = "one\n\u200b\n\ufeff\u200e\nx\x01y\n".encode()
+    out, _ = demo.translate_file(upload(tmp_path, data), "", 2, 0.6)
+    assert translator.seen == ["one", "x\x01y"]
+    assert Path(out).read_text(encoding="utf-8") == "one\n\n\nx\x01y\n"
+
+
+def test_translate_file_refuses_non_utf8_naming_line_and_byte(fake, tmp_path):
+    _, demo = fake
+    with pytest.raises(gr.Error, match=r"not UTF-8 text: line 2, byte 4 "):
+        demo.translate_file(upload(tmp_path, b"ok\ncaf\xe9\n"), "", 2, 0.6)
+    with pytest.raises(gr.Error, match="Upload a .txt file"):
+        demo.translate_file(None, "", 2, 0.6)
+
+
+# --- input and parameter checks --------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\ufeff", " \u200e\u200f ", "\u2060\u00ad",
+                                  "\x01\x02", "\x7f", "\u202e\t\u202c", None])  # fmt: skip
+def test_invisible_text_counts_as_empty(fake, text):
+    translator, demo = fake
+    with pytest.raises(gr.Error, match="Type a sentence to translate."):
+        demo.api_translate(text)
+    with pytest.raises(gr.Error, match="Type a sentence to translate."):
+        demo.api_attention(text)
+    assert translator.seen == []
+
+
+def test_visible_text_with_format_characters_is_kept():
+    assert app.visible(" a\u200bb ") == "a\u200bb"
+    assert app.visible("é") == "é"
+
+
+def test_an_empty_model_output_says_so(fake):
+    _, demo = fake
+    with pytest.raises(gr.Error, match="translation of this input is empty"):
+        demo.api_translate("EMPTY")
+    assert demo.api_beam("EMPTY")["hypotheses"][0]["text"] == ""
+
+
+BAD_PARAMETERS = [
+    ("api_translate", ("a b", "", "abc"), "beam_size must be a whole number"),
+    ("api_translate", ("a b", "", None), "beam_size must be a whole number"),
+    ("api_translate", ("a b", "", math.nan), "beam_size must be a whole number"),
+    ("api_translate", ("a b", "", math.inf), "beam_size must be a whole number"),
+    ("api_translate", ("a b", "", 2.5), "beam_size must be a whole number"),
+    ("api_translate", ("a b", "", 11), "beam_size must be between 1 and 10"),
+    ("api_translate", ("a b", "", 5, None), "length_penalty must be a number"),
+    ("api_translate", ("a b", "", 5, math.nan), "length_penalty must be a number"),
+    ("api_translate", ("a b", "", 5, 1e308), "length_penalty must be a number"),
+    ("api_translate", ("a b", "", 5, -100), "length_penalty must be a number"),
+    ("api_translate", ("a b", "", 5, "0.6"), "length_penalty must be a number"),
+    ("api_translate", (5,), "The text must be a string, got int"),
+    ("api_translate", (["a"],), "The text must be a string, got list"),
+    ("api_translate", ({"a": 1},), "The text must be a string, got dict"),
+    ("api_translate", ("a b", "zz-yy"), "Unknown direction zz-yy. Available: xx-yy."),
+    ("api_translate", ("a b", 3), "Unknown direction 3. Available: xx-yy."),
+    ("api_beam", ("a b", "", 5, None), "n_best must be a whole number"),
+    ("api_beam", ("a b", "", 5, 0), "n_best must be between 1 and 10"),
+    ("api_attention", ("a b", "", 5, 2.5), "rank must be a whole number"),
+    ("api_attention", ("a b", "", 5, "1"), "rank must be a whole number"),
+    ("api_attention", ("a b", "", 5, 2), "rank must be between 1 and 1, got 2"),
+]
+
+
+@pytest.mark.parametrize("endpoint, args, message", BAD_PARAMETERS)
+def test_bad_parameters_get_a_clear_message(fake, endpoint, args, message):
+    _, demo = fake
+    with pytest.raises(gr.Error) as error:
+        getattr(demo, endpoint)(*args)
+    assert error.value.message.startswith(message), error.value.message
+
+
+def test_json_answers_never_contain_nan(fake):
+    _, demo = fake  # the fake's scores are NaN
+    answer = demo.api_beam("a b", "", 2, 1, 0.6)
+    json.dumps(answer, allow_nan=False)
+    assert answer["hypotheses"][0]["score"] is None
+    result = demo.translation("a b", "", 2, 1, 0.6)
+    json.loads(views.attention_json(result), parse_constant=pytest.fail)
+
+
+# --- result files ------------------------------------------------------------------------
+
+
+def test_result_files_live_in_one_folder_inside_gradios_cache(demo):
+    result = demo.translation("one two three", "", 4, 3, 0.0)
+    files, note = demo.export_files(result)
+    assert note == "" and [Path(f).name for f in files] == ["candidates.tsv", "attention.json",
+                                                            "alignment.pharaoh"]  # fmt: skip
+    assert all(Path(f).parent.parent == demo.results.path for f in files)
+    real = app.ResultFolder()
+    try:  # by default inside Gradio's upload folder: served as is, never copied
+        assert real.path.parent == Path(gr.utils.get_upload_folder())
+    finally:
+        real.close()
+    assert not real.path.exists()
+
+
+def test_stale_result_files_are_deleted(results):
+    old, new = (Path(results.write({"a.txt": "x"})[0]).parent for _ in range(2))
+    an_hour_ago = time.time() - results.max_age - 1
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    results.write({"b.txt": "y"})
+    assert not old.exists() and new.exists()
+    results.close()
+    assert not results.path.exists()
+
+
+def test_a_request_cannot_produce_more_than_the_cap(fake, results):
+    translator, _ = fake
+    demo = app.Demo({"xx-yy": translator}, results=results, max_result_bytes=2000)
+    result = demo.translation("a b c d e f g h i j k l m n o p q r s t", "", 2, 1, 0.6)
+    files, note = demo.export_files(result)
+    assert [Path(f).name for f in files] == ["candidates.tsv", "alignment.pharaoh"]
+    assert "The attention export would be" in note and "not offered" in note
+    with pytest.raises(gr.Error, match=r"attention matrix would be .* the limit is 2,000 bytes"):
+        demo.api_attention("a b c d e f g h i j k l m n o p q r s t " * 4)
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page(demo):
+    with gr.Blocks():
+        widgets = app.layout(demo)
+    return app.Events(demo, widgets), widgets
+
+
+def test_handlers_return_widget_dicts(page):
+    events, w = page
+    request = SimpleNamespace(headers={"referer": "http://x/?a=1"})
+    out = events.translate("one two", "en-de", 4, 3, 0.6, "two one", False, request)
+    assert set(out) == {*w.views(), w.link}
+    assert out[w.best] == "two one" and out[w.selected] == 0
+    assert out[w.link] == "http://x/?text=one+two&beam=4&n=3&lp=0.6&dir=en-de"
+    reranked = events.rerank(out[w.result], 1.5, "", False)
+    assert set(reranked) == set(w.views()) and reranked[w.result].length_penalty == 1.5
+    assert events.rerank(None, 1.5, "", False) == {}
+    assert events.redraw(None, 0, False) == {}
+
+
+def test_direction_choices_are_label_code_pairs(page):
+    _, w = page
+    assert w.direction.choices == [("English → German (en-de)", "en-de")]
+    assert w.direction.value == "en-de"
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [({}, ("", "xx-yy", 5, 3, 0.6)),
+     ({"text": "a", "dir": "xx-yy", "beam": "4", "n": "2", "lp": "1"}, ("a", "xx-yy", 4, 2, 1.0)),
+     ({"dir": "English", "beam": "99", "n": "abc", "lp": "nan"}, ("", "xx-yy", 10, 3, 0.6))],
+)  # fmt: skip
+def test_query_string_prefill(fake, query, expected):
+    _, demo = fake
+    assert app.from_query(demo, SimpleNamespace(query_params=query)) == expected
