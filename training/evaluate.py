@@ -164,8 +164,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         DecodeOptions(beam_size=args.beam_size)
-    except ValueError as e:
-        parser.error(f"--beam-size: {e}")
+    except ValueError as e:  # "beam_size must be …" → "--beam-size must be …"
+        parser.error(f"--beam-size {str(e).split(' ', 1)[1]}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.max_sentence_tokens < 2:

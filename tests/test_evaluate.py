@@ -1,0 +1,86 @@
+"""training.evaluate never stops on a test line: the tiny model with over-long lines."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from conftest import reverse_task, write_tsv
+
+from training import evaluate
+
+
+def test_over_long_lines_are_counted_not_fatal(tiny_model_dir, tmp_path, capsys):
+    folder = tiny_model_dir[0]
+    pairs = reverse_task(10, seed=5)
+    long_words = ["one", "two", "three", "four", "five"] * 50  # > 200 tokens, < 2,000 chars
+    too_long = ["six", "seven"] * 550  # > 1,024 tokens and > 2,000 characters
+    pairs.append((" ".join(long_words), " ".join(reversed(long_words))))
+    pairs.append((" ".join(too_long), " ".join(reversed(too_long))))
+    pairs += reverse_task(3, seed=6)
+    test = write_tsv(tmp_path / "test.tsv", pairs)
+
+    evaluate.main(["--model", str(folder), "--test", str(test), "--json"])
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["sentences"] == 15 and result["bleu"] > 0  # the long lines dominate BLEU
+    assert result["max_sentence_tokens"] == 1024
+    assert result["over_app_caps"] == {
+        "sentence_tokens": 2,
+        "chars": 1,
+        "lines": 2,
+        "max_sentence_tokens": 200,
+        "max_input_chars": 2000,
+    }
+    assert result["failed"] == 1
+    [failure] = result["failures"]
+    assert failure["pair"] == 12 and "the limit is 1024" in failure["error"]
+    assert "warning: test pair 12 not translated (scored as empty)" in captured.err
+    assert [e["hypothesis"] for e in result["examples"]][:2] == [p[1] for p in pairs[:2]]
+
+
+def test_one_failing_text_costs_only_itself():
+    """Should the call for all texts raise, each text is translated alone."""
+
+    class Flaky:
+        max_input_chars = 20
+
+        def translate(self, texts, options, errors):
+            assert errors == "empty" and options.beam_size == 5
+            if any("bad" in t for t in texts):
+                raise RuntimeError("boom")
+            return [SimpleNamespace(best=t.upper(), error="" if t else "empty?") for t in texts]
+
+    texts = ["a b", "bad", "c", "x" * 21, ""]
+    hypotheses, failures = evaluate.translate_all(Flaky(), texts, evaluate.DecodeOptions())
+    assert hypotheses == ["A B", "", "C", "", ""]
+    assert failures == {
+        1: "RuntimeError: boom",
+        3: "21 characters; the limit is 20",
+        4: "empty?",
+    }
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--beam-size", "11"], "--beam-size must be between 1 and 10, got 11"),
+        (["--beam-size", "0"], "--beam-size must be between 1 and 10, got 0"),
+        (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+        (["--max-sentence-tokens", "1"], "--max-sentence-tokens must be at least 2"),
+        (["--limit", "0"], "--limit must be at least 1, got 0"),
+    ],
+)
+def test_bad_options_are_usage_errors(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main(["--model", "unused", "--test", "unused", *args])
+    assert exit_info.value.code == 2
+    assert f"error: {message}" in capsys.readouterr().err
+
+
+def test_unreadable_test_file_is_a_clean_error(tiny_model_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.tsv"
+    bad.write_bytes(b"one two\ttwo one\nno tab here\n")
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main(["--model", str(tiny_model_dir[0]), "--test", str(bad)])
+    assert exit_info.value.code == 1
+    assert "wrong column count" in capsys.readouterr().err
