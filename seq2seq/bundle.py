@@ -1,11 +1,25 @@
-"""Save and load a self-contained model folder.
+"""Save and load a model folder: Keras's own folder layout, plus our metadata and tokenizer.
 
-Layout (the Hugging Face Hub layout too)::
+Layout (the one ``keras.saving.save_model(model, folder, zipped=False)`` and
+``model.save("hf://USER/NAME")`` write, so ``keras.saving.load_model(folder)`` and
+``keras.saving.load_model("hf://USER/NAME")`` load it once ``import seq2seq`` has registered
+the classes)::
 
-    config.json         format version, Keras version, the serialized Keras model config,
-                        languages, and free-form metadata (training data, metrics…)
+    config.json         the serialized Keras model (keras.saving.serialize_keras_object),
+                        without an optimizer
+    metadata.json       keras_version, seq2seq_format, tokenizer (its file name), direction,
+                        parameters, and provenance (training config, data sources, hardware)
     model.weights.h5    weights only (no optimizer state)
-    tokenizer.model     the SentencePiece model
+    tokenizer.model     the SentencePiece model (Keras saving puts it in ``assets/``;
+                        both places are read)
+
+and, written by training and evaluation, ``training_log.csv``, ``curves.png``,
+``eval.json``. Every one of these file names is a constant of this module.
+
+The old layout (``seq2seq_format`` 1: a ``config.json`` that wraps the serialized model as
+``{"format_version": 1, "keras_version", "model", "metadata"}``, no ``metadata.json``) still
+loads: :func:`read_config` is the one place that converts it, and :func:`upgrade` rewrites
+such a folder in the new layout (weights and tokenizer untouched).
 
 Loading uses ``keras.saving.deserialize_keras_object(..., safe_mode=True)``: no lambdas, no
 pickles, no code from the folder is executed. A folder whose files are missing or do not
@@ -22,12 +36,27 @@ from pathlib import Path
 
 import keras
 
-from seq2seq.model import Seq2Seq
+from seq2seq.model import ASSETS_DIR, Seq2Seq
+from seq2seq.tokenizer import FILENAME as TOKENIZER_FILE
 from seq2seq.tokenizer import Tokenizer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # of the folder layout; 1 = config.json wrapping the model
 CONFIG_FILE = "config.json"
+METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
+# TOKENIZER_FILE (imported above: the tokenizer's own default file name)
+EVAL_FILE = "eval.json"
+LOG_FILE = "training_log.csv"
+CURVES_FILE = "curves.png"
+MODEL_FILES = [CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, TOKENIZER_FILE]  # needed to load
+EXTRA_FILES = [EVAL_FILE, LOG_FILE, CURVES_FILE]  # published beside them when present
+FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")
+
+__all__ = [
+    "CONFIG_FILE", "CURVES_FILE", "EVAL_FILE", "EXTRA_FILES", "FORMAT_VERSION", "LOG_FILE",
+    "METADATA_FILE", "MODEL_FILES", "TOKENIZER_FILE", "WEIGHTS_FILE",
+    "Bundle", "BundleError", "load", "read_config", "save", "save_config", "upgrade",
+]  # fmt: skip
 
 
 class BundleError(ValueError):
@@ -36,11 +65,11 @@ class BundleError(ValueError):
 
 @dataclass
 class Bundle:
-    """A loaded model folder."""
+    """A loaded model folder (its model carries the tokenizer too: ``model.tokenizer``)."""
 
     model: Seq2Seq
     tokenizer: Tokenizer
-    metadata: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)  # metadata.json
     path: str = ""
     origin: str = ""  # where it came from, for people (e.g. a Hub repo and revision)
 
@@ -54,8 +83,11 @@ class Bundle:
         return f"{c.src_lang}-{c.tgt_lang}"
 
 
+# --- save ---------------------------------------------------------------------------
+
+
 def save(folder: str | Path, model: Seq2Seq, tokenizer: Tokenizer, metadata: dict | None = None):
-    """Write config, weights and tokenizer into ``folder`` (created if needed)."""
+    """Write config, metadata, weights and tokenizer into ``folder`` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_config(folder, model, metadata)
@@ -63,41 +95,114 @@ def save(folder: str | Path, model: Seq2Seq, tokenizer: Tokenizer, metadata: dic
     model.save_weights(folder / WEIGHTS_FILE)
 
 
-def save_config(folder: Path, model: Seq2Seq, metadata: dict | None = None) -> None:
+def save_config(folder: str | Path, model: Seq2Seq, metadata: dict | None = None) -> None:
+    """Write ``config.json`` (the bare serialized model) and ``metadata.json``.
+
+    Args:
+        metadata: free-form provenance (training config, data sources, metrics…); the
+            format keys (:data:`FORMAT_KEYS`) are set here and win over same-named keys.
+    """
     spec = keras.saving.serialize_keras_object(model)
     spec.pop("compile_config", None)  # a model folder carries no optimizer
-    config = {
-        "format_version": FORMAT_VERSION,
+    c = model.model_config
+    _write_json(Path(folder) / CONFIG_FILE, spec)
+    _write_json(Path(folder) / METADATA_FILE, _metadata(f"{c.src_lang}-{c.tgt_lang}", metadata))
+
+
+def _metadata(direction: str, extra: dict | None) -> dict:
+    own = {
         "keras_version": keras.__version__,
-        "model": spec,
-        "metadata": metadata or {},
+        "seq2seq_format": FORMAT_VERSION,
+        "tokenizer": TOKENIZER_FILE,
+        "direction": direction,
     }
-    (Path(folder) / CONFIG_FILE).write_text(json.dumps(config, indent=1, ensure_ascii=False))
+    return {**own, **{k: v for k, v in (extra or {}).items() if k not in FORMAT_KEYS}}
 
 
-def read_config(folder: Path) -> dict:
-    path = Path(folder) / CONFIG_FILE
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# --- load ---------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> dict:
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BundleError(f"{path}: missing (not a model folder?)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BundleError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(config, dict) or config.get("format_version") != FORMAT_VERSION:
-        raise BundleError(f"{path}: unknown format_version (expected {FORMAT_VERSION})")
-    saved_major = str(config.get("keras_version", "?")).split(".")[0]
-    if saved_major != keras.__version__.split(".")[0]:
+    if not isinstance(data, dict):
+        raise BundleError(f"{path}: not a JSON object")
+    return data
+
+
+def read_config(folder: str | Path) -> tuple[dict, dict]:
+    """The serialized model and the metadata of a folder, in either layout.
+
+    Returns:
+        ``(spec, metadata)``: ``spec`` is what ``config.json`` holds in the new layout;
+        ``metadata`` what ``metadata.json`` holds (for an old folder: converted from the
+        wrapper, with ``seq2seq_format`` 1).
+    """
+    folder = Path(folder)
+    config = _read_json(folder / CONFIG_FILE)
+    if "format_version" in config:  # the old layout: config.json wraps the model
+        if config["format_version"] != 1 or not isinstance(config.get("model"), dict):
+            raise BundleError(f"{folder / CONFIG_FILE}: unknown format_version")
+        spec, old = config["model"], config.get("metadata") or {}
+        metadata = _metadata(_direction(spec) or old.get("direction", "?"), old)
+        metadata.update(keras_version=config.get("keras_version", "?"), seq2seq_format=1)
+    else:
+        spec, metadata = config, _read_json(folder / METADATA_FILE)
+        metadata.setdefault("seq2seq_format", FORMAT_VERSION)  # a folder Keras itself wrote
+        if not isinstance(metadata["seq2seq_format"], int):
+            raise BundleError(f"{folder / METADATA_FILE}: seq2seq_format is not a number")
+        if metadata["seq2seq_format"] > FORMAT_VERSION:
+            raise BundleError(
+                f"{folder / METADATA_FILE}: seq2seq_format {metadata['seq2seq_format']} is "
+                f"newer than this library's ({FORMAT_VERSION}): upgrade the seq2seq package"
+            )
+    where = folder / (CONFIG_FILE if metadata["seq2seq_format"] == 1 else METADATA_FILE)
+    _check_keras_version(where, metadata.get("keras_version", "?"))
+    return spec, metadata
+
+
+def _direction(spec: dict) -> str | None:
+    try:
+        c = spec["config"]["model_config"]
+        return f"{c['src_lang']}-{c['tgt_lang']}"
+    except (KeyError, TypeError):
+        return None
+
+
+def _check_keras_version(path: Path, saved: str) -> None:
+    if str(saved).split(".")[0] != keras.__version__.split(".")[0]:
         raise BundleError(
-            f"{path}: saved with Keras {config.get('keras_version')}, "
-            f"this is Keras {keras.__version__} (major versions differ)"
+            f"{path}: saved with Keras {saved}, this is Keras {keras.__version__} "
+            "(major versions differ)"
         )
-    return config
 
 
-def build_model(config: dict, path: Path) -> Seq2Seq:
-    spec = config.get("model")
+def upgrade(folder: str | Path) -> bool:
+    """Rewrite an old-layout folder's ``config.json`` in the new layout and add
+    ``metadata.json``; weights and tokenizer are not touched. Returns False if the folder
+    already has the new layout."""
+    folder = Path(folder)
+    if "format_version" not in _read_json(folder / CONFIG_FILE):
+        return False
+    spec, metadata = read_config(folder)
+    metadata["seq2seq_format"] = FORMAT_VERSION
+    _write_json(folder / METADATA_FILE, metadata)
+    _write_json(folder / CONFIG_FILE, spec)
+    return True
+
+
+def build_model(spec: dict, path: Path) -> Seq2Seq:
+    """Deserialize the model of a config (``safe_mode``) and create its weights."""
     if not isinstance(spec, dict) or spec.get("class_name") != "Seq2Seq":
-        raise BundleError(f"{path}: 'model' is not a serialized Seq2Seq")
+        raise BundleError(f"{path}: not a serialized Seq2Seq")
     try:
         model = keras.saving.deserialize_keras_object(spec, safe_mode=True)
     except Exception as e:  # any malformed config: say which file
@@ -107,21 +212,29 @@ def build_model(config: dict, path: Path) -> Seq2Seq:
     return model
 
 
+def tokenizer_path(folder: str | Path) -> Path:
+    """Where a folder keeps its tokenizer: beside config.json, else in Keras' assets/."""
+    folder = Path(folder)
+    beside, asset = folder / TOKENIZER_FILE, folder / ASSETS_DIR / TOKENIZER_FILE
+    return asset if not beside.is_file() and asset.is_file() else beside
+
+
 def load(folder: str | Path) -> Bundle:
-    """Load a model folder (see the module docstring for its files)."""
+    """Load a model folder, new or old layout (see the module docstring for its files)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BundleError(f"{folder}: no such model folder")
-    config = read_config(folder)
-    model = build_model(config, folder / CONFIG_FILE)
+    spec, metadata = read_config(folder)
+    model = build_model(spec, folder / CONFIG_FILE)
+    path = tokenizer_path(folder)
     try:
-        tokenizer = Tokenizer.load(folder)
+        tokenizer = Tokenizer.load(path.parent)
     except (FileNotFoundError, ValueError) as e:
         raise BundleError(str(e)) from None
     vocab = model.model_config.vocab_size
     if tokenizer.vocab_size != vocab:
         raise BundleError(
-            f"{folder / 'tokenizer.model'}: vocabulary of {tokenizer.vocab_size} pieces, "
+            f"{path}: vocabulary of {tokenizer.vocab_size} pieces, "
             f"but {CONFIG_FILE} says vocab_size {vocab}"
         )
     weights = folder / WEIGHTS_FILE
@@ -131,4 +244,5 @@ def load(folder: str | Path) -> Bundle:
         model.load_weights(weights)
     except Exception as e:  # truncated / foreign HDF5 files raise many kinds of errors
         raise BundleError(f"{weights}: cannot be loaded ({type(e).__name__}: {e})") from None
-    return Bundle(model, tokenizer, config.get("metadata", {}), str(folder))
+    model.tokenizer = tokenizer
+    return Bundle(model, tokenizer, metadata, str(folder))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from seq2seq import bundle as bundle_lib
 
-MODEL_FILES = [bundle_lib.CONFIG_FILE, bundle_lib.WEIGHTS_FILE, "tokenizer.model"]
-EXTRA_FILES = ["training_log.csv", "curves.png", "eval.json"]
+MODEL_FILES = bundle_lib.MODEL_FILES
+EXTRA_FILES = bundle_lib.EXTRA_FILES
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -117,11 +117,10 @@ def load(spec: str) -> bundle_lib.Bundle:
 
 def model_card(folder: Path, repo_id: str) -> str:
     """README.md for the Hub: YAML metadata with a model-index, provenance and usage."""
-    config = bundle_lib.read_config(folder)
-    meta, model = config.get("metadata", {}), config["model"]["config"]["model_config"]
-    evaluation = (
-        json.loads((folder / "eval.json").read_text()) if (folder / "eval.json").is_file() else None
-    )
+    spec, meta = bundle_lib.read_config(folder)
+    model = spec["config"]["model_config"]
+    eval_path = folder / bundle_lib.EVAL_FILE
+    evaluation = json.loads(eval_path.read_text()) if eval_path.is_file() else None
     src, tgt = model["src_lang"], model["tgt_lang"]
     sources = meta.get("data_sources", {})
     licenses = sorted({s["license"] for s in sources.values()})

@@ -14,17 +14,30 @@ Teacher-forced training (:meth:`Seq2Seq.call`) scans the same ``_decode`` functi
 target, so training and inference cannot drift apart. No backend-specific code: it runs on
 TensorFlow (the default), JAX and PyTorch.
 
+A model carries its SentencePiece tokenizer (``model.tokenizer``) as a Keras asset: Keras
+saving writes it to ``assets/tokenizer.model``; loading reads it from there or, for a model
+folder (:mod:`seq2seq.bundle`) or a Hub repo, from ``tokenizer.model`` beside
+``config.json``. So after ``import seq2seq``::
+
+    model = keras.saving.load_model("hf://USER/NAME")   # or a model folder
+    model.translate(["Thank you very much."], beam_size=5)
+
 Not for: search (see :mod:`seq2seq.search`), saving (see :mod:`seq2seq.bundle`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import keras
 from keras import ops
 
 from seq2seq.attention import make_attention
 from seq2seq.config import ModelConfig
-from seq2seq.tokenizer import PAD
+from seq2seq.tokenizer import FILENAME as TOKENIZER_FILE
+from seq2seq.tokenizer import PAD, Tokenizer
+
+ASSETS_DIR = "assets"  # the folder Keras gives a model's save_assets / load_assets
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")
@@ -76,6 +89,11 @@ class Seq2Seq(keras.Model):
 
     Args:
         model_config: a :class:`ModelConfig` or its dict.
+        **kwargs: ``keras.Model`` arguments (``name``, ``dtype``…).
+
+    Attributes:
+        tokenizer: the :class:`~seq2seq.tokenizer.Tokenizer` of this model, or ``None``
+            (set by loading, or by hand); needed by :meth:`translate` only.
 
     Example:
         >>> model = Seq2Seq(ModelConfig(vocab_size=100, emb_dim=16, enc_units=16, dec_units=32))
@@ -89,6 +107,8 @@ class Seq2Seq(keras.Model):
         if isinstance(model_config, dict):
             model_config = ModelConfig.from_dict(model_config)
         self.model_config = c = model_config
+        self.tokenizer: Tokenizer | None = None
+        self._translator = None  # built by translate() on first use
         rnn = keras.layers.GRU if c.cell == "gru" else keras.layers.LSTM
         self.n_states = 1 if c.cell == "gru" else 2  # h, or (h, c)
 
@@ -125,9 +145,7 @@ class Seq2Seq(keras.Model):
             width = 2 * c.enc_units
         self.bridge.build((None, 2 * c.enc_units * self.n_states))
         self.decoder_cell.build((None, c.emb_dim + c.dec_units))
-        self.attention.build((None, c.dec_units))
-        if hasattr(self.attention, "key_dense") and self.attention.key_dense is not None:
-            self.attention.key_dense.build((None, None, width))
+        self.attention.build((None, c.dec_units), values_shape=(None, None, width))
         self.combine.build((None, c.dec_units + width))
         self.output_projection.build((None, c.dec_units))
         self.built = True
@@ -236,11 +254,70 @@ class Seq2Seq(keras.Model):
         return self._logits(self.dropout(attn_vecs, training=training))
 
     def get_config(self):
-        return {"name": self.name, "model_config": self.model_config.to_dict()}
+        return {**super().get_config(), "model_config": self.model_config.to_dict()}
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):  # a serialized DTypePolicy
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         return cls(**config)
+
+    # --- tokenizer as a Keras asset ----------------------------------------------------
+
+    def save_assets(self, dir_path):
+        """Keras saving: write the tokenizer into the model's assets folder."""
+        if self.tokenizer is not None:
+            self.tokenizer.save(Path(dir_path))
+
+    def load_assets(self, dir_path):
+        """Keras loading: read the tokenizer from the assets folder, or from beside
+        ``config.json`` (a model folder or a Hub snapshot, whose ``assets/`` is absent)."""
+        folder = Path(dir_path)
+        candidates = [folder / TOKENIZER_FILE]
+        if folder.name == ASSETS_DIR:
+            candidates.append(folder.parent / TOKENIZER_FILE)
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            return  # weights without a tokenizer still load; translate() says what is missing
+        tokenizer = Tokenizer.load(path.parent)
+        if tokenizer.vocab_size != self.model_config.vocab_size:
+            raise ValueError(
+                f"{path}: vocabulary of {tokenizer.vocab_size} pieces, but the model's "
+                f"vocab_size is {self.model_config.vocab_size}"
+            )
+        self.tokenizer = tokenizer
+
+    # --- convenience ------------------------------------------------------------------
+
+    def translate(self, texts, beam_size: int = 5, **options):
+        """Translate with this model's tokenizer (a shortcut for
+        ``Translator(Bundle(model, model.tokenizer)).translate_texts``).
+
+        Args:
+            texts: a text, or a list of texts.
+            beam_size: 1 = greedy; more = beam search.
+            **options: other :class:`~seq2seq.options.DecodeOptions` fields
+                (``length_penalty``, ``temperature``…).
+
+        Returns:
+            the best translation of the text, or a list of them.
+        """
+        if self.tokenizer is None:
+            raise ValueError(
+                "this model has no tokenizer: load it with keras.saving.load_model() from a "
+                "model folder or hf:// repo (after `import seq2seq`), or set model.tokenizer"
+            )
+        if self._translator is None or self._translator.tokenizer is not self.tokenizer:
+            from seq2seq.bundle import Bundle  # seq2seq.bundle imports this module
+            from seq2seq.translator import Translator
+
+            self._translator = Translator(Bundle(self, self.tokenizer))
+        single = isinstance(texts, str)
+        found = self._translator.translate_texts(
+            [texts] if single else list(texts), beam_size=beam_size, **options
+        )
+        return found[0] if single else found
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")

@@ -86,33 +86,144 @@ def test_loss_ignores_padding():
     np.testing.assert_allclose(full, expected, rtol=1e-5)
 
 
-@pytest.mark.parametrize("attention, cell", [("bahdanau", "gru"), ("luong_general", "lstm")])
-def test_save_load_gives_identical_outputs(tmp_path, attention, cell):
+def tiny_model(attention="bahdanau", cell="gru"):
     tokenizer = Tokenizer.train(["one two three four five six"] * 30, vocab_size=280)
     model = Seq2Seq(tiny_config(vocab_size=tokenizer.vocab_size, attention=attention, cell=cell))
     model.build()
-    bundle.save(tmp_path, model, tokenizer, {"note": "test"})
+    return model, tokenizer
+
+
+def assert_same_outputs(model, other, vocab):
+    """Teacher-forced logits, one inference step and its attention: bit for bit."""
+    src, tgt_in, _ = batch(3)
+    src, tgt_in = src % vocab, tgt_in % vocab
+    assert np.array_equal(np.asarray(model((src, tgt_in))), np.asarray(other((src, tgt_in))))
+    m1, mask1, s1 = model.encode(src)
+    m2, mask2, s2 = other.encode(src)
+    lp1, _, a1 = model.step(tgt_in[:, 0], s1, m1, mask1)
+    lp2, _, a2 = other.step(tgt_in[:, 0], s2, m2, mask2)
+    assert np.array_equal(np.asarray(lp1), np.asarray(lp2))
+    assert np.array_equal(np.asarray(a1), np.asarray(a2))
+
+
+@pytest.mark.parametrize("attention, cell", [("bahdanau", "gru"), ("luong_general", "lstm")])
+def test_save_load_gives_identical_outputs(tmp_path, attention, cell):
+    model, tokenizer = tiny_model(attention, cell)
+    bundle.save(tmp_path, model, tokenizer, {"note": "test", "direction": "xx-yy"})
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "config.json", "model.weights.h5", "tokenizer.model"
+        "config.json", "metadata.json", "model.weights.h5", "tokenizer.model"
     ]  # fmt: skip
     loaded = bundle.load(tmp_path)
-    src, tgt_in, _ = batch(3)
-    src, tgt_in = src % tokenizer.vocab_size, tgt_in % tokenizer.vocab_size
-    assert (
-        np.abs(np.asarray(model((src, tgt_in))) - np.asarray(loaded.model((src, tgt_in)))).max()
-        == 0
-    )
-    m1, mask1, s1 = model.encode(src)
-    m2, mask2, s2 = loaded.model.encode(src)
-    lp1, _, a1 = model.step(tgt_in[:, 0], s1, m1, mask1)
-    lp2, _, a2 = loaded.model.step(tgt_in[:, 0], s2, m2, mask2)
-    assert np.abs(np.asarray(lp1) - np.asarray(lp2)).max() == 0
-    assert np.abs(np.asarray(a1) - np.asarray(a2)).max() == 0
-    assert loaded.metadata == {"note": "test"}
+    assert_same_outputs(model, loaded.model, tokenizer.vocab_size)
+    assert loaded.metadata == {"keras_version": keras.__version__, "seq2seq_format": 2,
+                               "tokenizer": "tokenizer.model", "direction": "en-de",
+                               "note": "test"}  # fmt: skip
     assert loaded.model.model_config == model.model_config
+    assert loaded.model.tokenizer is loaded.tokenizer
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["model"]["class_name"] == "Seq2Seq"
+    keras_config = keras.saving.serialize_keras_object(model)  # what Keras writes, less
+    keras_config.pop("compile_config")  # the optimizer, which a model folder never carries
+    assert config == keras_config
     assert "weights" not in json.dumps(config)  # no arrays, no pickles in the config
+
+
+def test_keras_load_model_reads_a_model_folder_with_its_tokenizer(tmp_path):
+    model, tokenizer = tiny_model()
+    bundle.save(tmp_path, model, tokenizer)
+    loaded = keras.saving.load_model(tmp_path)  # Keras itself, no custom_objects
+    assert isinstance(loaded, Seq2Seq)
+    assert loaded.tokenizer.model_proto == tokenizer.model_proto
+    assert_same_outputs(model, loaded, tokenizer.vocab_size)
+
+
+@pytest.mark.parametrize("target", ["model.keras", "folder"])
+def test_keras_saving_carries_the_tokenizer_as_an_asset(tmp_path, target):
+    model, tokenizer = tiny_model()
+    model.tokenizer = tokenizer
+    path = tmp_path / target
+    keras.saving.save_model(model, path, zipped=target.endswith(".keras"))
+    if target == "folder":
+        assert (path / "assets" / "tokenizer.model").read_bytes() == tokenizer.model_proto
+        assert bundle.load(path).tokenizer.model_proto == tokenizer.model_proto
+    loaded = keras.saving.load_model(path)
+    assert loaded.tokenizer.model_proto == tokenizer.model_proto
+    assert_same_outputs(model, loaded, tokenizer.vocab_size)
+
+
+def test_a_tokenizer_of_another_vocabulary_is_refused(tmp_path):
+    model, tokenizer = tiny_model()
+    bundle.save(tmp_path, model, tokenizer)
+    other = Tokenizer.train(["alpha beta gamma delta epsilon"] * 30, vocab_size=300)
+    assert other.vocab_size != tokenizer.vocab_size
+    other.save(tmp_path)
+    message = f"tokenizer.model: vocabulary of {other.vocab_size} pieces"
+    with pytest.raises(ValueError, match=message):
+        keras.saving.load_model(tmp_path)
+    with pytest.raises(bundle.BundleError, match=message):
+        bundle.load(tmp_path)
+
+
+def write_old_layout(folder, model, tokenizer, metadata):
+    """A folder as saved before metadata.json existed: config.json wraps the model."""
+    bundle.save(folder, model, tokenizer)
+    spec = json.loads((folder / "config.json").read_text())
+    old = {"format_version": 1, "keras_version": keras.__version__, "model": spec,
+           "metadata": metadata}  # fmt: skip
+    (folder / "config.json").write_text(json.dumps(old))
+    (folder / "metadata.json").unlink()
+
+
+def test_old_layout_loads_and_upgrades(tmp_path):
+    model, tokenizer = tiny_model()
+    write_old_layout(tmp_path, model, tokenizer, {"direction": "en-de", "parameters": 7})
+    weights = (tmp_path / "model.weights.h5").read_bytes()
+    with pytest.raises(ValueError):  # Keras cannot read the wrapper
+        keras.saving.load_model(tmp_path)
+    old = bundle.load(tmp_path)
+    assert_same_outputs(model, old.model, tokenizer.vocab_size)
+    assert old.metadata["seq2seq_format"] == 1 and old.metadata["parameters"] == 7
+
+    assert bundle.upgrade(tmp_path) and not bundle.upgrade(tmp_path)
+    assert (tmp_path / "model.weights.h5").read_bytes() == weights
+    new = bundle.load(tmp_path)
+    assert new.metadata == {**old.metadata, "seq2seq_format": 2}
+    assert_same_outputs(model, keras.saving.load_model(tmp_path), tokenizer.vocab_size)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [({"keras_version": "2.15.0"}, "saved with Keras 2.15.0"),
+     ({"seq2seq_format": 3}, "seq2seq_format 3 is newer")],
+)  # fmt: skip
+def test_folders_of_another_keras_or_a_newer_format_are_refused(tmp_path, change, message):
+    model, tokenizer = tiny_model()
+    bundle.save(tmp_path, model, tokenizer)
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    (tmp_path / "metadata.json").write_text(json.dumps({**meta, **change}))
+    with pytest.raises(bundle.BundleError, match=message):
+        bundle.load(tmp_path)
+
+
+def test_config_chains_to_keras_and_round_trips():
+    model = Seq2Seq(tiny_config(), name="s2s", dtype="float32")
+    config = model.get_config()
+    assert {"name", "trainable", "dtype", "model_config"} <= set(config)
+    clone = Seq2Seq.from_config(keras.saving.serialize_keras_object(model)["config"])
+    assert clone.get_config() == config
+
+
+def test_translate_is_the_translator_shortcut():
+    from seq2seq.translator import Translator
+
+    model, tokenizer = tiny_model()
+    with pytest.raises(ValueError, match="no tokenizer"):
+        model.translate("one two")
+    model.tokenizer = tokenizer
+    expected = Translator(bundle.Bundle(model, tokenizer)).translate_texts(
+        ["one two", "three"], beam_size=2
+    )
+    assert model.translate(["one two", "three"], beam_size=2) == expected
+    assert model.translate("one two", beam_size=2) == expected[0]
 
 
 def test_config_validation():
