@@ -55,7 +55,8 @@ FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")
 __all__ = [
     "CONFIG_FILE", "CURVES_FILE", "EVAL_FILE", "EXTRA_FILES", "FORMAT_VERSION", "LOG_FILE",
     "METADATA_FILE", "MODEL_FILES", "TOKENIZER_FILE", "WEIGHTS_FILE",
-    "Bundle", "BundleError", "load", "read_config", "save", "save_config", "upgrade",
+    "Bundle", "BundleError", "config_files", "load", "read_config", "save", "save_config",
+    "tokenizer_path", "upgrade",
 ]  # fmt: skip
 
 
@@ -119,8 +120,12 @@ def _metadata(direction: str, extra: dict | None) -> dict:
     return {**own, **{k: v for k, v in (extra or {}).items() if k not in FORMAT_KEYS}}
 
 
+def _json_bytes(data: dict) -> bytes:
+    return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_bytes(_json_bytes(data))
 
 
 # --- load ---------------------------------------------------------------------------
@@ -185,6 +190,14 @@ def _check_keras_version(path: Path, saved: str) -> None:
         )
 
 
+def config_files(folder: str | Path) -> dict[str, bytes]:
+    """``config.json`` and ``metadata.json`` of a folder (either layout) in the new layout,
+    as bytes: what :func:`upgrade` writes and what a push uploads."""
+    spec, metadata = read_config(folder)
+    metadata["seq2seq_format"] = FORMAT_VERSION
+    return {CONFIG_FILE: _json_bytes(spec), METADATA_FILE: _json_bytes(metadata)}
+
+
 def upgrade(folder: str | Path) -> bool:
     """Rewrite an old-layout folder's ``config.json`` in the new layout and add
     ``metadata.json``; weights and tokenizer are not touched. Returns False if the folder
@@ -192,10 +205,8 @@ def upgrade(folder: str | Path) -> bool:
     folder = Path(folder)
     if "format_version" not in _read_json(folder / CONFIG_FILE):
         return False
-    spec, metadata = read_config(folder)
-    metadata["seq2seq_format"] = FORMAT_VERSION
-    _write_json(folder / METADATA_FILE, metadata)
-    _write_json(folder / CONFIG_FILE, spec)
+    for name, content in config_files(folder).items():
+        (folder / name).write_bytes(content)
     return True
 
 
