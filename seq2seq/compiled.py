@@ -2,15 +2,24 @@
 
 Every request is padded up to a bucket: source width to one of :data:`WIDTHS`, batch rows
 to one of :data:`ROWS` (at most the translator's batch size), beam size to a graph of
-``K`` slots (:data:`BEAM_SLOTS`, the actual beam size is a run-time value inside it, see
-:func:`seq2seq.search.beam_search`). So the number of compiled graphs per model is
-bounded by ``len(WIDTHS) × len(ROWS) × (1 + len(BEAM_SLOTS))`` whatever the inputs, and
-:meth:`CompiledSearch.warm_up` can compile ahead of time exactly what a server will use.
+``K`` slots (:data:`BEAM_SLOTS`; the actual beam size is a run-time value inside it, see
+:func:`seq2seq.search.beam_search`). So the graphs per architecture are at most
+``len(WIDTHS) × len(ROWS) × (1 + len(BEAM_SLOTS))`` whatever the inputs, and
+:meth:`CompiledSearch.warm_up` compiles ahead of time what a server will use.
 
-Backends: on TensorFlow each bucket is a ``tf.function`` with XLA; on JAX a ``jax.jit``
-whose weights are arguments (``keras.StatelessScope``), with JAX's persistent compilation
-cache when ``cache_dir`` is given; elsewhere (PyTorch) the search runs eagerly. Sampling
-runs eagerly on every backend (it is rare, and an eager run leaves no graph behind).
+The model's weights are *arguments* of every graph, not captured state, so models of one
+architecture (en-de, de-en, en-fr) share their graphs: a process holds one graph per
+bucket, not one per bucket and model.
+
+Backends:
+- TensorFlow: each bucket is an XLA-compiled ``tf.function``, at most ``max_graphs`` of
+  them per process (~25 MB each on CPU); XLA keeps compiled programs on disk
+  (``cache_dir``), so a restarted server loads instead of compiling. Requests whose bucket
+  is not compiled (yet) run in one shape-agnostic ``tf.function`` per search mode (no XLA;
+  traced once, never retraced), so with ``on_demand=False`` no request waits on XLA.
+- JAX: one ``jax.jit`` per bucket, with JAX's persistent compilation cache.
+- Others (PyTorch), or ``jit_compile=False``: the search runs eagerly.
+Sampling runs eagerly on every backend (it is rare, and an eager run leaves no graph).
 
 Not for: the search algorithms (see :mod:`seq2seq.search`) or text handling (see
 :mod:`seq2seq.translator`).
@@ -19,9 +28,11 @@ Not for: the search algorithms (see :mod:`seq2seq.search`) or text handling (see
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -41,6 +52,39 @@ log = logging.getLogger("seq2seq.compiled")
 WIDTHS = (8, 16, 24, 32, 48, 64, 96, 128, 200)  # source widths, subword tokens with EOS
 ROWS = (1, 4, 16, 64)  # sentences per compiled call
 BEAM_SLOTS = (5, MAX_BEAM)  # beam graphs: beam 2-5 runs in 5 slots, 6-10 in 10
+MAX_GRAPHS = 48  # XLA graphs per process (TensorFlow); past it, the shape-agnostic graph
+_GRAPHS: dict[tuple, object] = {}  # shared by every CompiledSearch of the process
+_LOCK = threading.RLock()
+
+
+def default_cache_dir() -> str:
+    """``$SEQ2SEQ_CACHE_DIR``, else ``$XDG_CACHE_HOME/seq2seq`` (``~/.cache/seq2seq``)."""
+    if "SEQ2SEQ_CACHE_DIR" in os.environ:
+        return os.environ["SEQ2SEQ_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return str(Path(base) / "seq2seq")
+
+
+def use_disk_cache(cache_dir: str) -> None:
+    """Keep compiled programs in ``cache_dir``; a no-op for other backends or ``""``.
+
+    TensorFlow's XLA reads its flags once, before the first model is loaded: call this
+    first (the app does). TensorFlow logs a harmless protobuf "Error parsing text-format
+    XlaSerializedCacheEntry" line when it loads a cached program (it tries text first).
+    """
+    if not cache_dir:
+        return
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        flag = f"--tf_xla_persistent_cache_directory={Path(cache_dir) / 'xla'}"
+        flags = os.environ.get("TF_XLA_FLAGS", "")
+        if "tf_xla_persistent_cache_directory" not in flags:
+            os.environ["TF_XLA_FLAGS"] = f"{flags} {flag}".strip()
+    elif backend == "jax":
+        import jax
+
+        jax.config.update("jax_compilation_cache_dir", str(Path(cache_dir) / "jax"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def bucket(value: int, sizes: Iterable[int]) -> int:
@@ -60,7 +104,7 @@ def pad_batch(sequences: list[list[int]], width: int, rows: int) -> np.ndarray:
 
 
 class CompiledSearch:
-    """Run encoder + search on padded id batches, one compiled graph per bucket.
+    """Run encoder + search on id batches, one compiled graph per bucket.
 
     Args:
         model: a built :class:`seq2seq.model.Seq2Seq`.
@@ -68,8 +112,11 @@ class CompiledSearch:
         max_len_a, max_len_b: outputs have at most ``a * width + b`` tokens, ``width``
             being the bucket's source width.
         jit_compile: compile (False runs every search eagerly, e.g. for debugging).
-        cache_dir: persistent compilation cache (JAX only; TensorFlow has none for XLA
-            on CPU), so a restarted server does not compile again.
+        cache_dir: keep compiled programs on disk there (see :func:`use_disk_cache`;
+            ``None``: ``$SEQ2SEQ_CACHE_DIR`` if set, else no disk cache).
+        on_demand: compile a bucket's graph when a request first needs it (batch jobs);
+            False (servers): only :meth:`warm_up` compiles, and a request whose bucket is
+            not compiled runs in the shape-agnostic graph instead of waiting (TensorFlow).
     """
 
     def __init__(
@@ -80,22 +127,29 @@ class CompiledSearch:
         max_len_b: int = 10,
         jit_compile: bool = True,
         cache_dir: str | None = None,
+        on_demand: bool = True,
     ):
         self.model, self.max_len_a, self.max_len_b = model, max_len_a, max_len_b
         self.rows = tuple(sorted({r for r in ROWS if r < max_rows} | {max_rows}))
         self.backend = keras.backend.backend() if jit_compile else "eager"
-        self._graphs: dict[tuple, object] = {}
-        self._lock = threading.Lock()  # one compile of a bucket at a time
-        if self.backend == "jax" and cache_dir:
-            import jax
-
-            jax.config.update("jax_compilation_cache_dir", str(cache_dir))
-            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        self.on_demand = on_demand
+        config = dict(model.model_config.to_dict())
+        for name in ("src_lang", "tgt_lang", "dropout"):
+            config.pop(name)
+        self._architecture = tuple(sorted(config.items()))
+        if self.backend != "eager":
+            use_disk_cache(
+                os.environ.get("SEQ2SEQ_CACHE_DIR", "") if cache_dir is None else cache_dir
+            )
 
     # --- shapes -------------------------------------------------------------------
 
-    def max_len(self, width: int) -> int:
-        return int(self.max_len_a * width) + self.max_len_b
+    def max_len(self, width):
+        """Output cap for a source ``width`` (an int, or a scalar tensor inside a graph)."""
+        if isinstance(width, int):
+            return int(self.max_len_a * width) + self.max_len_b
+        width = keras.ops.cast(width, "float32")
+        return keras.ops.cast(width * self.max_len_a, "int32") + self.max_len_b
 
     def shape_for(self, n_rows: int, longest: int) -> tuple[int, int]:
         """The bucket ``(rows, width)`` a batch of ``n_rows`` sequences fits in. Widths past
@@ -111,10 +165,10 @@ class CompiledSearch:
             return "greedy", 1
         return "beam", bucket(options.beam_size, BEAM_SLOTS)
 
-    @property
-    def compiled_count(self) -> int:
-        """Graphs compiled so far (bounded by the bucket set)."""
-        return len(self._graphs)
+    def graphs(self) -> list[tuple]:
+        """``(rows, width, mode, slots)`` of every graph this architecture has in the
+        process (rows and width None: the shape-agnostic graph of a mode)."""
+        return [key[2:] for key in list(_GRAPHS) if key[:2] == self._key(())[:2]]
 
     # --- running --------------------------------------------------------------------
 
@@ -124,60 +178,106 @@ class CompiledSearch:
         rows, width = self.shape_for(len(sequences), max(len(s) for s in sequences))
         if len(sequences) > rows:
             raise ValueError(f"{len(sequences)} sentences exceed the batch of {rows}")
-        src = pad_batch(sequences, width, rows)
         if options.sampling:
-            result = self._sample(src, options)
+            result = self._sample(pad_batch(sequences, width, rows), options)
         else:
-            alpha = np.float32(options.length_penalty)
-            result = self._graph(rows, width, *self.mode(options))(
-                src, np.int32(options.beam_size), alpha
-            )
+            mode, slots = self.mode(options)
+            graph, shaped = self._graph((rows, width, mode, slots))
+            if not shaped:  # the shape-agnostic graph: no padding beyond the longest
+                rows, width = len(sequences), max(len(s) for s in sequences)
+            src = pad_batch(sequences, width, rows)
+            result = self._run(graph, src, options.beam_size, options.length_penalty)
         n = options.n_best
         return SearchResult(*(keras.ops.convert_to_numpy(t)[: len(sequences), :n] for t in result))
 
     def warm_up(self, rows: Iterable[int] = (1,), beams: Iterable[int] = (1, 5, 10)):
-        """Compile every width bucket for ``rows`` × ``beams`` ahead of use; returns
-        ``[(description, seconds)]`` of what was compiled (empty when already done)."""
+        """Compile every width bucket for ``rows`` × ``beams`` (and, on TensorFlow, the
+        shape-agnostic graphs first); returns ``[(what, seconds)]`` of what was compiled
+        now (empty when everything was already there)."""
         done = []
-        for n_rows in rows:
-            for beam in beams:
-                options = DecodeOptions(beam_size=beam, n_best=1)
-                for width in WIDTHS:
-                    key = (bucket(n_rows, self.rows), width, *self.mode(options))
-                    if key in self._graphs or self.backend == "eager":
-                        continue
-                    start = time.perf_counter()
-                    self([[EOS] * width] * key[0], options)
-                    done.append((_describe(key), time.perf_counter() - start))
-                    log.info("compiled %s in %.2f s", *done[-1])
+        if self.backend == "eager":
+            return done
+        modes = sorted({self.mode(DecodeOptions(beam_size=b)) for b in beams})
+        keys = [(None, None, *m) for m in modes if self.backend == "tensorflow"]
+        keys += [(bucket(r, self.rows), w, *m) for r in rows for m in modes for w in WIDTHS]
+        for key in keys:
+            if self._key(key) in _GRAPHS:
+                continue
+            start = time.perf_counter()
+            graph, _ = self._graph(key, compile_now=True)
+            n_rows, width = key[0] or 1, key[1] or WIDTHS[0]
+            self._run(graph, pad_batch([[EOS]] * n_rows, width, n_rows), key[3], 0.0)
+            done.append((_describe(key), time.perf_counter() - start))
+            log.info("compiled %s in %.2f s", *done[-1])
         return done
 
-    def _graph(self, rows: int, width: int, mode: str, slots: int):
-        key = (rows, width, mode, slots)
-        graph = self._graphs.get(key)
-        if graph is None:
-            with self._lock:
-                graph = self._graphs.get(key) or self._build(key)
-                self._graphs[key] = graph
-        return graph
+    def _key(self, key) -> tuple:
+        return (self.backend, self._architecture, *key)
+
+    def _graph(self, key, compile_now: bool = False):
+        """``(graph, shaped)`` for bucket ``key``: its compiled graph, or (TensorFlow,
+        not compiled and not to be compiled now) the shape-agnostic graph of its mode."""
+        full = self._key(key)
+        found = _GRAPHS.get(full)
+        if found is not None:
+            return found, key[0] is not None
+        with _LOCK:
+            compiled = sum(1 for k in _GRAPHS if k[2] is not None)
+            may_compile = compile_now or (self.on_demand and compiled < MAX_GRAPHS)
+            if key[0] is not None and self.backend == "tensorflow" and not may_compile:
+                return self._graph((None, None, *key[2:]))
+            if full not in _GRAPHS:
+                _GRAPHS[full] = self._build(key)
+            return _GRAPHS[full], key[0] is not None
 
     def _build(self, key):
+        """A function ``(src, beam_size, alpha) -> SearchResult`` running this model's
+        weights through a graph shared with every model of the same architecture."""
         _, width, mode, slots = key
-        max_len, model = self.max_len(width), self.model
+        model = self.model
 
-        def search(src, beam_size, alpha):
-            memory, mask, state = model.encode(src)
-            if mode == "greedy":
-                return greedy_search(model.step, memory, mask, state, max_len)
-            return beam_search(model.step, memory, mask, state, slots, max_len, alpha, beam_size)
+        def search(values, src, beam_size, alpha):
+            with keras.StatelessScope(state_mapping=list(zip(model.variables, values))):
+                memory, mask, state = model.encode(src)
+                max_len = self.max_len(width or keras.ops.shape(src)[1])
+                if mode == "greedy":
+                    return greedy_search(model.step, memory, mask, state, max_len)
+                return beam_search(
+                    model.step, memory, mask, state, slots, max_len, alpha, beam_size
+                )
 
         if self.backend == "tensorflow":
             import tensorflow as tf
 
-            return tf.function(search, jit_compile=True)
-        if self.backend == "jax":
-            return _jax_jit(model, search)
-        return search
+            spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32),
+                    tf.TensorSpec([], tf.float32)]  # fmt: skip
+            values = tf.nest.map_structure(tf.TensorSpec.from_tensor, self._values())
+            graph = tf.function(
+                search,
+                jit_compile=width is not None,
+                input_signature=None if width else [values, *spec],
+            )
+        elif self.backend == "jax":
+            import jax
+
+            graph = jax.jit(search)
+        else:
+            graph = search
+        return graph
+
+    def _run(self, graph, src, beam_size: int, alpha: float):
+        """Call a graph with this model's weights; scalars as tensors (never retraced)."""
+        tensor = keras.ops.convert_to_tensor
+        beam_size, alpha = tensor(np.int32(beam_size)), tensor(np.float32(alpha))
+        return graph(self._values(), tensor(src), beam_size, alpha)
+
+    def _values(self) -> list:
+        """The model's current weights as tensors (the graphs' first argument)."""
+        if self.backend == "tensorflow":
+            import tensorflow as tf
+
+            return [tf.convert_to_tensor(v.value) for v in self.model.variables]
+        return [v.value for v in self.model.variables]
 
     def _sample(self, src, options: DecodeOptions) -> SearchResult:
         memory, mask, state = self.model.encode(src)
@@ -189,22 +289,9 @@ class CompiledSearch:
         )  # fmt: skip
 
 
-def _jax_jit(model, search):
-    """``jax.jit`` of ``search`` with the model's weights passed as arguments (not baked
-    into the compiled program as constants)."""
-    import jax
-
-    variables = model.variables
-
-    def stateless(values, src, beam_size, alpha):
-        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-            return search(src, beam_size, alpha)
-
-    jitted = jax.jit(stateless)
-    return lambda src, beam_size, alpha: jitted([v.value for v in variables], src, beam_size, alpha)
-
-
 def _describe(key) -> str:
     rows, width, mode, slots = key
     what = "greedy" if mode == "greedy" else f"beam ({slots} slots)"
+    if rows is None:
+        return f"{what}, any shape (no XLA)"
     return f"{what}, {rows} row(s) × {width} tokens"

@@ -33,7 +33,8 @@ class Translator:
         max_input_chars: longest text accepted (characters).
         max_sentence_tokens: longest sentence accepted (subword tokens with EOS, after
             splitting); above 200 the search runs in ad-hoc wider graphs.
-        cache_dir: persistent compilation cache (JAX backend).
+        cache_dir, on_demand: see :class:`~seq2seq.compiled.CompiledSearch` (servers pass
+            ``on_demand=False`` and call :meth:`warm_up`).
 
     Example:
         >>> translator = Translator.load("models/en-de")
@@ -50,6 +51,7 @@ class Translator:
         max_input_chars: int = 20_000,
         max_sentence_tokens: int = 200,
         cache_dir: str | None = None,
+        on_demand: bool = True,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -57,7 +59,7 @@ class Translator:
         self.batch_size = batch_size
         self.max_input_chars, self.max_sentence_tokens = max_input_chars, max_sentence_tokens
         self.search = CompiledSearch(
-            self.model, batch_size, max_len_a, max_len_b, jit_compile, cache_dir
+            self.model, batch_size, max_len_a, max_len_b, jit_compile, cache_dir, on_demand
         )
 
     @classmethod

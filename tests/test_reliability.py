@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seq2seq import bundle
+from seq2seq.compiled import WIDTHS as WIDTHS_ALL
 from seq2seq.translator import Translator
 
 ODD_INPUTS = [
@@ -96,19 +97,32 @@ def test_invisible_text_counts_as_empty(translator, text):
 
 
 def test_compiled_graphs_stay_within_the_buckets(tiny_model_dir):
-    from seq2seq.compiled import BEAM_SLOTS, WIDTHS
+    from seq2seq.compiled import BEAM_SLOTS, ROWS, WIDTHS
 
     translator = Translator.load(tiny_model_dir[0], batch_size=4)
     words = [s for s, _ in reverse_task(40, seed=5, min_len=1, max_len=12)]
-    for i, beam in enumerate([1, 2, 3, 4, 5, 6, 7, 9, 10] * 3):
-        texts = words[i : i + 1 + i % 4]
-        translator.translate(texts, beam_size=beam, split=False)
-    rows = len(translator.search.rows)
-    assert translator.search.compiled_count <= rows * len(WIDTHS[:3]) * (1 + len(BEAM_SLOTS))
-    seen = translator.search.compiled_count
+    for i, beam in enumerate([1, 2, 3, 6, 9, 10]):
+        translator.translate(words[i : i + 1 + i % 3], beam_size=beam, split=False)
+    graphs = translator.search.graphs()
+    assert {rows for rows, *_ in graphs} <= {*ROWS, *translator.search.rows, None}
+    assert {width for _, width, *_ in graphs} <= {*WIDTHS, None}
+    assert {slots for *_, slots in graphs} <= {1, *BEAM_SLOTS}
+    assert len(graphs) <= len(translator.search.rows) * len(WIDTHS) * (1 + len(BEAM_SLOTS))
     translator.translate(["one two"], beam_size=4)  # beams 2-5 share one graph
     translator.translate(["one two"], beam_size=3)
-    assert translator.search.compiled_count == seen
+    assert len(translator.search.graphs()) == len(graphs)
+
+
+def test_a_server_never_waits_for_a_new_bucket(tiny_model_dir):
+    server = Translator.load(tiny_model_dir[0], batch_size=4, on_demand=False)
+    before = set(server.search.graphs())
+    (result,) = server.translate(["one two three " * 13], beam_size=7, split=False)
+    assert result.best  # answered by the shape-agnostic graph of its mode
+    new = set(server.search.graphs()) - before
+    assert all(rows is None and width is None for rows, width, *_ in new)
+    done = server.warm_up(rows=(1,), beams=(7,))
+    assert all(key[0] is not None for key in set(server.search.graphs()) - before - new)
+    assert len(done) <= len(WIDTHS_ALL) + 1
 
 
 def test_concurrent_equals_sequential(tiny_model_dir):
