@@ -310,3 +310,32 @@ def test_direction_choices_are_label_code_pairs(page):
 def test_query_string_prefill(fake, query, expected):
     _, demo = fake
     assert app.from_query(demo, SimpleNamespace(query_params=query)) == expected
+
+
+def test_main_serves_before_it_warms_up(tiny, monkeypatch):
+    """The server listens first; the warm-up runs in the background afterwards."""
+    import socket
+    import threading
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    warmed, seen = threading.Event(), []
+
+    def warm_up():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
+            seen.append((page.status, threading.current_thread().name))
+        warmed.set()
+        return [("greedy, 1 row(s) × 8 tokens", 0.1)]
+
+    def block_thread(blocks):
+        assert warmed.wait(60)
+        blocks.close()
+
+    monkeypatch.setattr(tiny, "warm_up", warm_up)
+    monkeypatch.setattr(app, "load_translators", lambda specs: ({"en-de": tiny}, []))
+    monkeypatch.setattr(gr.Blocks, "block_thread", block_thread)
+    monkeypatch.setattr(app.signal, "signal", lambda *args: None)
+    app.main(["--port", str(port)])
+    assert seen == [(200, "warm-up")]
