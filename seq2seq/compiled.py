@@ -190,8 +190,13 @@ class CompiledSearch:
         n = options.n_best
         return SearchResult(*(keras.ops.convert_to_numpy(t)[: len(sequences), :n] for t in result))
 
-    def warm_up(self, rows: Iterable[int] = (1,), beams: Iterable[int] = (1, 5, 10)):
-        """Compile every width bucket for ``rows`` × ``beams`` (and, on TensorFlow, the
+    def warm_up(
+        self,
+        rows: Iterable[int] = (1,),
+        beams: Iterable[int] = (1, 5, 10),
+        widths: Iterable[int] = WIDTHS,
+    ):
+        """Compile the buckets ``rows`` × ``beams`` × ``widths`` (and, on TensorFlow, the
         shape-agnostic graphs first); returns ``[(what, seconds)]`` of what was compiled
         now (empty when everything was already there)."""
         done = []
@@ -199,7 +204,8 @@ class CompiledSearch:
             return done
         modes = sorted({self.mode(DecodeOptions(beam_size=b)) for b in beams})
         keys = [(None, None, *m) for m in modes if self.backend == "tensorflow"]
-        keys += [(bucket(r, self.rows), w, *m) for r in rows for m in modes for w in WIDTHS]
+        widths = sorted({bucket(w, WIDTHS) for w in widths})
+        keys += [(bucket(r, self.rows), w, *m) for r in rows for m in modes for w in widths]
         for key in keys:
             if self._key(key) in _GRAPHS:
                 continue

@@ -69,9 +69,10 @@ class Translator:
 
         return cls(hub.load(str(spec)), **kwargs)
 
-    def warm_up(self, rows=(1,), beams=(1, 5, 10)) -> list[tuple[str, float]]:
-        """Compile the graphs a server uses (see :meth:`CompiledSearch.warm_up`)."""
-        return self.search.warm_up(rows, beams)
+    def warm_up(self, **buckets) -> list[tuple[str, float]]:
+        """Compile the graphs a server uses: ``rows``, ``beams``, ``widths`` (see
+        :meth:`CompiledSearch.warm_up`); returns ``[(what, seconds)]``."""
+        return self.search.warm_up(**buckets)
 
     # --- public API --------------------------------------------------------------
 
