@@ -114,84 +114,171 @@ def load(spec: str) -> bundle_lib.Bundle:
 
 # --- push -------------------------------------------------------------------------
 
+CODE_URL = "https://github.com/OWNER/REPO"  # where `pip install git+URL` gets the library
+CARD_FILE = "README.md"
+LICENSE_FILE = "LICENSE.md"
+EXAMPLES = {"en": "Thank you very much.", "de": "Vielen Dank.", "fr": "Merci beaucoup."}
+SPDX = "https://spdx.org/licenses/{}.html"
 
-def model_card(folder: Path, repo_id: str) -> str:
-    """README.md for the Hub: YAML metadata with a model-index, provenance and usage."""
+
+def model_card(folder: str | Path, repo_id: str, code_url: str = CODE_URL):
+    """The Hub model card of a folder (a ``huggingface_hub.ModelCard``; ``str()`` is the
+    README.md): card data with a model-index (BLEU and chrF with their sacreBLEU
+    signatures), the training data's licenses, and how to install and load the model."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    folder = Path(folder)
     spec, meta = bundle_lib.read_config(folder)
     model = spec["config"]["model_config"]
+    src, tgt = model["src_lang"], model["tgt_lang"]
     eval_path = folder / bundle_lib.EVAL_FILE
     evaluation = json.loads(eval_path.read_text()) if eval_path.is_file() else None
-    src, tgt = model["src_lang"], model["tgt_lang"]
-    sources = meta.get("data_sources", {})
-    licenses = sorted({s["license"] for s in sources.values()})
-    yaml = [
-        "---",
-        "library_name: keras",
-        "pipeline_tag: translation",
-        f"language: [{src}, {tgt}]",
-        "license: other",
-        f"license_name: training-data-{'-and-'.join(licenses).lower() or 'unknown'}",
-        "tags: [translation, seq2seq, attention, rnn, keras]",
-    ]
-    if evaluation:
-        yaml += [
-            "model-index:",
-            f"- name: {repo_id}",
-            "  results:",
-            "  - task: {type: translation, name: Translation " + f"{src}-{tgt}" + "}",
-            "    dataset: {type: debian-packaged-parallel-text, name: "
-            + f"{evaluation['direction']} test split ({evaluation['sentences']} sentences)"
-            + "}",
-            "    metrics:",
-            f"    - {{type: bleu, value: {evaluation['bleu']}, name: BLEU (sacreBLEU, beam "
-            f'{evaluation["beam_size"]}), args: "{evaluation["bleu_signature"]}"}}',
-            f"    - {{type: chrf, value: {evaluation['chrf']}, name: chrF (sacreBLEU), "
-            f'args: "{evaluation["chrf_signature"]}"}}',
-        ]
-    yaml.append("---")
+    licenses = sorted({s["license"] for s in meta.get("data_sources", {}).values()})
+    data = ModelCardData(
+        language=[src, tgt],
+        library_name="keras",
+        pipeline_tag="translation",
+        license="other",
+        license_name=license_name(licenses),
+        license_link=LICENSE_FILE,
+        tags=["translation", "seq2seq", "attention", "rnn", "keras", f"{src}-{tgt}"],
+        model_name=repo_id,
+        eval_results=_eval_results(evaluation, src, tgt) if evaluation else None,
+    )
     body = [
         f"# {repo_id}: {src}→{tgt} RNN encoder–decoder with attention",
         "",
-        f"A Keras 3 model of {meta.get('parameters', 0):,} parameters: embedding → bidirectional "
-        f"{model['cell'].upper()} encoder → {model['cell'].upper()} decoder with input feeding "
-        f"and {model['attention']} attention, joint SentencePiece vocabulary of "
-        f"{model['vocab_size']}.",
+        *_description(model, meta, evaluation),
+        *_provenance(meta, licenses),
+        *_usage(repo_id, code_url, EXAMPLES.get(src, "...")),
+    ]
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body))
+
+
+def license_name(licenses: list[str]) -> str:
+    """``license_name`` of the card: the training data's licenses, as a Hub slug."""
+    return "-and-".join(x.lower() for x in licenses or ["unknown"]) + "-training-data"
+
+
+def _eval_results(evaluation: dict, src: str, tgt: str) -> list:
+    from huggingface_hub import EvalResult
+
+    common = dict(
+        task_type="translation",
+        task_name=f"Translation {src}-{tgt}",
+        dataset_type="debian-packaged-parallel-text",
+        dataset_name=f"{src}-{tgt} test split ({evaluation['sentences']} sentences)",
+        dataset_split="test",
+    )
+    beam = evaluation["beam_size"]
+    return [
+        EvalResult(**common, metric_type="bleu", metric_value=evaluation["bleu"],
+                   metric_name=f"BLEU (sacreBLEU, beam {beam})",
+                   metric_args={"signature": evaluation["bleu_signature"]}),
+        EvalResult(**common, metric_type="chrf", metric_value=evaluation["chrf"],
+                   metric_name=f"chrF (sacreBLEU, beam {beam})",
+                   metric_args={"signature": evaluation["chrf_signature"]}),
+    ]  # fmt: skip
+
+
+def _description(model: dict, meta: dict, evaluation: dict | None) -> list[str]:
+    cell = model["cell"].upper()
+    lines = [
+        f"A Keras 3 model of {meta.get('parameters', 0):,} parameters: embedding → "
+        f"bidirectional {cell} encoder → {cell} decoder with input feeding and "
+        f"{model['attention']} attention, joint SentencePiece vocabulary of "
+        f"{model['vocab_size']} (`{bundle_lib.TOKENIZER_FILE}`).",
         "",
     ]
     if evaluation:
-        body += [
+        lines += [
             f"**Test BLEU {evaluation['bleu']}, chrF {evaluation['chrf']}** (beam "
             f"{evaluation['beam_size']}, {evaluation['sentences']} sentences).",
             f"`{evaluation['bleu_signature']}`",
+            f"`{evaluation['chrf_signature']}`",
             "",
         ]
-        for name, s in evaluation.get("per_source", {}).items():
-            body.append(
-                f"- {name}: BLEU {s['bleu']}, chrF {s['chrf']} ({s['sentences']} sentences)"
-            )
-        body.append("")
+        lines += [
+            f"- {name}: BLEU {s['bleu']}, chrF {s['chrf']} ({s['sentences']} sentences)"
+            for name, s in evaluation.get("per_source", {}).items()
+        ]
+        lines.append("")
+    return lines
+
+
+def _provenance(meta: dict, licenses: list[str]) -> list[str]:
+    sources = meta.get("data_sources", {})
+    lines = []
     if sources:
-        body += ["## Training data", "", "Human translations from Debian packages:", ""]
-        body += [f"- **{n}**: {s['description']} ({s['license']}, {s['train_pairs']} pairs)"
-                 for n, s in sources.items()]  # fmt: skip
-        body += [
+        lines += [
+            "## Training data and license",
             "",
-            "The model is derived from this text; its license terms follow the data's.",
+            "Human translations from Debian packages:",
+            "",
+        ]
+        lines += [f"- **{n}**: {s['description']} ({s['license']}, {s['train_pairs']} pairs)"
+                  for n, s in sources.items()]  # fmt: skip
+        lines += [
+            "",
+            f"The weights are derived from this text, so the card says `license: other` and "
+            f"names the data's licenses ({', '.join(licenses)}); see "
+            f"[{LICENSE_FILE}]({LICENSE_FILE}).",
             "",
         ]
     if meta.get("trained_on"):
-        body += [f"Trained on: {meta['trained_on']}.", ""]
-    body += [
+        lines += [f"Trained on: {meta['trained_on']}.", ""]
+    return lines
+
+
+def _usage(repo_id: str, code_url: str, example: str) -> list[str]:
+    return [
         "## Use",
         "",
-        "```python",
-        "from seq2seq.translator import Translator  # this project's library",
-        f'translator = Translator.load("{repo_id}")',
-        'print(translator.translate_texts(["..."], beam_size=5))',
+        "Install the library that defines the model's layers and its beam search:",
+        "",
+        "```bash",
+        f'pip install "git+{code_url}"',
         "```",
         "",
+        "With Keras (`import seq2seq` registers the model's classes):",
+        "",
+        "```python",
+        "import keras",
+        "import seq2seq  # registers the model's Keras classes",
+        "",
+        f'model = keras.saving.load_model("hf://{repo_id}")',
+        f'print(model.translate(["{example}"], beam_size=5))',
+        "```",
+        "",
+        "With the library's translator (a revision, n-best lists, attention weights):",
+        "",
+        "```python",
+        "from seq2seq.translator import Translator",
+        "",
+        f'translator = Translator.load("{repo_id}")  # or "{repo_id}@REVISION"',
+        f'print(translator.translate_texts(["{example}"], beam_size=5))',
+        "```",
+        "",
+        f"From a shell: `seq2seq-translate --model {repo_id} < input.txt`.",
+        "",
     ]
-    return "\n".join(yaml + [""] + body)
+
+
+def license_text(folder: str | Path) -> str:
+    """LICENSE.md for the Hub repo: which licenses the training data carries."""
+    _, meta = bundle_lib.read_config(folder)
+    sources = meta.get("data_sources", {})
+    lines = [
+        "# License of these weights",
+        "",
+        "These weights were trained on the texts below and are derived from them. No other",
+        "license is granted: whoever uses or redistributes the weights must follow the terms",
+        "of the licenses of the data they were trained on.",
+        "",
+    ]
+    lines += [f"- {n}: {s['description']}: [{s['license']}]({SPDX.format(s['license'])})"
+              for n, s in sources.items()] or ["- (no data sources recorded)"]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def push(
@@ -202,8 +289,10 @@ def push(
     revision: str | None = None,
     commit_message: str | None = None,
     token: str | None = None,
+    code_url: str = CODE_URL,
 ) -> str:
-    """Create the repo if needed and upload the model folder + a generated model card.
+    """Create the repo if needed and upload the model folder (in the new layout, whatever
+    the folder's), a generated model card and LICENSE.md.
 
     Returns:
         the commit URL.
@@ -216,14 +305,21 @@ def push(
     if not token:
         raise HubError("no Hub token: set HF_TOKEN or run `hf auth login`")
     api = HfApi(token=token)
+    contents = {
+        **bundle_lib.config_files(folder),
+        CARD_FILE: str(model_card(folder, repo_id, code_url)).encode("utf-8"),
+        LICENSE_FILE: license_text(folder).encode("utf-8"),
+    }
+    operations = [CommitOperationAdd(name, content) for name, content in contents.items()]
+    operations += [
+        CommitOperationAdd(name, str(folder / name))
+        for name in MODEL_FILES + EXTRA_FILES
+        if name not in contents and (folder / name).is_file()
+    ]
     try:
         api.create_repo(repo_id, private=private, exist_ok=True)
         if revision and revision != "main":
             api.create_branch(repo_id, branch=revision, exist_ok=True)
-        files = [n for n in MODEL_FILES + EXTRA_FILES if (folder / n).is_file()]
-        operations = [CommitOperationAdd(n, str(folder / n)) for n in files]
-        card = model_card(folder, repo_id).encode("utf-8")
-        operations.append(CommitOperationAdd("README.md", card))
         info = api.create_commit(
             repo_id,
             operations,

@@ -7,6 +7,7 @@ The CLIs run as subprocesses whose environment points ``HF_ENDPOINT`` at the fak
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 from hub_server import FakeHub
+from huggingface_hub import ModelCard
+
+from seq2seq import bundle
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "hf_test_token"
@@ -53,23 +57,102 @@ def pushed(hub, env):
     return first, second
 
 
+def check_card(text: str, folder: Path, repo_id: str):
+    """The card parses back with ``ModelCard`` into exactly the metadata we measured."""
+    data = ModelCard(text).data
+    src, tgt = folder.name.split("-")
+    assert (data.library_name, data.pipeline_tag, data.language) == ("keras", "translation",
+                                                                      [src, tgt])  # fmt: skip
+    meta = json.loads((folder / "metadata.json").read_text())
+    licenses = sorted({s["license"] for s in meta["data_sources"].values()})
+    assert data.license == "other" and data.license_link == "LICENSE.md"
+    assert data.license_name == "-and-".join(x.lower() for x in licenses) + "-training-data"
+    evaluation = json.loads((folder / "eval.json").read_text())
+    beam = evaluation["beam_size"]
+    assert data.model_name == repo_id
+    found = [(r.task_type, r.dataset_split, r.metric_type, r.metric_value, r.metric_name,
+              r.metric_args) for r in data.eval_results]  # fmt: skip
+    assert found == [
+        ("translation", "test", "bleu", evaluation["bleu"], f"BLEU (sacreBLEU, beam {beam})",
+         {"signature": evaluation["bleu_signature"]}),
+        ("translation", "test", "chrf", evaluation["chrf"], f"chrF (sacreBLEU, beam {beam})",
+         {"signature": evaluation["chrf_signature"]}),
+    ]  # fmt: skip
+    assert all(f"{evaluation['sentences']} sentences" in r.dataset_name for r in data.eval_results)
+    # Plain YAML reads the same thing: no stray keys from unquoted punctuation.
+    front = yaml.safe_load(re.match(r"^---\n(.*?)\n---\n", text, re.S).group(1))
+    metrics = front["model-index"][0]["results"][0]["metrics"]
+    assert [set(m) for m in metrics] == [{"type", "value", "name", "args"}] * 2
+    return data
+
+
 def test_push_uploads_model_and_card(hub, pushed):
     files = hub.files("alice/en-de")
     local = ROOT / MODEL
-    for name in ("config.json", "model.weights.h5", "tokenizer.model", "eval.json",
-                 "training_log.csv", "curves.png"):  # fmt: skip
+    for name in bundle.MODEL_FILES + bundle.EXTRA_FILES:
         assert files[name] == (local / name).read_bytes(), name
+    assert set(files) == {*bundle.MODEL_FILES, *bundle.EXTRA_FILES, "README.md", "LICENSE.md"}
     card = files["README.md"].decode("utf-8")
-    meta = yaml.safe_load(re.match(r"^---\n(.*?)\n---\n", card, re.S).group(1))
-    assert meta["library_name"] == "keras" and meta["pipeline_tag"] == "translation"
-    assert meta["language"] == ["en", "de"]
-    metrics = {m["type"]: m for m in meta["model-index"][0]["results"][0]["metrics"]}
-    evaluation = json.loads((local / "eval.json").read_text())
-    assert metrics["bleu"]["value"] == evaluation["bleu"]
-    assert metrics["chrf"]["value"] == evaluation["chrf"]
-    assert metrics["bleu"]["args"] == evaluation["bleu_signature"]
+    check_card(card, local, "alice/en-de")
     assert "GPL-2.0-or-later" in card and "libreoffice" in card
+    license_md = files["LICENSE.md"].decode("utf-8")
+    assert "GPL-2.0-or-later" in license_md and "MPL-2.0" in license_md
     assert hub.files("alice/en-de", "v1").keys() == files.keys()
+
+
+def python_blocks(card: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", card, re.S)
+
+
+def run_code(code: str, env, cwd) -> str:
+    result = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, (code, result.stderr[-3000:])
+    return result.stdout
+
+
+def test_card_usage_runs_and_translates_like_the_local_folder(hub, env, pushed, tmp_path):
+    """What a Hub visitor copies: the install line and both loading paths, each run in a
+    fresh interpreter outside the checkout (PYTHONPATH stands in for the install, which
+    tests/test_install.py checks), against the fake Hub."""
+    card = hub.files("alice/en-de")["README.md"].decode("utf-8")
+    assert re.findall(r"```bash\n(.*?)```", card, re.S) == [
+        'pip install "git+https://github.com/OWNER/REPO"\n'
+    ]
+    keras_path, translator_path = python_blocks(card)
+    assert 'keras.saving.load_model("hf://alice/en-de")' in keras_path
+    assert 'Translator.load("alice/en-de")' in translator_path
+    outside = {**env, "PYTHONPATH": str(ROOT)}
+    local = run_code("import seq2seq.bundle as b; print(b.load('models/en-de').model.translate("
+                     "['Thank you very much.'], beam_size=5))", env, ROOT)  # fmt: skip
+    assert re.fullmatch(r"\['[^']+'\]\n", local)  # one non-empty translation
+    assert run_code(keras_path, outside, tmp_path) == local
+    assert run_code(translator_path, outside, tmp_path) == local
+
+
+def test_keras_can_load_the_local_folder_too(env):
+    code = ("import keras, seq2seq; m = keras.saving.load_model('models/en-de'); "
+            "print(type(m).__name__, m.tokenizer.vocab_size)")  # fmt: skip
+    assert run_code(code, env, ROOT) == "Seq2Seq 8000\n"
+
+
+def test_an_old_layout_folder_is_pushed_in_the_new_layout(hub, env, tmp_path):
+    import keras
+
+    old = tmp_path / "en-de"
+    shutil.copytree(ROOT / MODEL, old)
+    spec, meta = bundle.read_config(old)
+    meta = {k: v for k, v in meta.items() if k not in bundle.FORMAT_KEYS}
+    wrapper = {"format_version": 1, "keras_version": keras.__version__, "model": spec,
+               "metadata": meta}  # fmt: skip
+    (old / "config.json").write_text(json.dumps(wrapper))
+    (old / "metadata.json").unlink()
+    push = run(["training.push_to_hub", "--model", str(old), "--repo-id", "alice/old"], env)
+    assert push.returncode == 0, push.stderr[-3000:]
+    files = hub.files("alice/old")
+    for name in ("config.json", "metadata.json"):
+        assert files[name] == (ROOT / MODEL / name).read_bytes(), name
+    assert (old / "config.json").read_text() == json.dumps(wrapper)  # the folder is untouched
 
 
 def test_token_never_leaks(hub, pushed):
@@ -160,11 +243,7 @@ def test_model_panel_names_repo_and_commit(hub, env, pushed):
 def test_every_shipped_model_has_a_valid_card(folder):
     from seq2seq.hub import model_card
 
-    card = model_card(ROOT / folder, f"alice/{Path(folder).name}")
-    meta = yaml.safe_load(re.match(r"^---\n(.*?)\n---\n", card, re.S).group(1))
-    src, tgt = Path(folder).name.split("-")
-    assert meta["language"] == [src, tgt]
+    card = str(model_card(ROOT / folder, f"alice/{Path(folder).name}"))
+    check_card(card, ROOT / folder, f"alice/{Path(folder).name}")
     evaluation = json.loads((ROOT / folder / "eval.json").read_text())
-    metrics = {m["type"]: m["value"] for m in meta["model-index"][0]["results"][0]["metrics"]}
-    assert metrics == {"bleu": evaluation["bleu"], "chrf": evaluation["chrf"]}
     assert evaluation["bleu"] >= 25  # the quality bar of every shipped direction
