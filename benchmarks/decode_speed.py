@@ -1,47 +1,65 @@
-"""Decoding speed: ``python -m benchmarks.decode_speed --model models/en-de``.
+"""Decoding speed: ``python -m benchmarks.decode_speed [--models models/en-de,DIR2]
+[--compare-jax]``.
 
-Prints (1) single-sentence latency p50/p95 for short, medium and long test sentences,
-greedy and beam 5, and (2) batch throughput in target subword tokens/s (EOS included)
-over test sentences at batch 64. The same is measured for a naive baseline in the same
-run: an eager Python loop calling the model once per step, one sentence at a time (its
-beam search keeps its beams as a batch of k rows, as any beam search must). The ratio
-column is compiled / naive. Every input shape is decoded once before timing (XLA compiles
-each new shape once, ~2 s). A benchmark, not a test: it asserts nothing.
+For each model, prints (1) single-sentence latency p50/p95 for short, medium and long test
+sentences, greedy and beam 5, (2) batch throughput in target subword tokens/s (EOS
+included) over test sentences at batch 64, greedy and beam 5, and (3) the model-only
+ceiling for beam 5 (greedy over 5 copies of each sentence, no beam bookkeeping). The same
+is measured for a naive baseline in the same run: an eager Python loop calling the model
+once per step, one sentence at a time (its beam search keeps its beams as a batch of k
+rows, as any beam search must). The ratio column is naive / compiled time (speed-up).
+Every input shape is decoded once before timing (each new bucket compiles once), and the
+graph count is printed: a table whose graphs hit the library's cap (a shape-agnostic,
+non-XLA graph in the list) says so.
+
+Source sentences come from ``--test`` in the model's source language (the column of the
+pair named by the file's folder, e.g. German for a de-en model on ``en-de/…``).
+
+``--compare-jax`` runs the same measurement again in a subprocess with
+``KERAS_BACKEND=jax`` and prints its tables after these (or a line saying JAX is not
+installed). The backend of each table is printed above it.
+
+A benchmark: it prints, it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
-import platform
 import statistics
+import subprocess
+import sys
 import time
-
-import numpy as np
-
-from seq2seq.tokenizer import BOS, EOS
-from seq2seq.translator import Translator, gnmt_penalty
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np  # noqa: E402
 
-def load_sources(path: str) -> list[str]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [line.split("\t")[0] for line in f]
+from benchmarks.common import machine, percentile, sources_for  # noqa: E402
+
+CLASSES = (("short (3-6 words)", 3, 6), ("medium (11-13 words)", 11, 13),
+           ("long (25-40 words)", 25, 40))  # fmt: skip
 
 
 def pick(sources, low, high, n):
-    chosen = [s for s in sources if low <= len(s.split()) <= high]
-    return chosen[:n]
+    return [s for s in sources if low <= len(s.split()) <= high][:n]
 
 
-def naive_decode(translator: Translator, text: str, beam_size: int, alpha: float = 0.6):
+def source_ids(translator, text: str) -> list[int]:
+    from seq2seq.tokenizer import EOS
+
+    return translator.tokenizer.encode_batch([text])[0] + [EOS]
+
+
+def naive_decode(translator, text: str, beam_size: int, alpha: float = 0.6) -> list[int]:
     """One sentence, eager: one ``model.step`` call per output token (beam: k rows)."""
+    from seq2seq.search import gnmt_penalty
+    from seq2seq.tokenizer import BOS, EOS
+
     model = translator.model
-    src = np.array([translator.source_ids([text])[0]], dtype="int32")
+    src = np.array([source_ids(translator, text)], dtype="int32")
     memory, mask, state = model.encode(src)
-    max_len = translator._max_len(src.shape[1])
+    max_len = translator.search.max_len(int(src.shape[1]))
     if beam_size == 1:
         prev, out = np.array([BOS], "int32"), []
         for _ in range(max_len):
@@ -55,8 +73,7 @@ def naive_decode(translator: Translator, text: str, beam_size: int, alpha: float
     k = beam_size
     tile = lambda t: np.repeat(np.asarray(t), k, axis=0)  # noqa: E731
     memory, mask, state = [tile(m) for m in memory], tile(mask), [tile(s) for s in state]
-    beams, scores = [[]], np.array([0.0] + [-1e9] * (k - 1))
-    beams = beams * k
+    beams, scores = [[]] * k, np.array([0.0] + [-1e9] * (k - 1))
     finished = []
     for t in range(max_len):
         prev = np.array([b[-1] if b else BOS for b in beams], "int32")
@@ -74,16 +91,14 @@ def naive_decode(translator: Translator, text: str, beam_size: int, alpha: float
                 rows.append(b)
         beams, scores = new_beams, np.array(new_scores)
         state = [np.asarray(s)[rows] for s in state]
-        if len(finished) >= k and max(f[0] for f in finished) > scores.max() / gnmt_penalty(
-            max_len, alpha
-        ):
+        best_open = scores.max() / gnmt_penalty(max_len, alpha)
+        if len(finished) >= k and max(f[0] for f in finished) > best_open:
             break
     return max(finished)[1] if finished else beams[0]
 
 
-def percentiles(values):
-    values = sorted(values)
-    return statistics.median(values) * 1000, values[int(0.95 * (len(values) - 1))] * 1000
+def p50_p95(seconds):
+    return statistics.median(seconds) * 1000, percentile(seconds, 95) * 1000
 
 
 def time_each(fn, items, repeat=1):
@@ -96,49 +111,48 @@ def time_each(fn, items, repeat=1):
     return times
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.decode_speed", description=__doc__)
-    parser.add_argument("--model", default="models/en-de")
-    parser.add_argument("--test", default="training/data/en-de/test-v1.tsv.gz")
-    parser.add_argument("--sentences", type=int, default=20, help="per length class")
-    parser.add_argument("--batch-sentences", type=int, default=640)
-    parser.add_argument("--naive-batch-sentences", type=int, default=64)
-    args = parser.parse_args(argv)
+def graphs_note(translator) -> str:
+    graphs = translator.search.graphs()
+    fallback = any(g[0] is None for g in graphs)
+    note = f"{len(graphs)} graphs in the process"
+    if fallback:
+        note += " (cap reached: some calls ran in the shape-agnostic non-XLA graph)"
+    return note
 
-    translator = Translator.load(args.model, batch_size=64)
-    sources = load_sources(args.test)
-    classes = {
-        "short (3-6 words)": pick(sources, 3, 6, args.sentences),
-        "medium (11-13 words)": pick(sources, 11, 13, args.sentences),
-        "long (25-40 words)": pick(sources, 25, 40, args.sentences),
-    }
-    print(f"model {args.model}; machine: {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs; backend TensorFlow (compiled = tf.function)")  # fmt: skip
-    print()
+
+def latency_table(translator, sources, args) -> None:
     print("| sentences | search | compiled p50 / p95 ms | naive p50 / p95 ms | speed-up (p50) |")
     print("|---|---|---|---|---|")
-    for name, texts in classes.items():
+    for name, low, high in CLASSES:
+        texts = pick(sources, low, high, args.sentences)
+        if not texts:
+            print(f"| {name} | - | no test sentence of this length | - | - |")
+            continue
         for beam in (1, 5):
             label = "greedy" if beam == 1 else f"beam {beam}"
-            for text in texts:  # warm-up: compile each shape once
+            for text in texts:  # warm-up: compile each bucket once
                 translator.translate([text], beam_size=beam)
             fast = time_each(lambda s, b=beam: translator.translate([s], beam_size=b), texts, 3)
-            slow = time_each(lambda s, b=beam: naive_decode(translator, s, b), texts[:10])
-            (fp50, fp95), (sp50, sp95) = percentiles(fast), percentiles(slow)
-            print(f"| {name} | {label} | {fp50:.0f} / {fp95:.0f} | {sp50:.0f} / {sp95:.0f} "
-                  f"| {sp50 / fp50:.1f}x |")  # fmt: skip
+            naive_texts = texts[: args.naive_sentences]
+            slow = time_each(lambda s, b=beam: naive_decode(translator, s, b), naive_texts)
+            (fp50, fp95), (sp50, sp95) = p50_p95(fast), p50_p95(slow)
+            print(f"| {name} ({len(texts)}; naive {len(naive_texts)}) | {label} | {fp50:.0f} / "
+                  f"{fp95:.0f} | {sp50:.0f} / {sp95:.0f} | {sp50 / fp50:.1f}x |")  # fmt: skip
 
-    print()
+
+def throughput_table(translator, sources, args) -> None:
+    from seq2seq.translator import Translator
+
     print("| batch throughput | search | compiled tokens/s | naive tokens/s | speed-up |")
     print("|---|---|---|---|---|")
     batch_texts = sources[: args.batch_sentences]
     for beam in (1, 5):
         label = "greedy" if beam == 1 else f"beam {beam}"
-        translator.translate(batch_texts, beam_size=beam, split=False)  # compile every shape
+        translator.translate(batch_texts, beam_size=beam, split=False)  # compile every bucket
         start = time.perf_counter()
         results = translator.translate(batch_texts, beam_size=beam, split=False)
         seconds = time.perf_counter() - start
-        tokens = sum(t.hypotheses[0].length for t in results)
+        tokens = sum(t.hypotheses[0].length for t in results if t.hypotheses)
         fast_rate = tokens / seconds
         naive_texts = batch_texts[: args.naive_batch_sentences]
         start = time.perf_counter()
@@ -152,14 +166,93 @@ def main(argv=None):
     # sentence a beam of 5 runs through the model at each step), without any beam
     # bookkeeping. Its rate per sentence is the ceiling the model itself sets for beam 5.
     tiled = [t for t in batch_texts for _ in range(5)]
-    floor = Translator(translator.bundle, batch_size=320)
-    floor.translate(tiled, beam_size=1, split=False)  # compile every shape
+    ceiling = Translator(translator.bundle, batch_size=320)
+    ceiling.translate(tiled, beam_size=1, split=False)  # compile every bucket
     start = time.perf_counter()
-    results = floor.translate(tiled, beam_size=1, split=False)
+    results = ceiling.translate(tiled, beam_size=1, split=False)
     seconds = time.perf_counter() - start
-    tokens = sum(t.hypotheses[0].length for t in results[::5])
+    tokens = sum(t.hypotheses[0].length for t in results[::5] if t.hypotheses)
     print(f"| model-only ceiling for beam 5: greedy on 5 copies of each sentence, batch 320 rows "
           f"| - | {tokens / seconds:.0f} | - | - |")  # fmt: skip
+
+
+def measure(model: str, args) -> None:
+    import keras
+
+    from seq2seq.translator import Translator
+
+    start = time.perf_counter()
+    translator = Translator.load(model, batch_size=64)
+    src_lang = translator.model.model_config.src_lang
+    sources = sources_for(args.test, src_lang)
+    loaded = time.perf_counter() - start
+    print(f"### {model} ({translator.bundle.direction}), backend {keras.backend.backend()}, "
+          f"sources: {args.test} ({src_lang}), loaded in {loaded:.1f} s")  # fmt: skip
+    print()
+    latency_table(translator, sources, args)
+    print(f"\n({graphs_note(translator)})\n")
+    throughput_table(translator, sources, args)
+    print(f"\n({graphs_note(translator)})\n")
+
+
+def backend_versions() -> str:
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        module = __import__(backend)
+        version = getattr(module, "__version__", "?")
+    except ImportError:
+        version = "?"
+    return f"Keras {keras.__version__}, backend {backend} {version}"
+
+
+def run_jax(argv: list[str]) -> None:
+    """This script again with ``KERAS_BACKEND=jax``, its output streamed here."""
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    probe = subprocess.run([sys.executable, "-c", "import jax"], env=env, capture_output=True)
+    print("## JAX backend (subprocess, KERAS_BACKEND=jax)\n")
+    if probe.returncode != 0:
+        print("JAX is not installed in this environment (`import jax` fails): no JAX figures.")
+        return
+    rest = [a for a in argv if a != "--compare-jax"]
+    command = [sys.executable, "-m", "benchmarks.decode_speed", *rest]
+    sys.stdout.flush()
+    status = subprocess.run(command, env=env).returncode
+    if status:
+        print(f"(the JAX run exited with status {status})")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.decode_speed", description=__doc__)
+    parser.add_argument(
+        "--models", default="models/en-de", help="comma-separated model folders, in turn"
+    )
+    parser.add_argument("--model", action="append", help="a model (repeatable; adds to --models)")
+    parser.add_argument("--test", default="training/data/en-de/test-v1.tsv.gz")
+    parser.add_argument("--sentences", type=int, default=20, help="per length class")
+    parser.add_argument("--naive-sentences", type=int, default=10,
+                        help="per length class, for the naive loop")  # fmt: skip
+    parser.add_argument("--batch-sentences", type=int, default=640)
+    parser.add_argument("--naive-batch-sentences", type=int, default=64)
+    parser.add_argument("--compare-jax", action="store_true",
+                        help="also run under KERAS_BACKEND=jax in a subprocess")  # fmt: skip
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    models = [m for m in args.models.split(",") if m.strip()]
+    if args.model:
+        models = args.model if args.models == parser.get_default("models") else models + args.model
+
+    print(f"## {backend_versions()}; {machine()}\n")
+    for model in models:
+        measure(model, args)
+    if args.compare_jax:
+        import keras
+
+        if keras.backend.backend() == "jax":
+            print("(--compare-jax: this run already uses JAX)")
+        else:
+            run_jax(argv)
 
 
 if __name__ == "__main__":
