@@ -1,20 +1,26 @@
 """The repository as a Hugging Face Space: README front matter and the files deployed."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
 
-from training.deploy_space import space_files
+from seq2seq import bundle
+from training.deploy_space import RUNTIME_MODEL_FILES, space_files, space_readme
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def front_matter() -> dict:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def front_matter(text: str | None = None) -> dict:
+    text = (ROOT / "README.md").read_text(encoding="utf-8") if text is None else text
     match = re.match(r"^---\n(.*?)\n---\n", text, re.S)
     assert match, "README.md must start with the Spaces front matter"
     return yaml.safe_load(match.group(1))
+
+
+def body(text: str) -> str:
+    return re.sub(r"^---\n.*?\n---\n", "", text, count=1, flags=re.S).strip()
 
 
 def pinned(package: str) -> str:
@@ -45,6 +51,10 @@ def test_space_gets_only_what_it_runs():
     assert not any(p.startswith(("tests/", "training/", "benchmarks/", ".")) for p in with_models)
     without = space_files(with_models=False)
     assert not any(p.startswith("models/") for p in without)
+    # Every bundled model arrives loadable: each of its model files, none of the extras.
+    for folder in sorted((ROOT / "models").iterdir()):
+        sent = {p.split("/")[-1] for p in with_models if p.startswith(f"models/{folder.name}/")}
+        assert sent == {*bundle.MODEL_FILES, bundle.EVAL_FILE}, folder.name
     # The app imports nothing outside what is deployed.
     imported = re.findall(r"^from (\w+)|^import (\w+)", (ROOT / "app.py").read_text(), re.M)
     local = {a or b for a, b in imported} & {"training", "tests", "benchmarks"}
@@ -70,10 +80,36 @@ def test_deploy_space_uploads_only_the_app(tmp_path):
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-3000:]
-        assert set(hub.files("alice/demo")) == set(space_files(with_models=False))
-        assert hub.files("alice/demo")["app.py"] == (ROOT / "app.py").read_bytes()
+        files = hub.files("alice/demo")
+        assert set(files) == set(space_files(with_models=False))
+        assert files["app.py"] == (ROOT / "app.py").read_bytes()
+        assert files["README.md"].decode("utf-8") == space_readme(["alice/en-de", "alice/de-en"])
         assert hub.space_sdk("alice/demo") == "gradio"
         assert hub.space_variables("alice/demo")["TRANSLATOR_MODELS"] == "alice/en-de,alice/de-en"
         assert "hf_test_token" not in result.stdout + result.stderr
     finally:
         hub.stop()
+
+
+def test_space_readme_names_the_model_repos_and_preloads_them():
+    repos = ["alice/en-de", "alice/de-en"]
+    text = space_readme(repos)
+    meta, ours = front_matter(text), front_matter()
+    assert meta["models"] == repos
+    assert meta["preload_from_hub"] == [f"{r} {','.join(RUNTIME_MODEL_FILES)}" for r in repos]
+    assert {"translation", "keras", "gradio"} <= set(meta["tags"])
+    assert {k: v for k, v in meta.items() if k in ours} == ours  # the rest unchanged
+    assert body(text) == body((ROOT / "README.md").read_text(encoding="utf-8"))
+    bundled = front_matter(space_readme(None))
+    assert "models" not in bundled and "preload_from_hub" not in bundled and bundled["tags"]
+
+
+def test_no_lfs_rules_the_history_does_not_follow():
+    """The weights are plain blobs in this repository's history; an LFS filter would make an
+    LFS user's checkout report them modified. deploy_space is the supported publish path."""
+    attrs = subprocess.run(["git", "check-attr", "filter", "models/en-de/model.weights.h5"],
+                           cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    if attrs.returncode != 0:  # not a git checkout
+        return
+    assert attrs.stdout.strip().endswith("filter: unspecified")
+    assert not (ROOT / "packages.txt").exists()  # nothing for apt on the Space
