@@ -37,6 +37,13 @@ def test_rerank_needs_no_decoding_and_matches_a_fresh_search(translator):
         (h.score for h in reranked.hypotheses), reverse=True
     )
     assert {tuple(h.ids) for h in reranked.hypotheses} == {tuple(h.ids) for h in result.hypotheses}
+    (fresh,) = translator.translate(["four five six seven"], beam_size=4, n_best=4,
+                                    length_penalty=2.0)  # fmt: skip
+    scores = {tuple(h.ids): h.score for h in fresh.hypotheses}
+    common = [h for h in reranked.hypotheses if tuple(h.ids) in scores]
+    assert common  # the searches share candidates; each is scored the same either way
+    for h in common:
+        assert h.score == pytest.approx(scores[tuple(h.ids)], rel=1e-5)
 
 
 def test_batched_equals_one_by_one(translator):
