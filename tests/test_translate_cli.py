@@ -182,7 +182,8 @@ def test_per_line_failures_keep_alignment_and_exit_1(cli):
 
 
 def test_max_input_chars_counts_characters(cli):
-    status, out, err = cli("one two\nöne twö\n".encode(), "--max-input-chars", "7")
+    """Characters, not bytes; a line's "\r\n" ending is not part of it."""
+    status, out, err = cli("one two\r\nöne twö\r\n".encode(), "--max-input-chars", "7")
     assert status == 0 and out.count("\n") == 2, err
     status, out, err = cli("one two\nöne twö!\n".encode(), "--max-input-chars", "7")
     assert status == 1 and out.split("\n")[1] == ""
