@@ -177,9 +177,9 @@ def test_vocabulary_mismatch(copy, tmp_path):
 
 
 def test_wrong_keras_version_and_bad_json(copy):
-    config = json.loads((copy / "config.json").read_text())
-    (copy / "config.json").write_text(json.dumps({**config, "keras_version": "2.15.0"}))
-    with pytest.raises(bundle.BundleError, match=r"config\.json: saved with Keras 2\.15\.0"):
+    metadata = json.loads((copy / "metadata.json").read_text())
+    (copy / "metadata.json").write_text(json.dumps({**metadata, "keras_version": "2.15.0"}))
+    with pytest.raises(bundle.BundleError, match=r"metadata\.json: saved with Keras 2\.15\.0"):
         bundle.load(copy)
     (copy / "config.json").write_text("{not json")
     with pytest.raises(bundle.BundleError, match=r"config\.json: not valid JSON"):
@@ -188,7 +188,7 @@ def test_wrong_keras_version_and_bad_json(copy):
 
 def test_config_cannot_name_other_classes(copy):
     config = json.loads((copy / "config.json").read_text())
-    config["model"]["class_name"] = "Lambda"
+    config["class_name"] = "Lambda"
     (copy / "config.json").write_text(json.dumps(config))
     with pytest.raises(bundle.BundleError, match="not a serialized Seq2Seq"):
         bundle.load(copy)
