@@ -214,25 +214,16 @@ def beam_search(step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, act
     memory, mask, state = (tile_beams(x, big_k) for x in (memory, mask, state))
     alpha = ops.cast(alpha, "float32")
     slots = ops.arange(big_k)
-
+    alive = _empty_beams(batch, big_k, max_len, src_len)
     # Only beam 0 is open at the start: the others would duplicate it.
-    alive_lp = ops.tile(ops.expand_dims(ops.where(ops.equal(slots, 0), 0.0, NEG), 0), (batch, 1))
-    alive = SearchResult(
-        tokens=ops.zeros((batch, big_k, max_len), dtype="int32"),
-        token_log_probs=ops.zeros((batch, big_k, max_len), dtype="float32"),
-        attention=ops.zeros((batch, big_k, max_len, src_len), dtype="float32"),
-        log_prob=alive_lp,
-        length=ops.zeros((batch, big_k), dtype="int32"),
-        finished=ops.zeros((batch, big_k), dtype="bool"),
-    )
+    alive = alive._replace(log_prob=ops.where(ops.equal(alive.length, slots), 0.0, NEG))
     fin = alive._replace(log_prob=ops.full((batch, big_k), NEG))
     fin_score = ops.full((batch, big_k), NEG)
     prev = ops.full((batch * big_k,), BOS, dtype="int32")
 
     def cond(i, prev, state, alive, fin, fin_score):
-        best_possible = ops.max(alive.log_prob, axis=1) / gnmt_penalty(
-            ops.cast(max_len, "float32"), alpha
-        )
+        longest = gnmt_penalty(ops.cast(max_len, "float32"), alpha)
+        best_possible = ops.max(alive.log_prob, axis=1) / longest
         kth = ops.take_along_axis(fin_score, ops.full((batch, 1), k - 1, "int32"), 1)[:, 0]
         done = ops.all(kth >= best_possible)
         return ops.logical_and(i < max_len, ops.logical_not(done))
@@ -241,50 +232,82 @@ def beam_search(step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, act
         step_lp, state, weights = step_fn(prev, state, memory, mask)
         step_lp = unflatten_beams(ops.cast(step_lp, "float32"), big_k)  # (batch, K, vocab)
         weights = unflatten_beams(ops.cast(weights, "float32"), big_k)  # (batch, K, src_len)
-        vocab = ops.shape(step_lp)[2]
-        total = ops.reshape(ops.expand_dims(alive.log_prob, 2) + step_lp, (batch, -1))
-        # 2K candidates: even if k of them end in EOS, k open ones remain.
-        cand_lp, cand_index = ops.top_k(total, 2 * big_k)  # (batch, 2K)
-        parent, token = cand_index // vocab, ops.cast(cand_index % vocab, "int32")
-        token_lp = ops.take_along_axis(ops.reshape(step_lp, (batch, -1)), cand_index, axis=1)
-        length = ops.full((batch, 2 * big_k), i + 1, dtype="int32")
-        is_eos = ops.equal(token, EOS)
-        cand = SearchResult(
-            tokens=_write(gather_beams(alive.tokens, parent), i, token, axis=2),
-            token_log_probs=_write(
-                gather_beams(alive.token_log_probs, parent), i, token_lp, axis=2
-            ),
-            attention=_write(
-                gather_beams(alive.attention, parent), i, gather_beams(weights, parent), 2
-            ),
-            log_prob=cand_lp,
-            length=length,
-            finished=is_eos,
-        )
+        cand, parent, token = _extend(alive, step_lp, weights, i)
 
         # Open beams: the k best candidates that did not end (slots past k stay empty).
-        open_lp, keep = ops.top_k(ops.where(is_eos, NEG, cand_lp), big_k)
+        open_lp, keep = ops.top_k(ops.where(cand.finished, NEG, cand.log_prob), big_k)
         alive = SearchResult(*(gather_beams(t, keep) for t in cand))
         alive = alive._replace(log_prob=ops.where(ops.less(slots, k), open_lp, NEG))
-        rows = flatten_beams(gather_beams(ops.expand_dims(parent, -1), keep))[:, 0]
-        rows = rows + ops.repeat(ops.arange(batch) * big_k, big_k)  # row in (batch * K)
+        rows = _pick(parent, keep) + ops.repeat(ops.arange(batch) * big_k, big_k)
         state = keras.tree.map_structure(lambda s: ops.take(s, rows, axis=0), state)
-        prev = flatten_beams(gather_beams(ops.expand_dims(token, -1), keep))[:, 0]
-
-        # Finished: the best of the old finished and the candidates that ended now.
-        # Only an EOS among the k best candidates ends a hypothesis (as in fairseq), so
-        # that beam size 1 is exactly greedy search.
-        ends = ops.logical_and(is_eos, ops.less(ops.arange(2 * big_k), k))
-        ended = cand._replace(log_prob=ops.where(ends, cand_lp, NEG))
-        ended_score = ops.where(
-            ends, cand_lp / gnmt_penalty(ops.cast(length, "float32"), alpha), NEG
-        )
-        merged = SearchResult(*(ops.concatenate([a, b], axis=1) for a, b in zip(fin, ended)))
-        fin_score, best = ops.top_k(ops.concatenate([fin_score, ended_score], axis=1), big_k)
-        fin = SearchResult(*(gather_beams(t, best) for t in merged))
-        return i + 1, prev, state, alive, fin, fin_score
+        fin, fin_score = _finish(fin, fin_score, cand, k, alpha)
+        return i + 1, _pick(token, keep), state, alive, fin, fin_score
 
     loop_vars = (0, prev, state, alive, fin, fin_score)
     *_, alive, fin, _ = ops.while_loop(cond, body, loop_vars)
     both = SearchResult(*(ops.concatenate([a, b], axis=1) for a, b in zip(fin, alive)))
     return rank(both, alpha, big_k)
+
+
+def _empty_beams(batch, slots, max_len, src_len) -> SearchResult:
+    """``slots`` empty hypotheses per sentence (log-prob 0, no tokens)."""
+    return SearchResult(
+        tokens=ops.zeros((batch, slots, max_len), dtype="int32"),
+        token_log_probs=ops.zeros((batch, slots, max_len), dtype="float32"),
+        attention=ops.zeros((batch, slots, max_len, src_len), dtype="float32"),
+        log_prob=ops.zeros((batch, slots), dtype="float32"),
+        length=ops.zeros((batch, slots), dtype="int32"),
+        finished=ops.zeros((batch, slots), dtype="bool"),
+    )
+
+
+def _extend(alive: SearchResult, step_lp, weights, i):
+    """The ``2K`` best one-token extensions of the ``K`` open hypotheses (so that even if
+    ``K`` of them end in EOS, ``K`` open ones remain), with their histories.
+
+    Args:
+        alive: ``K`` open hypotheses per sentence; step_lp ``(batch, K, vocab)`` and
+            weights ``(batch, K, src_len)``: this step's log-probs and attention.
+
+    Returns:
+        candidates (``finished`` marks those ending in EOS), their parent slot and token,
+        each ``(batch, 2K)``. Example with K = 2, vocab 10: flat index 13 is parent 1,
+        token 3.
+    """
+    batch, slots, vocab = ops.shape(step_lp)[0], ops.shape(step_lp)[1], ops.shape(step_lp)[2]
+    total = ops.reshape(ops.expand_dims(alive.log_prob, 2) + step_lp, (batch, -1))
+    cand_lp, index = ops.top_k(total, 2 * slots)  # (batch, 2K)
+    parent, token = index // vocab, ops.cast(index % vocab, "int32")
+    token_lp = ops.take_along_axis(ops.reshape(step_lp, (batch, -1)), index, axis=1)
+    history = SearchResult(*(gather_beams(t, parent) for t in alive))
+    cand = SearchResult(
+        tokens=_write(history.tokens, i, token, axis=2),
+        token_log_probs=_write(history.token_log_probs, i, token_lp, axis=2),
+        attention=_write(history.attention, i, gather_beams(weights, parent), axis=2),
+        log_prob=cand_lp,
+        length=ops.full((batch, 2 * slots), i + 1, dtype="int32"),
+        finished=ops.equal(token, EOS),
+    )
+    return cand, parent, token
+
+
+def _pick(values, keep):
+    """``values (batch, 2K)`` at the kept candidates ``keep (batch, K)``, flat ``(batch*K,)``."""
+    return flatten_beams(gather_beams(ops.expand_dims(values, -1), keep))[:, 0]
+
+
+def _finish(fin: SearchResult, fin_score, cand: SearchResult, k, alpha):
+    """The best of the finished hypotheses and the candidates that ended now, by score.
+
+    Only an EOS among the ``k`` best candidates ends a hypothesis (as in fairseq), so
+    that beam size 1 is exactly greedy search.
+    """
+    ends = ops.logical_and(cand.finished, ops.less(ops.arange(ops.shape(cand.log_prob)[1]), k))
+    ended = cand._replace(log_prob=ops.where(ends, cand.log_prob, NEG))
+    penalty = gnmt_penalty(ops.cast(cand.length, "float32"), alpha)
+    ended_score = ops.where(ends, cand.log_prob / penalty, NEG)
+    merged = SearchResult(*(ops.concatenate([a, b], axis=1) for a, b in zip(fin, ended)))
+    fin_score, best = ops.top_k(
+        ops.concatenate([fin_score, ended_score], axis=1), ops.shape(fin_score)[1]
+    )
+    return SearchResult(*(gather_beams(t, best) for t in merged)), fin_score
