@@ -360,10 +360,11 @@ class Run:
         return [self._translate([line])[0] for line in lines]
 
     def _progress(self) -> None:
+        """A line on stderr every PROGRESS_SECONDS, once past the first chunk."""
         now = time.time()
-        if now - self.reported >= PROGRESS_SECONDS:
+        if self.lines > CHUNK and now - self.reported >= PROGRESS_SECONDS:
             rate = self.lines / (now - self.start)
-            print(f"translated {self.lines} lines ({rate:.0f} lines/s)", file=sys.stderr)
+            print(f"translated {self.lines} lines ({rate:.1f} lines/s)", file=sys.stderr)
             self.reported = now
 
 
