@@ -45,6 +45,7 @@ CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
 # TOKENIZER_FILE (imported above: the tokenizer's own default file name)
+TOKENIZER_ASSET = f"{ASSETS_DIR}/{TOKENIZER_FILE}"  # where Keras saving puts it
 EVAL_FILE = "eval.json"
 LOG_FILE = "training_log.csv"
 CURVES_FILE = "curves.png"
@@ -54,7 +55,7 @@ FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")
 
 __all__ = [
     "CONFIG_FILE", "CURVES_FILE", "EVAL_FILE", "EXTRA_FILES", "FORMAT_VERSION", "LOG_FILE",
-    "METADATA_FILE", "MODEL_FILES", "TOKENIZER_FILE", "WEIGHTS_FILE",
+    "METADATA_FILE", "MODEL_FILES", "TOKENIZER_ASSET", "TOKENIZER_FILE", "WEIGHTS_FILE",
     "Bundle", "BundleError", "config_files", "load", "read_config", "save", "save_config",
     "tokenizer_path", "upgrade",
 ]  # fmt: skip
@@ -226,7 +227,7 @@ def build_model(spec: dict, path: Path) -> Seq2Seq:
 def tokenizer_path(folder: str | Path) -> Path:
     """Where a folder keeps its tokenizer: beside config.json, else in Keras' assets/."""
     folder = Path(folder)
-    beside, asset = folder / TOKENIZER_FILE, folder / ASSETS_DIR / TOKENIZER_FILE
+    beside, asset = folder / TOKENIZER_FILE, folder / TOKENIZER_ASSET
     return asset if not beside.is_file() and asset.is_file() else beside
 
 

@@ -90,7 +90,9 @@ def download(ref: ModelRef) -> tuple[Path, str]:
     try:
         folder = Path(
             snapshot_download(
-                ref.repo_id, revision=ref.revision, allow_patterns=MODEL_FILES + EXTRA_FILES
+                ref.repo_id,
+                revision=ref.revision,
+                allow_patterns=[*MODEL_FILES, *EXTRA_FILES, bundle_lib.TOKENIZER_ASSET],
             )
         )
     except Exception as e:  # the client raises many kinds; each gets a readable message

@@ -136,6 +136,28 @@ def test_keras_can_load_the_local_folder_too(env):
     assert run_code(code, env, ROOT) == "Seq2Seq 8000\n"
 
 
+def test_a_keras_native_push_loads_through_both_paths(hub, env):
+    """``model.save("hf://…")`` (Keras's own upload: tokenizer in assets/) loads with Keras
+    and with this library's loader, and translates like the local folder."""
+    code = """if True:
+        import keras, seq2seq
+        from seq2seq.bundle import load
+        from seq2seq.translator import Translator
+        text = ["Thank you very much."]
+        local = load("models/en-de").model.translate(text)
+        keras.saving.load_model("models/en-de").save("hf://alice/native")
+        # The library's loader first: it must fetch assets/ itself (Keras's download
+        # would fill the shared cache with the whole repo).
+        assert Translator.load("alice/native").translate_texts(text, beam_size=5) == local
+        assert keras.saving.load_model("hf://alice/native").translate(text) == local
+        print(local)
+    """
+    run_code(code, env, ROOT)
+    files = hub.files("alice/native")
+    assert files["assets/tokenizer.model"] == (ROOT / MODEL / "tokenizer.model").read_bytes()
+    assert "tokenizer.model" not in files
+
+
 def test_an_old_layout_folder_is_pushed_in_the_new_layout(hub, env, tmp_path):
     import keras
 
