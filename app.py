@@ -41,11 +41,16 @@ import gradio as gr  # noqa: E402
 from gradio.utils import get_upload_folder  # noqa: E402
 
 from seq2seq import views  # noqa: E402
+from seq2seq.compiled import default_cache_dir, use_disk_cache  # noqa: E402
 from seq2seq.options import DEFAULT_LENGTH_PENALTY, MAX_BEAM, DecodeOptions  # noqa: E402
 from seq2seq.translator import Translation, Translator  # noqa: E402
 
 log = logging.getLogger("app")
 DEFAULT_MODELS = ["models/en-de", "models/de-en", "models/en-fr"]
+# Source widths (subword tokens) compiled with XLA after start, for one sentence at beam 1,
+# 2-5 and 6-10: sentences up to ~45 words. Every graph costs ~25 MB and is shared by the
+# models; longer or multi-sentence requests run in the shape-agnostic graph.
+WARM_WIDTHS = (8, 16, 24, 32, 48, 64)
 LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
 EXAMPLES = {
     "en-de": [
@@ -685,7 +690,9 @@ def load_translators(specs: list[str]) -> tuple[dict[str, Translator], list[str]
     translators, errors = {}, []
     for i, spec in enumerate(specs):
         try:
-            translator = Translator.load(spec)
+            # A server never waits on the compiler: shapes not warmed up yet (or never:
+            # see WARM_WIDTHS) run in the search's shape-agnostic graph.
+            translator = Translator.load(spec, on_demand=False)
         except Exception as e:  # a broken model must not take the others down
             if i == 0:
                 raise SystemExit(f"cannot load the default model {spec}: {e}") from None
@@ -706,7 +713,7 @@ def warm_up(translators: dict[str, Translator]) -> None:
     for code, translator in translators.items():
         start = time.perf_counter()
         try:
-            compiled = translator.warm_up()
+            compiled = translator.warm_up(rows=(1,), beams=(1, 5, 10), widths=WARM_WIDTHS)
         except Exception:  # a failed warm-up only costs speed: keep serving
             log.exception("warm-up of %s failed", code)
             continue
@@ -727,6 +734,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public link")
     parser.add_argument("--max-input-chars", type=int, default=2000)
+    parser.add_argument("--cache-dir", default=default_cache_dir(),
+                        help="compiled search graphs kept on disk, so a restart loads instead "
+                        "of compiling ('' = none; default %(default)s)")  # fmt: skip
     parser.add_argument("--concurrency", type=int, default=2, help="requests decoded at once")
     parser.add_argument("--max-queue", type=int, default=64,
                         help="requests waiting at most; more are refused as busy")  # fmt: skip
@@ -755,6 +765,7 @@ def _stop(signum, frame):
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    use_disk_cache(args.cache_dir)  # before the first model loads (XLA reads it once)
     from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
     translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS)
     results = ResultFolder()

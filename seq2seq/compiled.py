@@ -255,6 +255,7 @@ class CompiledSearch:
         if self.backend == "tensorflow":
             import tensorflow as tf
 
+            tf.get_logger().addFilter(_one_trace_per_bucket)
             spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32),
                     tf.TensorSpec([], tf.float32)]  # fmt: skip
             values = tf.nest.map_structure(tf.TensorSpec.from_tensor, self._values())
@@ -293,6 +294,12 @@ class CompiledSearch:
             self.model.step, memory, mask, state, self.max_len(src.shape[1]),
             options.n_best, choose, options.length_penalty,
         )  # fmt: skip
+
+
+def _one_trace_per_bucket(record: logging.LogRecord) -> bool:
+    """Drop TensorFlow's "calls ... triggered tf.function retracing" warning: every bucket
+    is its own ``tf.function`` traced once, which TensorFlow counts as retracing."""
+    return "triggered tf.function retracing" not in record.getMessage()
 
 
 def _describe(key) -> str:

@@ -35,7 +35,9 @@ def start_app(tmp_path_factory, *flags, **env_vars):
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
-           "HF_TOKEN": SECRET, **env_vars}  # fmt: skip
+           "HF_TOKEN": SECRET,  # compiled graphs shared by every app this session starts:
+           "SEQ2SEQ_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "compiled"),
+           **env_vars}  # fmt: skip
     with open(log, "w") as out:
         command = [sys.executable, "app.py", "--port", str(port), *flags]
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -323,7 +323,7 @@ def test_main_serves_before_it_warms_up(tiny, monkeypatch):
         port = s.getsockname()[1]
     warmed, seen = threading.Event(), []
 
-    def warm_up():
+    def warm_up(**buckets):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
             seen.append((page.status, threading.current_thread().name))
         warmed.set()
@@ -337,5 +337,5 @@ def test_main_serves_before_it_warms_up(tiny, monkeypatch):
     monkeypatch.setattr(app, "load_translators", lambda specs: ({"en-de": tiny}, []))
     monkeypatch.setattr(gr.Blocks, "block_thread", block_thread)
     monkeypatch.setattr(app.signal, "signal", lambda *args: None)
-    app.main(["--port", str(port)])
+    app.main(["--port", str(port), "--cache-dir", ""])
     assert seen == [(200, "warm-up")]
