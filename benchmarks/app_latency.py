@@ -153,11 +153,14 @@ def main(argv=None):
         print(f"| cold start to first answer | {cold:.1f} s |")
         print(f"| warm-up of every direction done | {warm_note} |")
         print(f"| compiled lines in the app's log, in all | {len(server.compiled_lines())} |")
+        retraced = sum(1 for x in server.log_lines() if "triggered tf.function retracing" in x)
+        print(f"| TensorFlow 'triggered tf.function retracing' log lines | {retraced} |")
         if times:
             p50, p95 = statistics.median(times), percentile(times, 95)
             print(f"| warm /translate, beam 5, 12 words: p50 / p95 | {p50 * 1000:.0f} / "
                   f"{p95 * 1000:.0f} ms ({args.requests} sequential requests) |")  # fmt: skip
-        print(f"| server resident memory after warm-up | {rss_mb(server.pid):.0f} MB, "
+        when = "after warm-up" if warm is not None else "at the end (warm-up not finished)"
+        print(f"| server resident memory {when} | {rss_mb(server.pid):.0f} MB, "
               f"{map_count(server.pid)} memory maps |")  # fmt: skip
         for line in server.warmed_directions():
             print(f"  {line}")

@@ -13,7 +13,10 @@ Then the warm decoding time of the same run in this process: the CLI's own
 ``translate_stream`` over the same file twice with one translator, the second pass timed
 (every bucket already compiled). Prints total wall, warm decode, their ratio (the issue's
 target: ≤ 1.25) and target words/s (whitespace words of the output), and whether the
-CLI's output equals the in-process output. ``--no-cache-runs`` skips step 2.
+CLI's output equals the in-process output. ``--no-cache-runs`` skips step 2;
+``--xla-flags-runs`` adds two processes with TensorFlow's own XLA disk cache set in
+``TF_XLA_FLAGS`` before start (``--tf_xla_persistent_cache_directory``), to compare with
+what ``SEQ2SEQ_CACHE_DIR`` achieves.
 
 A benchmark: it prints, it asserts nothing.
 """
@@ -34,8 +37,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from benchmarks.common import ROOT, machine, sources_for  # noqa: E402
 
 
+def rate(n: float, seconds: float) -> str:
+    value = n / seconds if seconds else float("nan")
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
 def words(text: str) -> int:
     return sum(len(line.split()) for line in text.splitlines())
+
+
+def folder_mb(folder: Path) -> float:
+    files = folder.rglob("*") if folder.is_dir() else []
+    return sum(f.stat().st_size for f in files if f.is_file()) / 1e6
 
 
 def run_cli(args, source: Path, out: Path, env: dict) -> tuple[float, int, str]:
@@ -78,6 +91,9 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--no-cache-runs", action="store_true",
                         help="skip the runs with SEQ2SEQ_CACHE_DIR")  # fmt: skip
+    parser.add_argument("--xla-flags-runs", action="store_true",
+                        help="also two runs with TensorFlow's XLA disk cache set through "
+                        "TF_XLA_FLAGS before the process starts")  # fmt: skip
     args = parser.parse_args(argv)
 
     from seq2seq.bundle import read_config
@@ -97,13 +113,19 @@ def main(argv=None):
             cache_env = {**env, "SEQ2SEQ_CACHE_DIR": str(tmp / "cache")}
             runs += [("CLI, SEQ2SEQ_CACHE_DIR, 1st process (cold cache)", cache_env),
                      ("CLI, SEQ2SEQ_CACHE_DIR, 2nd process (warm cache)", cache_env)]  # fmt: skip
+        if args.xla_flags_runs:
+            flag = f"--tf_xla_persistent_cache_directory={tmp / 'xla-flags'}"
+            flags = f"{env.get('TF_XLA_FLAGS', '')} {flag}".strip()
+            xla_env = {**env, "TF_XLA_FLAGS": flags}
+            runs += [("CLI, TF_XLA_FLAGS set before start, 1st process", xla_env),
+                     ("CLI, TF_XLA_FLAGS set before start, 2nd process", xla_env)]  # fmt: skip
         results = []
         for i, (name, run_env) in enumerate(runs):
             out = tmp / f"out-{i}.txt"
             seconds, status, errors = run_cli(args, source, out, run_env)
             text = out.read_text(encoding="utf-8") if out.exists() else ""
             results.append((name, seconds, status, errors, text))
-        cache_mb = sum(f.stat().st_size for f in tmp.rglob("cache/**/*") if f.is_file()) / 1e6
+        cache_mb, flags_mb = folder_mb(tmp / "cache"), folder_mb(tmp / "xla-flags")
         first, warm, warm_text = warm_decode(args, source)
 
     n_words = words(warm_text)
@@ -111,16 +133,20 @@ def main(argv=None):
     print("|---|---|---|---|---|---|")
     for name, seconds, status, _, text in results:
         same = "yes" if text == warm_text else f"no ({len(text.splitlines())} lines)"
-        print(f"| {name} | {seconds:.1f} | {seconds / warm:.2f} | {words(text) / seconds:.0f} "
+        print(f"| {name} | {seconds:.1f} | {seconds / warm:.2f} | {rate(words(text), seconds)} "
               f"| {status} | {same} |")  # fmt: skip
     print(f"| in-process, 1st pass (compiles every bucket) | {first:.1f} | {first / warm:.2f} "
-          f"| {n_words / first:.0f} | - | - |")  # fmt: skip
-    print(f"| in-process, 2nd pass: warm decoding | {warm:.1f} | 1.00 | {n_words / warm:.0f} "
+          f"| {rate(n_words, first)} | - | - |")  # fmt: skip
+    print(f"| in-process, 2nd pass: warm decoding | {warm:.1f} | 1.00 | {rate(n_words, warm)} "
           f"| - | - |")  # fmt: skip
     print()
     print(f"{n_words} target words; target: CLI wall ≤ 1.25 × warm decode")
     if not args.no_cache_runs:
         print(f"disk cache after the two cached runs: {cache_mb:.1f} MB")
+        if not cache_mb:
+            print("  (SEQ2SEQ_CACHE_DIR stayed empty: no compiled program was written to disk)")
+    if args.xla_flags_runs:
+        print(f"TF_XLA_FLAGS cache folder after its two runs: {flags_mb:.1f} MB")
     for name, _, status, errors, _ in results:
         if status or errors:
             print(f"{name}: exit {status} {errors}")

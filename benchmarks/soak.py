@@ -21,11 +21,12 @@ Soak (default), two parts, each bounded by ``--minutes``:
 
 ``--skip-library`` / ``--skip-app`` run one part only.
 
-``--attack``: the shape attack of issue 15 against a freshly started app (not waiting for
-its warm-up): 270 ``/translate`` requests, each a new combination of direction (3), beam
-size (1-10) and source length (8, 16, …, 72 subword pieces with EOS: 9 lengths), in a
-seeded random order. Prints RSS and memory maps every 30 requests and, at the end,
-whether the app still serves, its RSS and maps, latencies and errors.
+``--attack``: the shape attack of issue 15 against a freshly started app (at once, its
+warm-up still running; after its warm-up with ``--wait-warm``): 270 ``/translate``
+requests, each a new combination of direction (3), beam size (1-10) and source length
+(8, 16, …, 72 subword pieces with EOS: 9 lengths), in a seeded random order. Prints RSS
+and memory maps every 30 requests and, at the end, whether the app still serves, its RSS
+and maps, latencies and errors.
 
 A benchmark: it prints, it asserts nothing.
 """
@@ -276,7 +277,14 @@ def attack(args, pools, models, directions) -> None:
           f"vm.max_map_count {max_map_count()}\n")  # fmt: skip
     with AppServer(models, args.log) as server:
         cold, client = server.wait_ready(PROBE)
-        print(f"serving {cold:.1f} s after start; app log: {server.log_path}\n")
+        print(f"serving {cold:.1f} s after start; app log: {server.log_path}")
+        if args.wait_warm:
+            warm = server.wait_warm(len(directions), args.warm_timeout)
+            state = f"{warm:.0f} s after start" if warm is not None else "NOT finished (timeout)"
+            print(f"attacking after the warm-up of every direction: {state}")
+        else:
+            print("attacking at once (the app's background warm-up still running)")
+        print()
         errors, times = Counter(), []
         curve = Curve("requests", "compiled lines")
         curve.sample(0, server.pid, len(server.compiled_lines()), 0)
@@ -319,6 +327,8 @@ def main(argv=None):
     parser.add_argument("--skip-app", action="store_true")
     parser.add_argument("--attack", action="store_true", help="the shape attack only")
     parser.add_argument("--attack-requests", type=int, default=270, help="at most 270")
+    parser.add_argument("--wait-warm", action="store_true",
+                        help="--attack: wait for the app's warm-up first")  # fmt: skip
     parser.add_argument("--warm-timeout", type=float, default=900,
                         help="seconds to wait for the app's warm-up")  # fmt: skip
     parser.add_argument("--log", help="keep the app's stderr here (default: a temporary file)")
