@@ -15,7 +15,11 @@ Starts ``python app.py`` on a free loopback port (its stderr, the app's log, cap
    logged (before, during and after the run);
 3. the earlier figures, once the app logged its warm-up summary for every direction (or
    ``--warm-timeout`` passed): warm ``/translate`` latency p50/p95 for a 12-word sentence
-   with beam 5 (``--requests`` sequential requests) and the RSS after warm-up.
+   with beam 5 (``--requests`` sequential requests), the RSS after warm-up and the size
+   of the app's cache folder;
+4. with ``--restart``: the app started again on the same cache folder (the app's
+   ``--cache-dir``; by default a new empty temporary one, so the first start is cold):
+   cold start, warm-up time and the compiled lines of the second start.
 
 Targets of issue 14 (2 cores): mixed p99 ≤ 250 ms, max ≤ 1 s, cold start ≤ 12 s.
 
@@ -26,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
+import tempfile
 import time
 from collections import Counter
 
@@ -46,6 +52,7 @@ from benchmarks.common import (
 SENTENCE = "My brother lives in a small house near the river with his dog."  # 12 words
 DEFAULT_MODELS = "models/en-de,models/de-en,models/en-fr"
 LENGTH_PENALTY = 0.6
+CACHE_LOADS = "XlaSerializedCacheEntry"  # TensorFlow logs it when it loads a cached program
 
 
 def mixed_requests(directions, pools, n, seed, max_words=60, max_beam=10):
@@ -121,49 +128,82 @@ def main(argv=None):
     parser.add_argument("--log", help="keep the app's stderr here (default: a temporary file)")
     parser.add_argument("--warm-timeout", type=float, default=900,
                         help="seconds to wait for the app's warm-up before step 3")  # fmt: skip
+    parser.add_argument("--cache-dir", help="the app's --cache-dir (default: a new empty "
+                        "temporary folder: a cold cache)")  # fmt: skip
+    parser.add_argument("--restart", action="store_true",
+                        help="then start the app again on the same cache folder")  # fmt: skip
     args = parser.parse_args(argv)
     models = args.model or [m for m in args.models.split(",") if m.strip()]
     directions = [direction_of(m) for m in models]
     requests = mixed_requests(directions, word_pools(args.test), args.mixed, args.seed)
 
     print(f"## app with {', '.join(directions)}; {machine()}\n")
-    with AppServer(models, args.log) as server:
-        cold, client = server.wait_ready(SENTENCE)
-        before = rss_mb(server.pid), map_count(server.pid)
-        compiled_before = len(server.compiled_lines())
-        print(f"cold start to serving (process start → first /translate answer): {cold:.1f} s")
-        print(f"server then: RSS {before[0]:.0f} MB, {before[1]} memory maps")
-        print(f"app log: {server.log_path}\n")
-        done = send(client, requests)
-        print_mixed(done, server, before, compiled_before)
+    cache_dir = args.cache_dir
+    if cache_dir is None and args.restart:
+        cache_dir = tempfile.mkdtemp(prefix="app-latency-cache-")
+    try:
+        with AppServer(models, args.log, cache_dir=cache_dir) as server:
+            first_start(server, client_requests=requests, directions=directions, args=args)
+        if args.restart:
+            print(f"\n### restart with the same cache folder ({server.cache_mb():.1f} MB)\n")
+            with AppServer(models, None, cache_dir=cache_dir) as again:
+                cold, _ = again.wait_ready(SENTENCE)
+                warm = again.wait_warm(len(directions), args.warm_timeout)
+                warm_note = f"{warm:.0f} s after start" if warm is not None else "not finished"
+                print("| figure | value |")
+                print("|---|---|")
+                print(f"| cold start to first answer | {cold:.1f} s |")
+                print(f"| warm-up of every direction done | {warm_note} |")
+                print(f"| compiled lines (sum of their seconds) | {len(again.compiled_lines())} "
+                      f"({again.compiled_seconds():.1f} s) |")  # fmt: skip
+                print(f"| {CACHE_LOADS!r} log lines (programs loaded from the cache) | "
+                      f"{sum(1 for x in again.log_lines() if CACHE_LOADS in x)} |")  # fmt: skip
+                print(f"| RSS | {rss_mb(again.pid):.0f} MB |")
+                print(f"app log: {again.log_path}")
+    finally:
+        if cache_dir is not None and args.cache_dir is None:
+            shutil.rmtree(cache_dir, ignore_errors=True)
 
-        warm = server.wait_warm(len(directions), args.warm_timeout)
-        if warm is None:
-            n = len(server.warmed_directions())
-            print(f"warm-up not finished after {args.warm_timeout:.0f} s more "
-                  f"({n} of {len(directions)} directions)")  # fmt: skip
-        times = []
-        for _ in range(args.requests):
-            t = time.perf_counter()
-            client.predict(SENTENCE, api_name="/translate")
-            times.append(time.perf_counter() - t)
-        warm_note = f"{warm:.0f} s after process start" if warm is not None else "not finished"
-        print("| figure | value |")
-        print("|---|---|")
-        print(f"| cold start to first answer | {cold:.1f} s |")
-        print(f"| warm-up of every direction done | {warm_note} |")
-        print(f"| compiled lines in the app's log, in all | {len(server.compiled_lines())} |")
-        retraced = sum(1 for x in server.log_lines() if "triggered tf.function retracing" in x)
-        print(f"| TensorFlow 'triggered tf.function retracing' log lines | {retraced} |")
-        if times:
-            p50, p95 = statistics.median(times), percentile(times, 95)
-            print(f"| warm /translate, beam 5, 12 words: p50 / p95 | {p50 * 1000:.0f} / "
-                  f"{p95 * 1000:.0f} ms ({args.requests} sequential requests) |")  # fmt: skip
-        when = "after warm-up" if warm is not None else "at the end (warm-up not finished)"
-        print(f"| server resident memory {when} | {rss_mb(server.pid):.0f} MB, "
-              f"{map_count(server.pid)} memory maps |")  # fmt: skip
-        for line in server.warmed_directions():
-            print(f"  {line}")
+
+def first_start(server, client_requests, directions, args) -> None:
+    cold, client = server.wait_ready(SENTENCE)
+    before = rss_mb(server.pid), map_count(server.pid)
+    compiled_before = len(server.compiled_lines())
+    print(f"cold start to serving (process start → first /translate answer): {cold:.1f} s")
+    print(f"server then: RSS {before[0]:.0f} MB, {before[1]} memory maps")
+    print(f"app log: {server.log_path}; app cache folder: {server.cache_dir}\n")
+    done = send(client, client_requests)
+    print_mixed(done, server, before, compiled_before)
+
+    warm = server.wait_warm(len(directions), args.warm_timeout)
+    if warm is None:
+        n = len(server.warmed_directions())
+        print(f"warm-up not finished after {args.warm_timeout:.0f} s more "
+              f"({n} of {len(directions)} directions)")  # fmt: skip
+    times = []
+    for _ in range(args.requests):
+        t = time.perf_counter()
+        client.predict(SENTENCE, api_name="/translate")
+        times.append(time.perf_counter() - t)
+    warm_note = f"{warm:.0f} s after process start" if warm is not None else "not finished"
+    print("| figure | value |")
+    print("|---|---|")
+    print(f"| cold start to first answer | {cold:.1f} s |")
+    print(f"| warm-up of every direction done | {warm_note} |")
+    print(f"| compiled lines in the app's log (sum of their seconds) | "
+          f"{len(server.compiled_lines())} ({server.compiled_seconds():.1f} s) |")  # fmt: skip
+    retraced = sum(1 for x in server.log_lines() if "triggered tf.function retracing" in x)
+    print(f"| TensorFlow 'triggered tf.function retracing' log lines | {retraced} |")
+    if times:
+        p50, p95 = statistics.median(times), percentile(times, 95)
+        print(f"| warm /translate, beam 5, 12 words: p50 / p95 | {p50 * 1000:.0f} / "
+              f"{p95 * 1000:.0f} ms ({args.requests} sequential requests) |")  # fmt: skip
+    when = "after warm-up" if warm is not None else "at the end (warm-up not finished)"
+    print(f"| server resident memory {when} | {rss_mb(server.pid):.0f} MB, "
+          f"{map_count(server.pid)} memory maps |")  # fmt: skip
+    print(f"| app cache folder | {server.cache_mb():.1f} MB |")
+    for line in server.warmed_directions():
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

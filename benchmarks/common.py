@@ -6,6 +6,7 @@ Not for: anything the library or the app uses (benchmarks only print; nothing as
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import ipaddress
 import os
@@ -159,9 +160,13 @@ class AppServer:
 
     Use as a context manager; :meth:`wait_ready` returns the seconds from process start
     to the first ``/translate`` answer. The server is terminated on exit.
+
+    ``cache_dir`` is passed as the app's ``--cache-dir`` (its on-disk compiled graphs);
+    None (default): a new empty temporary folder, deleted on exit, so that every run starts
+    from a cold cache whatever an earlier app left in ``~/.cache/seq2seq``.
     """
 
-    def __init__(self, models=(), log_path=None, env=None, extra_args=()):
+    def __init__(self, models=(), log_path=None, env=None, extra_args=(), cache_dir=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port)]
@@ -169,16 +174,28 @@ class AppServer:
             command += ["--model", model]
         self.command = [*command, *extra_args]
         self.log_path = Path(log_path) if log_path else None
-        self.env = {**os.environ, **(env or {})}
+        self.env = {k: v for k, v in os.environ.items() if k != "SEQ2SEQ_CACHE_DIR"}
+        self.env.update(env or {})
+        self.cache_dir, self._own_cache = cache_dir, cache_dir is None
         self.process = None
 
-    def __enter__(self) -> AppServer:
-        if self.log_path is None:
-            import tempfile
+    def cache_mb(self) -> float:
+        """Size of the cache folder (MB)."""
+        folder = Path(self.cache_dir) if self.cache_dir else None
+        if folder is None or not folder.is_dir():
+            return 0.0
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
 
+    def __enter__(self) -> AppServer:
+        import tempfile
+
+        if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="app-", suffix=".log")
             os.close(fd)
             self.log_path = Path(name)
+        if self._own_cache:
+            self.cache_dir = tempfile.mkdtemp(prefix="app-cache-")
+        self.command += ["--cache-dir", str(self.cache_dir)]
         self._log = open(self.log_path, "wb")  # noqa: SIM115  (closed in __exit__)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
@@ -195,6 +212,10 @@ class AppServer:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+        if self._own_cache:
+            import shutil
+
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
 
     @property
     def pid(self) -> int:
@@ -231,6 +252,14 @@ class AppServer:
     def compiled_lines(self) -> list[str]:
         """The library's ``compiled … in … s`` log lines so far."""
         return [x for x in self.log_lines() if " compiled " in x and x.rstrip().endswith(" s")]
+
+    def compiled_seconds(self) -> float:
+        """The seconds the ``compiled … in … s`` lines add up to."""
+        total = 0.0
+        for line in self.compiled_lines():
+            with contextlib.suppress(IndexError, ValueError):
+                total += float(line.rstrip().rsplit(" in ", 1)[1].split()[0])
+        return total
 
     def warmed_directions(self) -> list[str]:
         """The app's ``warm-up DIR: …`` summary lines so far (one per direction when done)."""
