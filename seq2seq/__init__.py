@@ -4,7 +4,7 @@ Importing the package registers the model's Keras classes (:mod:`seq2seq.model`,
 :mod:`seq2seq.attention`), so that after ``import seq2seq``::
 
     model = keras.saving.load_model("hf://USER/NAME")   # or a local model folder
-    model.translate(["Thank you very much."], beam_size=5)
+    Translator.for_model(model).translate_texts(["Thank you very much."], beam_size=5)
 
 works without ``custom_objects``. Nothing else happens at import (no TensorFlow beyond
 what ``import keras`` loads, no logging set-up, no downloads).

@@ -20,7 +20,9 @@ folder (:mod:`seq2seq.bundle`) or a Hub repo, from ``tokenizer.model`` beside
 ``config.json``. So after ``import seq2seq``::
 
     model = keras.saving.load_model("hf://USER/NAME")   # or a model folder
-    model.translate(["Thank you very much."], beam_size=5)
+    Translator.for_model(model).translate_texts(["Thank you very much."], beam_size=5)
+
+(:class:`seq2seq.translator.Translator`; this module imports nothing that decodes).
 
 Not for: search (see :mod:`seq2seq.search`), saving (see :mod:`seq2seq.bundle`).
 """
@@ -108,7 +110,6 @@ class Seq2Seq(keras.Model):
             model_config = ModelConfig.from_dict(model_config)
         self.model_config = c = model_config
         self.tokenizer: Tokenizer | None = None
-        self._translator = None  # built by translate() on first use
         rnn = keras.layers.GRU if c.cell == "gru" else keras.layers.LSTM
         self.n_states = 1 if c.cell == "gru" else 2  # h, or (h, c)
 
@@ -287,37 +288,6 @@ class Seq2Seq(keras.Model):
                 f"vocab_size is {self.model_config.vocab_size}"
             )
         self.tokenizer = tokenizer
-
-    # --- convenience ------------------------------------------------------------------
-
-    def translate(self, texts, beam_size: int = 5, **options):
-        """Translate with this model's tokenizer (a shortcut for
-        ``Translator(Bundle(model, model.tokenizer)).translate_texts``).
-
-        Args:
-            texts: a text, or a list of texts.
-            beam_size: 1 = greedy; more = beam search.
-            **options: other :class:`~seq2seq.options.DecodeOptions` fields
-                (``length_penalty``, ``temperature``…).
-
-        Returns:
-            the best translation of the text, or a list of them.
-        """
-        if self.tokenizer is None:
-            raise ValueError(
-                "this model has no tokenizer: load it with keras.saving.load_model() from a "
-                "model folder or hf:// repo (after `import seq2seq`), or set model.tokenizer"
-            )
-        if self._translator is None or self._translator.tokenizer is not self.tokenizer:
-            from seq2seq.bundle import Bundle  # seq2seq.bundle imports this module
-            from seq2seq.translator import Translator
-
-            self._translator = Translator(Bundle(self, self.tokenizer))
-        single = isinstance(texts, str)
-        found = self._translator.translate_texts(
-            [texts] if single else list(texts), beam_size=beam_size, **options
-        )
-        return found[0] if single else found
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seq2seq import hub
+from seq2seq.bundle import Bundle
 from seq2seq.compiled import CompiledSearch
 from seq2seq.options import DecodeOptions
 from seq2seq.search import NEG, gnmt_penalty
@@ -65,9 +67,18 @@ class Translator:
     @classmethod
     def load(cls, spec, **kwargs) -> Translator:
         """Load a model folder, or a Hub repo (``USER/NAME[@REVISION]``, ``hf://…``)."""
-        from seq2seq import hub
-
         return cls(hub.load(str(spec)), **kwargs)
+
+    @classmethod
+    def for_model(cls, model, **kwargs) -> Translator:
+        """A translator for a model loaded by Keras (``keras.saving.load_model``), which
+        carries its tokenizer as ``model.tokenizer``."""
+        if getattr(model, "tokenizer", None) is None:
+            raise ValueError(
+                "this model has no tokenizer: load it with keras.saving.load_model() from a "
+                "model folder or hf:// repo (after `import seq2seq`), or set model.tokenizer"
+            )
+        return cls(Bundle(model, model.tokenizer), **kwargs)
 
     def warm_up(self, **buckets) -> list[tuple[str, float]]:
         """Compile the graphs a server uses: ``rows``, ``beams``, ``widths`` (see

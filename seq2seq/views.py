@@ -16,7 +16,7 @@ import numpy as np
 import sacrebleu
 
 from seq2seq.alignment import pharaoh
-from seq2seq.translator import Hypothesis, Translation
+from seq2seq.translation import Hypothesis, Translation
 
 EOS_PIECE = "</s>"
 CANDIDATE_HEADERS = ["rank", "candidate", "score", "log-prob", "length"]

@@ -123,8 +123,11 @@ def test_card_usage_runs_and_translates_like_the_local_folder(hub, env, pushed, 
     assert 'keras.saving.load_model("hf://alice/en-de")' in keras_path
     assert 'Translator.load("alice/en-de")' in translator_path
     outside = {**env, "PYTHONPATH": str(ROOT)}
-    local = run_code("import seq2seq.bundle as b; print(b.load('models/en-de').model.translate("
-                     "['Thank you very much.'], beam_size=5))", env, ROOT)  # fmt: skip
+    code = (
+        "from seq2seq.translator import Translator as T; "
+        "print(T.load('models/en-de').translate_texts(['Thank you very much.'], beam_size=5))"
+    )
+    local = run_code(code, env, ROOT)
     assert re.fullmatch(r"\['[^']+'\]\n", local)  # one non-empty translation
     assert run_code(keras_path, outside, tmp_path) == local
     assert run_code(translator_path, outside, tmp_path) == local
@@ -144,12 +147,13 @@ def test_a_keras_native_push_loads_through_both_paths(hub, env):
         from seq2seq.bundle import load
         from seq2seq.translator import Translator
         text = ["Thank you very much."]
-        local = load("models/en-de").model.translate(text)
+        local = Translator(load("models/en-de")).translate_texts(text)
         keras.saving.load_model("models/en-de").save("hf://alice/native")
         # The library's loader first: it must fetch assets/ itself (Keras's download
         # would fill the shared cache with the whole repo).
         assert Translator.load("alice/native").translate_texts(text, beam_size=5) == local
-        assert keras.saving.load_model("hf://alice/native").translate(text) == local
+        native = keras.saving.load_model("hf://alice/native")
+        assert Translator.for_model(native).translate_texts(text) == local
         print(local)
     """
     run_code(code, env, ROOT)

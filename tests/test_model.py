@@ -212,18 +212,19 @@ def test_config_chains_to_keras_and_round_trips():
     assert clone.get_config() == config
 
 
-def test_translate_is_the_translator_shortcut():
+def test_a_translator_for_a_keras_loaded_model():
     from seq2seq.translator import Translator
 
     model, tokenizer = tiny_model()
     with pytest.raises(ValueError, match="no tokenizer"):
-        model.translate("one two")
+        Translator.for_model(model)
     model.tokenizer = tokenizer
     expected = Translator(bundle.Bundle(model, tokenizer)).translate_texts(
         ["one two", "three"], beam_size=2
     )
-    assert model.translate(["one two", "three"], beam_size=2) == expected
-    assert model.translate("one two", beam_size=2) == expected[0]
+    assert Translator.for_model(model).translate_texts(["one two", "three"], beam_size=2) == (
+        expected
+    )
 
 
 def test_config_validation():
