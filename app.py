@@ -41,6 +41,7 @@ import gradio as gr  # noqa: E402
 from gradio.utils import get_upload_folder  # noqa: E402
 
 from seq2seq import views  # noqa: E402
+from seq2seq.bundle import EVAL_FILE  # noqa: E402
 from seq2seq.compiled import default_cache_dir, use_disk_cache  # noqa: E402
 from seq2seq.options import DEFAULT_LENGTH_PENALTY, MAX_BEAM, DecodeOptions  # noqa: E402
 from seq2seq.translator import Translation, Translator  # noqa: E402
@@ -212,7 +213,7 @@ def direction_label(translator: Translator) -> str:
 
 
 def evaluation_of(translator: Translator) -> dict | None:
-    path = Path(translator.bundle.path) / "eval.json"
+    path = Path(translator.bundle.path) / EVAL_FILE
     return json.loads(path.read_text()) if path.is_file() else None
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from conftest import reverse_task, write_tsv
 
+from seq2seq import bundle
 from seq2seq.translator import Translator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +28,7 @@ def test_reverse_task_is_learned(tiny_model_dir):
 
 def test_model_folder_has_log_curves_and_throughput(tiny_model_dir):
     folder, history, config = tiny_model_dir
-    for name in ("config.json", "model.weights.h5", "tokenizer.model", "training_log.csv",
-                 "curves.png"):  # fmt: skip
+    for name in bundle.MODEL_FILES + [bundle.LOG_FILE, bundle.CURVES_FILE]:
         assert (folder / name).is_file(), name
     with open(folder / "training_log.csv") as f:
         rows = list(csv.DictReader(f))
@@ -36,7 +36,7 @@ def test_model_folder_has_log_curves_and_throughput(tiny_model_dir):
     assert {"loss", "val_loss", "dev_bleu", "tgt_tok_per_s"} <= set(rows[0])
     assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
     assert max(float(r["dev_bleu"]) for r in rows) > 50
-    meta = json.loads((folder / "config.json").read_text())["metadata"]
+    meta = json.loads((folder / bundle.METADATA_FILE).read_text())
     assert meta["direction"] == "en-de" and meta["parameters"] > 0
 
 

@@ -43,8 +43,7 @@ from training.corpus import provenance
 from training.readers import read_corpus
 
 log = logging.getLogger("training.train")
-LOG_FILE = "training_log.csv"
-CURVES_FILE = "curves.png"
+LOG_FILE, CURVES_FILE = bundle_lib.LOG_FILE, bundle_lib.CURVES_FILE
 
 
 @dataclass
@@ -195,13 +194,14 @@ class DevBleu(keras.callbacks.Callback):
         self.translator = None
 
     def on_train_begin(self, logs=None):
-        # One translator for the run: its compiled search is reused by every epoch.
+        # One translator for the run: its compiled graphs (one per shape bucket, on every
+        # backend that compiles) read the current weights and are reused by every epoch.
         bundle = bundle_lib.Bundle(self.model, self.tokenizer)
-        self.translator = Translator(bundle, jit_compile=False)
+        self.translator = Translator(bundle)
 
     def on_epoch_end(self, epoch, logs=None):
         start = time.time()
-        hypotheses = self.translator.translate_greedy(self.sources)
+        hypotheses = self.translator.translate_texts(self.sources, beam_size=1, split=False)
         bleu = sacrebleu.corpus_bleu(hypotheses, [self.references])
         logs["dev_bleu"] = round(bleu.score, 2)
         log.info(
@@ -367,7 +367,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     out.mkdir(parents=True, exist_ok=True)
 
     train_pairs, dev_pairs = read_pairs(config.train, config), read_pairs(config.dev, config)
-    tokenizer_path = run_dir / "tokenizer.model"
+    tokenizer_path = run_dir / bundle_lib.TOKENIZER_FILE
     init = load_init(config) if config.init_from else None  # its shape, on resume too
     if resume and tokenizer_path.exists():
         tokenizer = Tokenizer(tokenizer_path.read_bytes())
@@ -474,7 +474,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     best = best_logged(csv_path, monitor, mode)
     minutes = (time.time() - start) / 60
     log.info("training finished in %.1f min; best %s %s; model in %s", minutes, monitor, best, out)
-    shutil.copy(tokenizer_path, out / "tokenizer.model")
+    shutil.copy(tokenizer_path, out / bundle_lib.TOKENIZER_FILE)
     return history
 
 
