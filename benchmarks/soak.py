@@ -302,8 +302,13 @@ def attack(args, pools, models, directions) -> None:
         probe = call(client, "/translate", (PROBE, directions[0], 5, 0.6)) if alive else None
         serves = alive and probe[1] is None
         curve.summary("attack")
-        print(f"still serving after the attack: {'yes' if serves else 'NO'}"
-              + (f" (probe {probe[0] * 1000:.0f} ms)" if serves else f" {probe}"))  # fmt: skip
+        if serves:
+            note = f"yes (a probe request answered in {probe[0] * 1000:.0f} ms)"
+        elif alive:
+            note = f"NO: the process runs but a probe request failed: {probe[1]}"
+        else:
+            note = f"NO: the app exited with status {server.process.returncode}"
+        print(f"still serving after the attack: {note}")
         print(f"latency p50 / p95 / p99 / max ms: {latency_row(times)}; "
               f"{sum(1 for t in times if t > 1)} over 1 s")  # fmt: skip
         for message, n in errors.most_common(10):
