@@ -34,7 +34,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchmarks.common import ROOT, machine, sources_for  # noqa: E402
+from benchmarks.common import ROOT, direction_of, machine, sources_for  # noqa: E402
 
 
 def rate(n: float, seconds: float) -> str:
@@ -96,9 +96,7 @@ def main(argv=None):
                         "TF_XLA_FLAGS before the process starts")  # fmt: skip
     args = parser.parse_args(argv)
 
-    from seq2seq.bundle import read_config
-
-    src_lang = read_config(args.model)[1]["direction"].split("-")[0]
+    src_lang = direction_of(args.model).split("-")[0]  # no Keras in this process yet
     sentences = sources_for(args.test, src_lang)[: args.sentences]
     print(f"## CLI on {len(sentences)} sentences of {args.test} ({src_lang}), {args.model}, "
           f"beam {args.beam_size}, batch {args.batch_size}; {machine()}\n")  # fmt: skip
