@@ -37,8 +37,9 @@ def test_split_is_seeded_disjoint_and_keeps_one_reference():
         "a": [(f"sentence {i}", f"Satz {i}") for i in range(300)] + [("sentence 1", "Satz eins")],
         "b": [(f"line {i}", f"Zeile {i}") for i in range(100)],
     }
-    one, dropped = split(pairs, held_out=40, seed=7, min_per_source=10)
-    two, _ = split(pairs, held_out=40, seed=7, min_per_source=10)
+    one, dropped, frozen = split(pairs, held_out=40, seed=7, min_per_source=10)
+    two, *_ = split(pairs, held_out=40, seed=7, min_per_source=10)
+    assert not frozen
     assert one == two
     train = {r[0].casefold() for r in one["train"]}
     for name in ("dev", "test"):
@@ -46,6 +47,19 @@ def test_split_is_seeded_disjoint_and_keeps_one_reference():
         assert not train & {r[0].casefold() for r in one[name]}
     total = sum(len(v) for v in one.values()) + sum(dropped.values())
     assert total == 401
+
+
+def test_split_drops_frozen_sentences_and_holds_out_only_the_named_sources():
+    pairs = {
+        "a": [(f"sentence {i}", f"Satz {i}") for i in range(300)],
+        "b": [(f"line {i}", f"Zeile {i}") for i in range(100)],
+    }
+    frozen = {"sentence 3", "line 7"}
+    out, _, dropped = split(pairs, held_out=40, seed=7, min_per_source=10, frozen=frozen,
+                            held_sources={"b"})  # fmt: skip
+    assert dropped == {"a": 1, "b": 1}
+    assert {r[2] for name in ("dev", "test") for r in out[name]} == {"b"}
+    assert not frozen & {r[0].casefold() for rows in out.values() for r in rows}
 
 
 def test_read_mo(tmp_path):
