@@ -53,7 +53,8 @@ WIDTHS = (8, 16, 24, 32, 48, 64, 96, 128, 200)  # source widths, subword tokens 
 ROWS = (1, 4, 16, 64)  # sentences per compiled call
 BEAM_SLOTS = (5, MAX_BEAM)  # beam graphs: beam 2-5 runs in 5 slots, 6-10 in 10
 MAX_GRAPHS = 48  # XLA graphs per process (TensorFlow); past it, the shape-agnostic graph
-_GRAPHS: dict[tuple, object] = {}  # shared by every CompiledSearch of the process
+_GRAPHS: dict[tuple, object] = {}  # traced functions, shared by every CompiledSearch
+_SHAPES: set[tuple] = set()  # the buckets compiled (or being compiled) in this process
 _LOCK = threading.RLock()
 
 
@@ -166,9 +167,9 @@ class CompiledSearch:
         return "beam", bucket(options.beam_size, BEAM_SLOTS)
 
     def graphs(self) -> list[tuple]:
-        """``(rows, width, mode, slots)`` of every graph this architecture has in the
-        process (rows and width None: the shape-agnostic graph of a mode)."""
-        return [key[2:] for key in list(_GRAPHS) if key[:2] == self._key(())[:2]]
+        """``(rows, width, mode, slots)`` of every compiled shape this architecture has in
+        the process (rows and width None: the shape-agnostic graph of a mode)."""
+        return [key[2:] for key in list(_SHAPES) if key[:2] == self._key(())[:2]]
 
     # --- running --------------------------------------------------------------------
 
@@ -207,7 +208,7 @@ class CompiledSearch:
         widths = sorted({bucket(w, WIDTHS) for w in widths})
         keys += [(bucket(r, self.rows), w, *m) for r in rows for m in modes for w in widths]
         for key in keys:
-            if self._key(key) in _GRAPHS:
+            if self._key(key) in _SHAPES:
                 continue
             start = time.perf_counter()
             graph, _ = self._graph(key, compile_now=True)
@@ -221,31 +222,33 @@ class CompiledSearch:
         return (self.backend, self._architecture, *key)
 
     def _graph(self, key, compile_now: bool = False):
-        """``(graph, shaped)`` for bucket ``key``: its compiled graph, or (TensorFlow,
-        not compiled and not to be compiled now) the shape-agnostic graph of its mode."""
-        full = self._key(key)
-        found = _GRAPHS.get(full)
-        if found is not None:
-            return found, key[0] is not None
+        """``(graph, shaped)`` for bucket ``key``: the compiled graph of its mode (which
+        XLA compiles for this shape on first use), or (TensorFlow, a shape not compiled
+        and not to be compiled now) the shape-agnostic graph of its mode."""
+        rows, width, mode, slots = key
         with _LOCK:
-            compiled = sum(1 for k in _GRAPHS if k[2] is not None)
+            compiled = sum(1 for k in _SHAPES if k[2] is not None)
+            known = self._key(key) in _SHAPES
             may_compile = compile_now or (self.on_demand and compiled < MAX_GRAPHS)
-            if key[0] is not None and self.backend == "tensorflow" and not may_compile:
-                return self._graph((None, None, *key[2:]))
-            if full not in _GRAPHS:
-                _GRAPHS[full] = self._build(key)
-            return _GRAPHS[full], key[0] is not None
+            if rows is not None and self.backend == "tensorflow" and not (known or may_compile):
+                return self._graph((None, None, mode, slots))
+            _SHAPES.add(self._key(key))
+            xla = rows is not None
+            function = self._key(("xla" if xla else "plain", mode, slots))
+            if function not in _GRAPHS:
+                _GRAPHS[function] = self._build(mode, slots, xla)
+            return _GRAPHS[function], xla
 
-    def _build(self, key):
-        """A function ``(src, beam_size, alpha) -> SearchResult`` running this model's
-        weights through a graph shared with every model of the same architecture."""
-        _, width, mode, slots = key
+    def _build(self, mode: str, slots: int, xla: bool):
+        """A function ``(weights, src, beam_size, alpha) -> SearchResult`` shared with every
+        model of the same architecture (the weights are arguments). Traced once; with
+        ``xla`` the backend compiles it once per input shape (a bucket)."""
         model = self.model
 
         def search(values, src, beam_size, alpha):
             with keras.StatelessScope(state_mapping=list(zip(model.variables, values))):
                 memory, mask, state = model.encode(src)
-                max_len = self.max_len(width or keras.ops.shape(src)[1])
+                max_len = self.max_len(keras.ops.shape(src)[1])
                 if mode == "greedy":
                     return greedy_search(model.step, memory, mask, state, max_len)
                 return beam_search(
@@ -255,22 +258,15 @@ class CompiledSearch:
         if self.backend == "tensorflow":
             import tensorflow as tf
 
-            tf.get_logger().addFilter(_one_trace_per_bucket)
+            values = [tf.TensorSpec.from_tensor(v) for v in self._values()]
             spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32),
                     tf.TensorSpec([], tf.float32)]  # fmt: skip
-            values = tf.nest.map_structure(tf.TensorSpec.from_tensor, self._values())
-            graph = tf.function(
-                search,
-                jit_compile=width is not None,
-                input_signature=None if width else [values, *spec],
-            )
-        elif self.backend == "jax":
+            return tf.function(search, jit_compile=xla, input_signature=[values, *spec])
+        if self.backend == "jax":
             import jax
 
-            graph = jax.jit(search)
-        else:
-            graph = search
-        return graph
+            return jax.jit(search)
+        return search
 
     def _run(self, graph, src, beam_size: int, alpha: float):
         """Call a graph with this model's weights; scalars as tensors (never retraced)."""
@@ -294,12 +290,6 @@ class CompiledSearch:
             self.model.step, memory, mask, state, self.max_len(src.shape[1]),
             options.n_best, choose, options.length_penalty,
         )  # fmt: skip
-
-
-def _one_trace_per_bucket(record: logging.LogRecord) -> bool:
-    """Drop TensorFlow's "calls ... triggered tf.function retracing" warning: every bucket
-    is its own ``tf.function`` traced once, which TensorFlow counts as retracing."""
-    return "triggered tf.function retracing" not in record.getMessage()
 
 
 def _describe(key) -> str:

@@ -10,11 +10,13 @@ Not for: the search algorithms (see :mod:`seq2seq.search`), compiled shapes (see
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from seq2seq import hub
 from seq2seq.bundle import Bundle
-from seq2seq.compiled import CompiledSearch
+from seq2seq.compiled import CompiledSearch, use_disk_cache
 from seq2seq.options import DecodeOptions
 from seq2seq.search import NEG, gnmt_penalty
 from seq2seq.tokenizer import EOS, normalize
@@ -67,6 +69,8 @@ class Translator:
     @classmethod
     def load(cls, spec, **kwargs) -> Translator:
         """Load a model folder, or a Hub repo (``USER/NAME[@REVISION]``, ``hf://…``)."""
+        # Before the model loads: TensorFlow reads its XLA flags only once.
+        use_disk_cache(kwargs.get("cache_dir") or os.environ.get("SEQ2SEQ_CACHE_DIR", ""))
         return cls(hub.load(str(spec)), **kwargs)
 
     @classmethod
