@@ -105,7 +105,8 @@ def test_compiled_graphs_stay_within_the_buckets(tiny_model_dir):
         translator.translate(words[i : i + 1 + i % 3], beam_size=beam, split=False)
     graphs = translator.search.graphs()
     assert {rows for rows, *_ in graphs} <= {*ROWS, *translator.search.rows, None}
-    assert {width for _, width, *_ in graphs} <= {*WIDTHS, None}
+    for _, width, *_ in graphs:  # past the last bucket (evaluation's cap): multiples of 64
+        assert width in (*WIDTHS, None) or (width > WIDTHS[-1] and width % 64 == 0)
     assert {slots for *_, slots in graphs} <= {1, *BEAM_SLOTS}
     assert len(graphs) <= len(translator.search.rows) * len(WIDTHS) * (1 + len(BEAM_SLOTS))
     translator.translate(["one two"], beam_size=4)  # beams 2-5 share one graph
