@@ -156,18 +156,22 @@ def _ding(path: Path) -> Iterator[tuple[str, str]]:
     parallel sub-entries, ``;`` separates alternatives (we keep the first). Only
     sub-entries that are sentences on both sides (end in ``.?!``) are example sentences.
     """
+    for de, en in _ding_entries(path):
+        de, en = de.split("; ")[0].strip(), en.split("; ")[0].strip()
+        if _SENTENCE_END.search(de) and _SENTENCE_END.search(en):
+            yield en, de
+
+
+def _ding_entries(path: Path) -> Iterator[tuple[str, str]]:
+    """The parallel ``(german, english)`` sub-entries of every Ding line, in file order."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.startswith("#") or " :: " not in line:
                 continue
             german, english = line.rstrip("\n").split(" :: ", 1)
             de_parts, en_parts = german.split(" | "), english.split(" | ")
-            if len(de_parts) != len(en_parts):
-                continue
-            for de, en in zip(de_parts, en_parts):
-                de, en = de.split("; ")[0].strip(), en.split("; ")[0].strip()
-                if _SENTENCE_END.search(de) and _SENTENCE_END.search(en):
-                    yield en, de
+            if len(de_parts) == len(en_parts):
+                yield from zip(de_parts, en_parts)
 
 
 # Ding entries as word/phrase pairs: annotations dropped, ``;`` alternatives, ``|`` forms.
@@ -213,28 +217,20 @@ def _dict(path: Path) -> Iterator[tuple[str, str]]:
 
     candidates: dict[str, dict[str, int]] = {}  # en → {de: first line order}
     order = 0
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#") or " :: " not in line:
+    for de_part, en_part in _ding_entries(path):
+        de = _ding_note_free(de_part).split("; ")[0].strip(" ;,")
+        if not de or _DING_PLACEHOLDER.search(de) or _SENTENCE_END.search(de):
+            continue
+        for en in _ding_note_free(en_part).split("; ")[:3]:
+            en = en.strip(" ;,")
+            if (
+                not 1 <= len(en.split()) <= 4
+                or _DING_PLACEHOLDER.search(en)
+                or _SENTENCE_END.search(en)
+            ):
                 continue
-            german, english = line.rstrip("\n").split(" :: ", 1)
-            de_parts, en_parts = german.split(" | "), english.split(" | ")
-            if len(de_parts) != len(en_parts):
-                continue
-            for de_part, en_part in zip(de_parts, en_parts):
-                de = _ding_note_free(de_part).split("; ")[0].strip(" ;,")
-                if not de or _DING_PLACEHOLDER.search(de) or _SENTENCE_END.search(de):
-                    continue
-                for en in _ding_note_free(en_part).split("; ")[:3]:
-                    en = en.strip(" ;,")
-                    if (
-                        not 1 <= len(en.split()) <= 4
-                        or _DING_PLACEHOLDER.search(en)
-                        or _SENTENCE_END.search(en)
-                    ):
-                        continue
-                    order += 1
-                    candidates.setdefault(en, {}).setdefault(de, order)
+            order += 1
+            candidates.setdefault(en, {}).setdefault(de, order)
     ranked = []
     for en, options in candidates.items():
         words = _ding_words(en)
