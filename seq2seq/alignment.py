@@ -5,7 +5,8 @@ word are merged by summing their attention (source side: the columns; target sid
 rows, averaged). Each output word is then aligned to the source word it attends to most
 (Pharaoh format ``i-j``: source word i, target word j, both 0-based).
 
-Not for: drawing attention (see the app), which shows the subword pieces themselves.
+Not for: drawing attention (see :mod:`seq2seq.views`), which shows the subword pieces
+themselves.
 """
 
 from __future__ import annotations
