@@ -226,13 +226,13 @@ class CompiledSearch:
         XLA compiles for this shape on first use), or (TensorFlow, a shape not compiled
         and not to be compiled now) the shape-agnostic graph of its mode."""
         rows, width, mode, slots = key
+        shape = self._key(key)
         with _LOCK:
-            compiled = sum(1 for k in _SHAPES if k[2] is not None)
-            known = self._key(key) in _SHAPES
-            may_compile = compile_now or (self.on_demand and compiled < MAX_GRAPHS)
-            if rows is not None and self.backend == "tensorflow" and not (known or may_compile):
-                return self._graph((None, None, mode, slots))
-            _SHAPES.add(self._key(key))
+            if shape not in _SHAPES and rows is not None and self.backend == "tensorflow":
+                compiled = sum(1 for k in _SHAPES if k[2] is not None)  # only for new shapes
+                if not (compile_now or (self.on_demand and compiled < MAX_GRAPHS)):
+                    return self._graph((None, None, mode, slots))
+            _SHAPES.add(shape)
             xla = rows is not None
             function = self._key(("xla" if xla else "plain", mode, slots))
             if function not in _GRAPHS:
