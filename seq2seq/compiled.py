@@ -4,8 +4,10 @@ Every request is padded up to a bucket: source width to one of :data:`WIDTHS`, b
 to one of :data:`ROWS` (at most the translator's batch size), beam size to a graph of
 ``K`` slots (:data:`BEAM_SLOTS`; the actual beam size is a run-time value inside it, see
 :func:`seq2seq.search.beam_search`). So the graphs per architecture are at most
-``len(WIDTHS) × len(ROWS) × (1 + len(BEAM_SLOTS))`` whatever the inputs, and
-:meth:`CompiledSearch.warm_up` compiles ahead of time what a server will use.
+``len(WIDTHS) × len(ROWS) × (1 + 2 × len(BEAM_SLOTS))`` whatever the inputs (a beam
+graph that records the beam tree is a mode of its own: the others are built without the
+recording), and :meth:`CompiledSearch.warm_up` compiles ahead of time what a server will
+use.
 
 The model's weights are *arguments* of every graph, not captured state, so models of one
 architecture (en-de, de-en, en-fr) share their graphs: a process holds one graph per
@@ -39,6 +41,7 @@ import numpy as np
 
 from seq2seq.options import MAX_BEAM, DecodeOptions
 from seq2seq.search import (
+    BeamTrace,
     SearchResult,
     beam_search,
     greedy_search,
@@ -160,11 +163,15 @@ class CompiledSearch:
         return bucket(n_rows, self.rows), width
 
     @staticmethod
-    def mode(options: DecodeOptions) -> tuple[str, int]:
-        """The graph family of ``options``: ``("greedy", 1)`` or ``("beam", K)``."""
+    def mode(options: DecodeOptions, tree: bool = False) -> tuple[str, int]:
+        """The graph family of ``options``: ``("greedy", 1)`` or ``("beam", K)``; with
+        ``tree``, ``("tree", K)``: beam search recording its steps (beam 1 too)."""
+        slots = bucket(options.beam_size, BEAM_SLOTS)
+        if tree:
+            return "tree", slots
         if options.beam_size == 1:
             return "greedy", 1
-        return "beam", bucket(options.beam_size, BEAM_SLOTS)
+        return "beam", slots
 
     def graphs(self) -> list[tuple]:
         """``(rows, width, mode, slots)`` of every compiled shape this architecture has in
@@ -173,23 +180,29 @@ class CompiledSearch:
 
     # --- running --------------------------------------------------------------------
 
-    def __call__(self, sequences: list[list[int]], options: DecodeOptions) -> SearchResult:
+    def __call__(self, sequences: list[list[int]], options: DecodeOptions, tree: bool = False):
         """Search ``sequences`` (EOS-terminated id lists); a NumPy :class:`SearchResult`
-        with ``len(sequences)`` rows and ``n_best`` candidates each."""
+        with ``len(sequences)`` rows and ``n_best`` candidates each. With ``tree`` (beam
+        search only), the pair ``(result, BeamTrace)``, the trace with a row per sentence."""
         rows, width = self.shape_for(len(sequences), max(len(s) for s in sequences))
         if len(sequences) > rows:
             raise ValueError(f"{len(sequences)} sentences exceed the batch of {rows}")
         if options.sampling:
+            if tree:
+                raise ValueError("the beam tree needs beam search (temperature 0)")
             result = self._sample(pad_batch(sequences, width, rows), options)
         else:
-            mode, slots = self.mode(options)
+            mode, slots = self.mode(options, tree)
             graph, shaped = self._graph((rows, width, mode, slots))
             if not shaped:  # the shape-agnostic graph: no padding beyond the longest
                 rows, width = len(sequences), max(len(s) for s in sequences)
             src = pad_batch(sequences, width, rows)
             result = self._run(graph, src, options.beam_size, options.length_penalty)
-        n = options.n_best
-        return SearchResult(*(keras.ops.convert_to_numpy(t)[: len(sequences), :n] for t in result))
+        numpy = lambda t: keras.ops.convert_to_numpy(t)[: len(sequences)]  # noqa: E731
+        if tree:
+            result, trace = result
+        found = SearchResult(*(numpy(t)[:, : options.n_best] for t in result))
+        return (found, BeamTrace(*(numpy(t) for t in trace))) if tree else found
 
     def warm_up(
         self,
@@ -251,9 +264,8 @@ class CompiledSearch:
                 max_len = self.max_len(keras.ops.shape(src)[1])
                 if mode == "greedy":
                     return greedy_search(model.step, memory, mask, state, max_len)
-                return beam_search(
-                    model.step, memory, mask, state, slots, max_len, alpha, beam_size
-                )
+                return beam_search(model.step, memory, mask, state, slots, max_len, alpha,
+                                   beam_size, trace=mode == "tree")  # fmt: skip
 
         if self.backend == "tensorflow":
             import tensorflow as tf
@@ -294,7 +306,8 @@ class CompiledSearch:
 
 def _describe(key) -> str:
     rows, width, mode, slots = key
-    what = "greedy" if mode == "greedy" else f"beam ({slots} slots)"
+    what = {"greedy": "greedy", "beam": f"beam ({slots} slots)",
+            "tree": f"beam tree ({slots} slots)"}[mode]  # fmt: skip
     if rows is None:
         return f"{what}, any shape (no XLA)"
     return f"{what}, {rows} row(s) × {width} tokens"

@@ -11,7 +11,9 @@ written with ``keras.ops.while_loop`` and fixed-size buffers, so a caller can co
 whole search into one graph. Every hypothesis keeps its own history (tokens, per-token
 log-probs, attention rows): when a beam is extended, its history is gathered along with
 it, so the attention of a hypothesis is the attention of the steps it took, whatever slot
-it ends in. This module knows nothing of the model.
+it ends in. :func:`beam_search` can also record every step (``trace=True``, a
+:class:`BeamTrace`) from which :mod:`seq2seq.beam_tree` rebuilds the search tree. This
+module knows nothing of the model.
 """
 
 from __future__ import annotations
@@ -45,6 +47,27 @@ class SearchResult(NamedTuple):
     log_prob: object
     length: object
     finished: object
+
+
+class BeamTrace(NamedTuple):
+    """Every step of a beam search: the ``2K`` candidates it ranked (the ``K`` open
+    hypotheses' best one-token extensions, best first), the parent each extends, and which
+    were kept open. Step ``i`` wrote row ``i``; rows the search did not reach have
+    ``log_prob`` ``NEG``. A candidate among the ``k`` best that ends in EOS competed for
+    the finished candidates; one neither kept open nor ended fell out of the beam.
+
+    Attributes:
+        parent: ``(batch, max_len, 2K)`` int32, the open slot (of step ``i - 1``) extended.
+        token: ``(batch, max_len, 2K)`` int32, the token appended.
+        log_prob: ``(batch, max_len, 2K)`` float32, cumulative; ``NEG``: no candidate.
+        keep: ``(batch, max_len, K)`` int32, the candidate kept in each open slot (which
+            the next step extends); slots past ``k`` hold nothing.
+    """
+
+    parent: object
+    token: object
+    log_prob: object
+    keep: object
 
 
 def gnmt_penalty(length, alpha):
@@ -184,7 +207,9 @@ def sample_search(step_fn, memory, mask, state, max_len, n, choose, alpha=0.0):
     return rank(result, ops.cast(alpha, "float32"), n)
 
 
-def beam_search(step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, active=None):
+def beam_search(
+    step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, active=None, trace=False
+):
     """Beam search with GNMT length penalty over a batch.
 
     Each step extends every open hypothesis by every token and keeps ``2k`` best
@@ -203,10 +228,13 @@ def beam_search(step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, act
         active: the beam size ``k ≤ K`` actually searched (a scalar that may change
             between calls of one compiled graph); slots past ``k`` stay empty, so the
             result equals a search with ``beam_size=k``. Default ``K``.
+        trace: also record every step (a Python bool: when False the loop carries nothing
+            more, so the graph is the same as without the option).
 
     Returns:
         a :class:`SearchResult` of ``K`` candidates per sentence: the finished ones, topped
-        up with open ones where fewer than ``K`` ended, best first.
+        up with open ones where fewer than ``K`` ended, best first; with ``trace``, the
+        pair ``(result, BeamTrace)``.
     """
     big_k = beam_size
     k = big_k if active is None else ops.cast(active, "int32")
@@ -220,15 +248,16 @@ def beam_search(step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, act
     fin = alive._replace(log_prob=ops.full((batch, big_k), NEG))
     fin_score = ops.full((batch, big_k), NEG)
     prev = ops.full((batch * big_k,), BOS, dtype="int32")
+    record = (_empty_trace(batch, max_len, big_k),) if trace else ()
 
-    def cond(i, prev, state, alive, fin, fin_score):
+    def cond(i, prev, state, alive, fin, fin_score, *record):
         longest = gnmt_penalty(ops.cast(max_len, "float32"), alpha)
         best_possible = ops.max(alive.log_prob, axis=1) / longest
         kth = ops.take_along_axis(fin_score, ops.full((batch, 1), k - 1, "int32"), 1)[:, 0]
         done = ops.all(kth >= best_possible)
         return ops.logical_and(i < max_len, ops.logical_not(done))
 
-    def body(i, prev, state, alive, fin, fin_score):
+    def body(i, prev, state, alive, fin, fin_score, *record):
         step_lp, state, weights = step_fn(prev, state, memory, mask)
         step_lp = unflatten_beams(ops.cast(step_lp, "float32"), big_k)  # (batch, K, vocab)
         weights = unflatten_beams(ops.cast(weights, "float32"), big_k)  # (batch, K, src_len)
@@ -241,12 +270,15 @@ def beam_search(step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, act
         rows = _pick(parent, keep) + ops.repeat(ops.arange(batch) * big_k, big_k)
         state = keras.tree.map_structure(lambda s: ops.take(s, rows, axis=0), state)
         fin, fin_score = _finish(fin, fin_score, cand, k, alpha)
-        return i + 1, _pick(token, keep), state, alive, fin, fin_score
+        if trace:
+            record = (_record(record[0], i, parent, token, cand.log_prob, keep),)
+        return i + 1, _pick(token, keep), state, alive, fin, fin_score, *record
 
-    loop_vars = (0, prev, state, alive, fin, fin_score)
-    *_, alive, fin, _ = ops.while_loop(cond, body, loop_vars)
+    loop_vars = (0, prev, state, alive, fin, fin_score, *record)
+    _, _, _, alive, fin, _, *record = ops.while_loop(cond, body, loop_vars)
     both = SearchResult(*(ops.concatenate([a, b], axis=1) for a, b in zip(fin, alive)))
-    return rank(both, alpha, big_k)
+    result = rank(both, alpha, big_k)
+    return (result, record[0]) if trace else result
 
 
 def _empty_beams(batch, slots, max_len, src_len) -> SearchResult:
@@ -289,6 +321,29 @@ def _extend(alive: SearchResult, step_lp, weights, i):
         finished=ops.equal(token, EOS),
     )
     return cand, parent, token
+
+
+def _empty_trace(batch, max_len, slots) -> BeamTrace:
+    """A :class:`BeamTrace` of ``max_len`` steps of ``K = slots``, nothing recorded."""
+    shape = (batch, max_len, 2 * slots)
+    return BeamTrace(
+        parent=ops.zeros(shape, dtype="int32"),
+        token=ops.zeros(shape, dtype="int32"),
+        log_prob=ops.full(shape, NEG, dtype="float32"),
+        keep=ops.zeros((batch, max_len, slots), dtype="int32"),
+    )
+
+
+def _record(trace: BeamTrace, i, parent, token, log_prob, keep) -> BeamTrace:
+    """``trace`` with step ``i`` written: parent, token and log-prob of the ``2K``
+    candidates (each ``(batch, 2K)``) and the candidate kept in each open slot
+    (``keep (batch, K)``)."""
+    return BeamTrace(
+        parent=_write(trace.parent, i, ops.cast(parent, "int32")),
+        token=_write(trace.token, i, token),
+        log_prob=_write(trace.log_prob, i, log_prob),
+        keep=_write(trace.keep, i, ops.cast(keep, "int32")),
+    )
 
 
 def _pick(values, keep):

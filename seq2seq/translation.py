@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from seq2seq.beam_tree import BeamTree
 from seq2seq.search import gnmt_penalty
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'“‘(\[]?[A-ZÄÖÜÀ-Ý0-9])")
@@ -96,7 +97,9 @@ class Translation:
 
     A text translated sentence by sentence has ``parts`` (one Translation per sentence)
     and a single joined candidate: the best of each part (see :meth:`join`). A text that
-    could not be translated has no candidates and an ``error`` saying why.
+    could not be translated has no candidates and an ``error`` saying why. A sentence
+    translated with ``tree=True`` has the ``tree`` of its beam search (see
+    :meth:`sentences`).
     """
 
     source: str
@@ -106,10 +109,16 @@ class Translation:
     length_penalty: float = 0.0
     parts: list[Translation] = field(default_factory=list)
     error: str = ""
+    tree: BeamTree | None = None
 
     @property
     def best(self) -> str:
         return self.hypotheses[0].text if self.hypotheses else ""
+
+    @property
+    def sentences(self) -> list[Translation]:
+        """The sentences translated: the parts of a joined text, else this one."""
+        return self.parts or [self]
 
     def to_dict(self, attention: bool = True) -> dict:
         out = {

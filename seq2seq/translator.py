@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from seq2seq import hub
+from seq2seq.beam_tree import BeamTree
 from seq2seq.bundle import Bundle
 from seq2seq.compiled import CompiledSearch, use_disk_cache
 from seq2seq.options import DecodeOptions
@@ -98,6 +99,7 @@ class Translator:
         *,
         split: bool = True,
         errors: str = "raise",
+        tree: bool = False,
         **option_fields,
     ) -> list[Translation]:
         """Translate ``texts``; one :class:`Translation` per text.
@@ -111,13 +113,17 @@ class Translator:
             errors: a sentence over ``max_sentence_tokens`` raises ``ValueError``
                 (``"raise"``) or gives its text a Translation without candidates whose
                 ``error`` says why (``"empty"``), the other texts still translated.
+            tree: also record the beam search of each sentence: its translation's
+                ``tree`` is a :class:`~seq2seq.beam_tree.BeamTree` (beam search only;
+                beam size 1 records the greedy path and its runners-up). The candidates
+                are the same as without it.
         """
         options = self._options(options, option_fields)
         if errors not in ERRORS:
             raise ValueError(f"errors must be one of {ERRORS}, got {errors!r}")
         self._check(texts)
         parts = [(split_sentences(t) if split else []) or [t] for t in texts]
-        done = iter(self._sentences([s for p in parts for s in p], options, errors))
+        done = iter(self._sentences([s for p in parts for s in p], options, errors, tree))
         results = []
         for text, sentences in zip(texts, parts):
             pieces = [next(done) for _ in sentences]
@@ -150,7 +156,8 @@ class Translator:
                     f"text {i} has {len(text)} characters; the limit is {self.max_input_chars}"
                 )
 
-    def _sentences(self, texts, options: DecodeOptions, errors: str) -> list[Translation]:
+    def _sentences(self, texts, options: DecodeOptions, errors: str,
+                   tree: bool = False) -> list[Translation]:  # fmt: skip
         """Translate each text as one sentence. Empty texts (nothing visible) and, with
         ``errors="empty"``, over-long ones get a Translation without candidates."""
         results = [Translation(t, [], [], [], options.length_penalty) for t in texts]
@@ -169,12 +176,19 @@ class Translator:
                 raise ValueError(message)
             results[i] = _failed(texts[i], message, options)
         for batch in self._batches(fits):
-            found = self.search([ids for _, ids in batch], options)
+            found = self.search([ids for _, ids in batch], options, tree)
+            if tree:
+                found, trace = found
             for row, (i, ids) in enumerate(batch):
                 hyps = self._hypotheses(found, row, len(ids), options.length_penalty)
                 results[i] = Translation(
                     texts[i], ids, self.tokenizer.pieces(ids), hyps, options.length_penalty
                 )
+                if tree:
+                    results[i].tree = BeamTree.from_trace(
+                        type(trace)(*(t[row] for t in trace)), [h.ids for h in hyps],
+                        self.tokenizer.pieces, options.beam_size, options.length_penalty,
+                    )  # fmt: skip
         return results
 
     def _batches(self, items: list[tuple[int, list[int]]]):
