@@ -1,18 +1,22 @@
 """Translate one sentence (or text) per line, stdin to stdout or ``-i FILE`` to ``-o FILE``:
 ``python -m seq2seq.translate --model models/en-de [--beam-size 5] [--n-best 3]
 [--length-penalty 0.6] [--format text|nbest|moses|json|pharaoh] [--alignments]
-[--batch-size 64] [-i INPUT] [-o OUTPUT]``.
+[--word-level] [--batch-size 64] [-i INPUT] [-o OUTPUT]``.
 
 Formats:
 - ``text``: the best translation per line.
 - ``nbest``: TSV rows ``line index, rank, score, text`` (``n-best`` rows per line).
 - ``moses``: Moses/Marian n-best rows ``line index ||| text ||| score``.
 - ``json``: one JSON object per line with every candidate, its scores, pieces and attention.
-- ``pharaoh``: hard word alignments ``i-j`` (source word i, output word j) of the best
-  candidate, from attention argmax over whitespace words.
+- ``pharaoh``: hard alignments ``i-j`` (source piece i, output piece j: indexes into the
+  ``source_pieces`` and ``pieces`` of ``json``, ``</s>`` never aligned) of the best
+  candidate, from attention argmax.
 
 ``--alignments`` appends each candidate's Pharaoh alignments: `` ||| i-j ...`` to ``text``
 and ``moses`` lines, a fifth column to ``nbest`` rows, an ``alignment`` field in ``json``.
+``--word-level`` aligns whitespace words instead of subword pieces (i: source word, j:
+output word), merging each word's pieces (source attention summed, output rows averaged;
+see :func:`seq2seq.alignment.merge_attention`).
 
 Lines: only "\\n" ends a line (a trailing "\\r" is dropped); U+2028, U+0085, form feeds and
 other separators stay inside their line, so there is one output line (one group of rows)
@@ -177,15 +181,16 @@ def format_lines(
     n_best: int,
     alignments: bool = False,
     error: str = "",
+    word_level: bool = False,
 ) -> list[str]:
     """Output lines for input line ``index`` (``translation`` None for an empty line or one
     that failed: the same lines as for an empty translation, so alignment is kept; ``json``
-    adds the ``error``)."""
+    adds the ``error``); alignments of pieces, or of words with ``word_level``."""
     hyps = translation.hypotheses[:n_best] if translation else []
     source_pieces = translation.source_pieces if translation else []
 
     def align(h) -> str:
-        return pharaoh(h.attention, source_pieces, h.pieces)
+        return pharaoh(h.attention, source_pieces, h.pieces, word_level)
 
     if fmt == "text":
         text = _one_line(hyps[0].text) if hyps else ""
@@ -275,7 +280,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--length-penalty", type=_finite, default=DEFAULT_LENGTH_PENALTY)
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument(
-        "--alignments", action="store_true", help="append Pharaoh word alignments to each line"
+        "--alignments", action="store_true", help="append Pharaoh alignments to each line"
+    )
+    parser.add_argument(
+        "--word-level",
+        action="store_true",
+        help="alignments between whole words instead of subword pieces",
     )
     parser.add_argument(
         "--batch-size",
@@ -308,6 +318,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--{field.replace('_', '-')} {rest}")
     if args.alignments and args.format == "pharaoh":
         parser.error("--alignments does not apply to --format pharaoh (alignments only)")
+    if args.word_level and not (args.alignments or args.format == "pharaoh"):
+        parser.error("--word-level applies to alignments: add --alignments or --format pharaoh")
     paths = [args.input, args.output]
     if all(paths) and all(map(os.path.exists, paths)) and os.path.samefile(*paths):
         parser.error("--output is the --input file")
@@ -340,8 +352,9 @@ class Run:
                 print(f"error: line {line.number}: {line.error}", file=sys.stderr)
             a = self.args
             chunks += format_lines(
-                line.index, translation, a.format, a.n_best, a.alignments, line.error
-            )
+                line.index, translation, a.format, a.n_best, a.alignments, line.error,
+                a.word_level,
+            )  # fmt: skip
         self.out.write("".join(f"{c}\n" for c in chunks).encode("utf-8", "replace"))
         self.out.flush()
         self.lines += len(batch)

@@ -15,7 +15,8 @@ import math
 import numpy as np
 import sacrebleu
 
-from seq2seq.alignment import pharaoh
+from seq2seq.alignment import merge_attention, pharaoh, word_index, words
+from seq2seq.coverage import Report
 from seq2seq.translation import Hypothesis, Translation
 
 EOS_PIECE = "</s>"
@@ -44,15 +45,22 @@ def candidate_rows(translation: Translation, reference: str = "") -> tuple[list[
 
 
 def attention_matrix(
-    translation: Translation, hypothesis: Hypothesis, hide_eos: bool = False
+    translation: Translation,
+    hypothesis: Hypothesis,
+    hide_eos: bool = False,
+    word_level: bool = False,
 ) -> tuple[list[str], list[str], np.ndarray]:
-    """Source pieces, target pieces and their ``(target, source)`` attention; with
-    ``hide_eos`` the source ``</s>`` column is dropped and each row renormalised."""
+    """Source units, target units and their ``(target, source)`` attention. Units are
+    pieces, or with ``word_level`` words (see :func:`seq2seq.alignment.merge_attention`:
+    no ``</s>`` on either side). With ``hide_eos`` the source ``</s>`` column is dropped
+    and each row renormalised first."""
     src, tgt = list(translation.source_pieces), list(hypothesis.pieces)
     matrix = np.asarray(hypothesis.attention, dtype="float64")[: len(tgt), : len(src)]
     if hide_eos and src and src[-1] == EOS_PIECE:
         src, matrix = src[:-1], matrix[:, :-1]
         matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1e-9)
+    if word_level:
+        return words(src), words(tgt), merge_attention(matrix, src, tgt)
     return src, tgt, matrix
 
 
@@ -89,9 +97,40 @@ def token_shading(pieces: list[str], weights) -> list[tuple[str, float | None]]:
     return [(readable(p), round(float(w) / top, 3)) for p, w in zip(pieces, weights)]
 
 
-def token_probabilities(pieces: list[str], log_probs) -> list[tuple[str, float]]:
-    """``(piece, probability)`` pairs: how sure the model was of each output piece."""
-    return [(readable(p), round(float(np.exp(lp)), 3)) for p, lp in zip(pieces, log_probs)]
+def token_probabilities(pieces: list[str], log_probs, word_level: bool = False):
+    """``(piece, probability)`` pairs: how sure the model was of each output piece; with
+    ``word_level``, ``(word, probability)``: the product over the word's pieces (special
+    pieces left out)."""
+    if not word_level:
+        return [(readable(p), round(float(np.exp(lp)), 3)) for p, lp in zip(pieces, log_probs)]
+    totals = np.zeros(len(words(pieces)))
+    for word, lp in zip(word_index(pieces), log_probs):
+        if word is not None:
+            totals[word] += lp
+    return [(w, round(float(np.exp(t)), 3)) for w, t in zip(words(pieces), totals)]
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with the characters that Markdown or HTML would interpret escaped, for a
+    line that starts with a bullet (shown as typed)."""
+    return "".join(f"\\{ch}" if ch in "\\`*_[]<>#|~" else ch for ch in text)
+
+
+def coverage_markdown(translation: Translation, hypothesis: Hypothesis) -> str:
+    """What :class:`seq2seq.coverage.Report` finds in ``hypothesis``, in plain words, and
+    the attention each source word received."""
+    report = Report.of(hypothesis, translation.source_pieces)
+    found = [f"- ⚠ {markdown_text(m)}" for m in report.messages()]
+    received = " · ".join(f"{markdown_text(w)} {c:.2f}"
+                          for w, c in zip(report.source_words, report.coverage))  # fmt: skip
+    return "\n".join([
+        "**Coverage and confidence** of the selected candidate",
+        "",
+        *(found or ["- Nothing to flag: every source word received its share of attention "
+                    "and no output piece was improbable."]),
+        "",
+        f"Attention received per source word: {received}",
+    ])  # fmt: skip
 
 
 def nbest_tsv(translation: Translation) -> str:
@@ -118,15 +157,12 @@ def attention_json(translation: Translation) -> str:
     return json.dumps(safe, ensure_ascii=False, indent=1, allow_nan=False)
 
 
-def pharaoh_text(translation: Translation) -> str:
-    """One line per candidate: its Pharaoh word alignment to the source."""
-    return (
-        "\n".join(
-            pharaoh(h.attention, translation.source_pieces, h.pieces)
-            for h in translation.hypotheses
-        )
-        + "\n"
-    )
+def pharaoh_text(translation: Translation, word_level: bool = False) -> str:
+    """One line per candidate: its Pharaoh alignment to the source (of pieces, or of
+    words with ``word_level``)."""
+    lines = [pharaoh(h.attention, translation.source_pieces, h.pieces, word_level)
+             for h in translation.hypotheses]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def model_markdown(bundle, evaluation: dict | None) -> str:

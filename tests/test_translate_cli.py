@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from seq2seq import translate
-from seq2seq.alignment import pharaoh, word_attention, word_index
+from seq2seq.alignment import merge_attention, pharaoh, word_index, words
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUT = "one two three\n\nfour five\n   \nsix\n"
@@ -248,6 +248,7 @@ def test_input_and_output_files(cli, tmp_path):
         (["--encoding", "nope"], "argument --encoding: unknown encoding 'nope'"),
         (["--encoding", "utf-16"], "argument --encoding: 'utf-16' is not ASCII-compatible"),
         (["--format", "pharaoh", "--alignments"], "--alignments does not apply"),
+        (["--format", "nbest", "--word-level"], "--word-level applies to alignments"),
         (["--format", "xml"], "argument --format: invalid choice"),
     ],
 )
@@ -306,7 +307,23 @@ def test_word_index_and_merge():
     attention[0, 0] = attention[1, 0] = 1  # "Hal" "lo" -> Hello
     attention[2, 2] = attention[3, 3] = 1  # "Welt" -> "ld", "." -> "."
     attention[4, 4] = 1
-    merged = word_attention(attention, src, tgt)
+    merged = merge_attention(attention, src, tgt)
     assert merged.shape == (2, 2)
     np.testing.assert_allclose(merged, [[1.0, 0.0], [0.0, 1.0]])
-    assert pharaoh(attention, src, tgt) == "0-0 1-1"
+    assert pharaoh(attention, src, tgt, word_level=True) == "0-0 1-1"
+    assert pharaoh(attention, src, tgt) == "0-0 0-1 2-2 3-3"  # pieces; </s> never aligned
+
+
+def test_word_level_flag_aligns_words(cli):
+    """One source word of several pieces ("fourfive"): piece and word indexes differ."""
+    line = "one fourfive six\n"
+    data = json.loads(ok(cli, line, "--format", "json"))
+    src, best = data["source_pieces"], data["hypotheses"][0]
+    assert len(words(src)) == 3 and len(src) > 4
+    for flags, word_level in (((), False), (("--word-level",), True)):
+        links = ok(cli, line, "--format", "pharaoh", *flags).strip()
+        assert links == pharaoh(np.array(best["attention"]), src, best["pieces"], word_level)
+        appended = ok(cli, line, "--alignments", *flags).strip()
+        assert appended.endswith(f" ||| {links}")
+    assert ok(cli, line, "--format", "pharaoh") != ok(cli, line, "--format", "pharaoh",
+                                                       "--word-level")  # fmt: skip
