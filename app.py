@@ -40,7 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import gradio as gr  # noqa: E402
 from gradio.utils import get_upload_folder  # noqa: E402
 
-from seq2seq import views  # noqa: E402
+from seq2seq import tree_view, views  # noqa: E402
 from seq2seq.bundle import EVAL_FILE  # noqa: E402
 from seq2seq.compiled import default_cache_dir, use_disk_cache  # noqa: E402
 from seq2seq.options import DEFAULT_LENGTH_PENALTY, MAX_BEAM, DecodeOptions  # noqa: E402
@@ -53,6 +53,9 @@ DEFAULT_MODELS = ["models/en-de", "models/de-en", "models/en-fr"]
 # models (all three: ~1.4 GB resident after warm-up); longer or multi-sentence requests run
 # in the shape-agnostic graph.
 WARM_WIDTHS = (8, 16, 24, 32, 48, 64, 96)
+# The beam tree (recorded while the page shows it) is compiled for beam sizes 1-5 (one
+# graph per warm width); beam 6-10 trees run in the shape-agnostic graph.
+WARM_TREES = (5,)
 LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
 EXAMPLES = {
     "en-de": [
@@ -88,6 +91,7 @@ CSS = """
 #best textarea { font-size: 1.5rem !important; line-height: 1.4; font-weight: 600; }
 #heatmap { overflow: auto; }
 """
+TREE_HINT = "Translate a sentence to see how the beam search found its candidates."
 
 
 # --- input checks ----------------------------------------------------------------
@@ -261,13 +265,14 @@ class Demo:
             )
         return text
 
-    def translation(self, text, direction, beam, n_best, alpha) -> Translation:
-        """One library call; every refusal becomes a clear ``gr.Error``."""
+    def translation(self, text, direction, beam, n_best, alpha, tree=False) -> Translation:
+        """One library call (``tree``: recording each sentence's beam tree); every refusal
+        becomes a clear ``gr.Error``."""
         text = self.source_text(text)
         translator = self.translator(direction)
         options = decode_options(beam, n_best, alpha)
         try:
-            result = translator.translate([text], options)[0]
+            result = translator.translate([text], options, tree=tree)[0]
         except ValueError as e:  # the library's caps (e.g. a sentence of too many tokens)
             raise gr.Error(str(e)) from None
         if not result.hypotheses:  # nothing left after the library's normalisation
@@ -281,12 +286,13 @@ class Demo:
                 f"{megabytes(self.max_result_bytes)} per request. Send less text."
             )
 
-    def export_files(self, result: Translation) -> tuple[list[str], str]:
-        """The downloads of ``result`` and a note ("" if none): an attention export over
-        the size limit is left out, and the note says why."""
+    def export_files(self, result: Translation, word_level=False) -> tuple[list[str], str]:
+        """The downloads of ``result`` (alignments of pieces, or of words with
+        ``word_level``) and a note ("" if none): an attention export over the size limit
+        is left out, and the note says why."""
         attention, note = views.attention_json(result), ""
         files = {"candidates.tsv": views.nbest_tsv(result), "attention.json": attention,
-                 "alignment.pharaoh": views.pharaoh_text(result)}  # fmt: skip
+                 "alignment.pharaoh": views.pharaoh_text(result, word_level)}  # fmt: skip
         try:
             self.check_size(len(attention.encode("utf-8")), "The attention export")
         except gr.Error as e:
@@ -366,6 +372,24 @@ class Demo:
         self.check_size(len(json.dumps(answer)), "The attention matrix")
         return answer
 
+    def api_beam_tree(
+        self,
+        text: str = "",
+        direction: str = "",
+        beam_size: int = 5,
+        n_best: int = 5,
+        length_penalty: float = DEFAULT_LENGTH_PENALTY,
+    ) -> dict:
+        """The beam search's tree of each sentence: every candidate it ranked at every
+        step (parent, token, piece, log-prob, score, open/finished/dropped, rank if
+        returned, on a returned path or not)."""
+        result = self.translation(text, direction, beam_size, n_best, length_penalty, tree=True)
+        sentences = [{"source": s.source, "source_pieces": s.source_pieces, **s.tree.to_dict()}
+                     for s in result.sentences if s.tree is not None]  # fmt: skip
+        answer = views.json_safe({"source": result.source, "sentences": sentences})
+        self.check_size(len(json.dumps(answer)), "The beam tree")
+        return answer
+
 
 # --- page links ----------------------------------------------------------------------
 
@@ -425,8 +449,12 @@ class Widgets:
     table: gr.Dataframe
     heatmap: gr.Plot
     hide_eos: gr.Checkbox
+    word_level: gr.Checkbox
     target_tokens: gr.HighlightedText
     source_tokens: gr.HighlightedText
+    coverage: gr.Markdown
+    tree_box: gr.Accordion
+    tree: gr.HTML
     files: gr.File
     link: gr.Textbox
     examples: gr.Examples
@@ -437,11 +465,16 @@ class Widgets:
     info: gr.Markdown
     result: gr.State  # the shown Translation
     selected: gr.State  # the candidate whose attention is shown
+    tree_open: gr.State  # whether the beam tree is shown (then translations record it)
+
+    def attention_views(self) -> list:
+        """What the selected candidate's attention shows."""
+        return [self.heatmap, self.target_tokens, self.source_tokens, self.coverage]
 
     def views(self) -> list:
         """What a new or re-ranked result updates."""
-        return [self.best, self.table, self.heatmap, self.target_tokens, self.source_tokens,
-                self.files, self.result, self.selected]  # fmt: skip
+        return [self.best, self.table, *self.attention_views(), self.tree, self.files,
+                self.result, self.selected]  # fmt: skip
 
 
 def _input_widgets(demo: Demo) -> dict:
@@ -482,23 +515,34 @@ def _output_widgets() -> dict:
     with gr.Row():
         with gr.Column(scale=3):
             heatmap = gr.Plot(label="Attention of the selected candidate", elem_id="heatmap")
-            hide_eos = gr.Checkbox(label="Hide the source </s> column (renormalise rows)")
+            with gr.Row():
+                hide_eos = gr.Checkbox(label="Hide the source </s> column (renormalise rows)")
+                word_level = gr.Checkbox(
+                    label="Word level: merge subword pieces into words (source pieces summed, "
+                    "output pieces averaged; </s> left out), also in the alignment download",
+                    elem_id="word-level",
+                )
         with gr.Column(scale=2):
             target_tokens = gr.HighlightedText(
-                label="Output pieces, shaded by the model's probability: click one",
+                label="Output pieces (or words), shaded by the model's probability: click one",
                 elem_id="target-tokens", show_legend=False, combine_adjacent=False,
             )  # fmt: skip
             source_tokens = gr.HighlightedText(
-                label="Source pieces shaded by attention "
+                label="Source pieces (or words) shaded by attention "
                 "(of the clicked output piece; the average before a click)",
                 elem_id="source-tokens", show_legend=False, combine_adjacent=False,
             )  # fmt: skip
+            coverage = gr.Markdown(elem_id="coverage")
             files = gr.File(label="Downloads: n-best TSV, attention JSON, Pharaoh alignments",
                             file_count="multiple", interactive=False)  # fmt: skip
             link = gr.Textbox(label="Link to this result", elem_id="share-link",
                               buttons=["copy"], interactive=False)  # fmt: skip
+    with gr.Accordion("Beam search tree: every candidate of every step", open=False,
+                      elem_id="tree-box") as tree_box:  # fmt: skip
+        tree = gr.HTML(TREE_HINT, elem_id="beam-tree", js_on_load=None)
     return dict(best=best, table=table, heatmap=heatmap, hide_eos=hide_eos,
-                target_tokens=target_tokens, source_tokens=source_tokens, files=files,
+                word_level=word_level, target_tokens=target_tokens, source_tokens=source_tokens,
+                coverage=coverage, tree_box=tree_box, tree=tree, files=files,
                 link=link)  # fmt: skip
 
 
@@ -533,7 +577,8 @@ def layout(demo: Demo, errors=()) -> Widgets:
     inputs = _input_widgets(demo)
     outputs = _output_widgets()
     more = _more_widgets(demo, inputs["text"], errors)
-    return Widgets(**inputs, **outputs, **more, result=gr.State(None), selected=gr.State(0))
+    return Widgets(**inputs, **outputs, **more, result=gr.State(None), selected=gr.State(0),
+                   tree_open=gr.State(False))  # fmt: skip
 
 
 class Events:
@@ -543,66 +588,83 @@ class Events:
     def __init__(self, demo: Demo, widgets: Widgets):
         self.demo, self.w = demo, widgets
 
-    def attention(self, result: Translation, selected: int, hide_eos: bool) -> dict:
-        """Heat map and token shading of candidate ``selected``."""
+    def attention(self, result: Translation, selected: int, hide_eos: bool,
+                  word_level: bool) -> dict:  # fmt: skip
+        """Heat map, token shading and coverage of candidate ``selected``."""
         w = self.w
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
-        src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos)
+        src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
+        sure = views.token_probabilities(hyp.pieces, hyp.token_log_probs, word_level)
+        unit = "words" if word_level else "pieces"
         return {
-            w.heatmap: views.attention_figure(src, tgt, matrix, f"candidate {selected + 1}"),
-            w.target_tokens: views.token_probabilities(tgt, hyp.token_log_probs),
+            w.heatmap: views.attention_figure(src, tgt, matrix, f"candidate {selected + 1}", unit),
+            w.target_tokens: sure,
             w.source_tokens: views.token_shading(src, matrix.mean(axis=0)),
+            w.coverage: views.coverage_markdown(result, hyp),
         }
 
-    def render(self, result: Translation, reference: str, hide_eos: bool) -> dict:
+    def render(self, result: Translation, reference: str, hide_eos: bool,
+               word_level: bool) -> dict:  # fmt: skip
         """Every view of a new (or re-ranked) result, its first candidate selected."""
         w = self.w
         headers, rows = views.candidate_rows(result, reference or "")
-        files, note = self.demo.export_files(result)
+        files, note = self.demo.export_files(result, word_level)
         if note:
             gr.Warning(note)
         if not result.best:
             gr.Warning(EMPTY_OUTPUT)
+        tree = tree_view.trees_html(result) if result.sentences[0].tree else TREE_HINT
         return {w.best: result.best, w.table: gr.Dataframe(value=rows, headers=headers),
-                **self.attention(result, 0, hide_eos), w.files: files, w.result: result,
-                w.selected: 0}  # fmt: skip
+                **self.attention(result, 0, hide_eos, word_level), w.tree: tree,
+                w.files: files, w.result: result, w.selected: 0}  # fmt: skip
 
-    def translate(self, text, direction, beam, n_best, alpha, reference, hide_eos,
-                  request: gr.Request):  # fmt: skip
-        result = self.demo.translation(text, direction, beam, n_best, alpha)
+    def translate(self, text, direction, beam, n_best, alpha, reference, hide_eos, word_level,
+                  tree_open, request: gr.Request):  # fmt: skip
+        result = self.demo.translation(text, direction, beam, n_best, alpha, tree=tree_open)
         link = share_link(request, text, beam, n_best, alpha, direction)
-        return {**self.render(result, reference, hide_eos), self.w.link: link}
+        return {**self.render(result, reference, hide_eos, word_level), self.w.link: link}
 
-    def rerank(self, result, alpha, reference, hide_eos):
+    def open_tree(self, text, direction, beam, n_best, alpha, reference, hide_eos, word_level,
+                  result, request: gr.Request):  # fmt: skip
+        """The tree is shown: translate again, recording it, if the result has none."""
+        opened = {self.w.tree_open: True}
+        if result is None or result.sentences[0].tree is not None:
+            return opened
+        args = (text, direction, beam, n_best, alpha, reference, hide_eos, word_level)
+        return {**self.translate(*args, True, request), **opened}
+
+    def close_tree(self):
+        return {self.w.tree_open: False}
+
+    def rerank(self, result, alpha, reference, hide_eos, word_level):
         if result is None:
             return {}
         alpha = decode_options(1, 1, alpha).length_penalty
-        return self.render(result.rerank(alpha), reference, hide_eos)
+        return self.render(result.rerank(alpha), reference, hide_eos, word_level)
 
-    def select_candidate(self, result, hide_eos, evt: gr.SelectData):
+    def select_candidate(self, result, hide_eos, word_level, evt: gr.SelectData):
         if result is None:
             return {}
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else int(evt.index)
-        return {**self.attention(result, row, hide_eos), self.w.selected: row}
+        return {**self.attention(result, row, hide_eos, word_level), self.w.selected: row}
 
-    def select_token(self, result, selected, hide_eos, evt: gr.SelectData):
+    def select_token(self, result, selected, hide_eos, word_level, evt: gr.SelectData):
         if result is None:
             return {}
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
-        src, _, matrix = views.attention_matrix(result, hyp, hide_eos)
+        src, _, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
         row = min(int(evt.index), matrix.shape[0] - 1)
         return {self.w.source_tokens: views.token_shading(src, matrix[row])}
 
-    def redraw(self, result, selected, hide_eos):
-        return {} if result is None else self.attention(result, selected, hide_eos)
+    def redraw(self, result, selected, hide_eos, word_level):
+        return {} if result is None else self.attention(result, selected, hide_eos, word_level)
 
-    @staticmethod
-    def _translate_line(translator, number, text, options, failed) -> str:
-        try:
-            return translator.translate_texts([text], options)[0]
-        except ValueError as e:
-            failed[number] = str(e)
-            return ""
+    def change_level(self, result, selected, hide_eos, word_level):
+        """Word level on or off: the attention views and the alignment download follow."""
+        if result is None:
+            return {}
+        files, _ = self.demo.export_files(result, word_level)
+        return {**self.attention(result, selected, hide_eos, word_level), self.w.files: files}
 
     def translate_file(self, path, direction, beam, alpha):
         target, status = self.demo.translate_file(path, direction, beam, alpha)
@@ -621,24 +683,29 @@ class Events:
             return {}
         values = {w.text: p.text, w.direction: p.direction, w.beam: p.beam,
                   w.n_best: p.n_best, w.alpha: p.alpha}  # fmt: skip
-        return {**values, **self.translate(*p, "", False, request)}
+        return {**values, **self.translate(*p, "", False, False, False, request)}
 
 
 def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     """Connect the widgets to :class:`Events` (none of these is part of the API)."""
     hidden = {"api_visibility": "private"}
-    inputs = [w.text, w.direction, w.beam, w.n_best, w.alpha, w.reference, w.hide_eos]
+    inputs = [w.text, w.direction, w.beam, w.n_best, w.alpha, w.reference, w.hide_eos,
+              w.word_level]  # fmt: skip
     outputs = [*w.views(), w.link]
-    w.button.click(events.translate, inputs, outputs, api_name="ui_translate", **hidden)
-    w.text.submit(events.translate, inputs, outputs, api_name="ui_translate", **hidden)
-    reranked = [w.result, w.alpha, w.reference, w.hide_eos]
+    translate = [*inputs, w.tree_open]
+    w.button.click(events.translate, translate, outputs, api_name="ui_translate", **hidden)
+    w.text.submit(events.translate, translate, outputs, api_name="ui_translate", **hidden)
+    w.tree_box.expand(events.open_tree, [*inputs, w.result], [*outputs, w.tree_open], **hidden)
+    w.tree_box.collapse(events.close_tree, None, [w.tree_open], **hidden)
+    reranked = [w.result, w.alpha, w.reference, w.hide_eos, w.word_level]
     w.alpha.release(events.rerank, reranked, w.views(), **hidden)
-    shown = [w.result, w.selected, w.hide_eos]
-    attention = [w.heatmap, w.target_tokens, w.source_tokens]
-    w.table.select(events.select_candidate, [w.result, w.hide_eos], [*attention, w.selected],
-                   **hidden)  # fmt: skip
+    shown = [w.result, w.selected, w.hide_eos, w.word_level]
+    attention = w.attention_views()
+    w.table.select(events.select_candidate, [w.result, w.hide_eos, w.word_level],
+                   [*attention, w.selected], **hidden)  # fmt: skip
     w.target_tokens.select(events.select_token, shown, [w.source_tokens], **hidden)
     w.hide_eos.input(events.redraw, shown, attention, **hidden)
+    w.word_level.input(events.change_level, shown, [*attention, w.files], **hidden)
     batch = [w.upload, w.direction, w.beam, w.alpha]
     w.batch_button.click(events.translate_file, batch, [w.batch_out, w.batch_status], **hidden)
     examples = [w.examples.dataset, w.info]
@@ -667,8 +734,8 @@ def build_demo(
     errors=(),
     results: ResultFolder | None = None,
 ) -> gr.Blocks:
-    """The page and the API (``/translate``, ``/beam``, ``/attention``) for ``translators``
-    (by direction code, the default first)."""
+    """The page and the API (``/translate``, ``/beam``, ``/attention``, ``/beam_tree``) for
+    ``translators`` (by direction code, the default first)."""
     demo = Demo(translators, max_input_chars, results)
     # Gradio's own cache (uploads) is emptied of files older than an hour.
     with Blocks(title="Attention translator", analytics_enabled=False,
@@ -677,6 +744,7 @@ def build_demo(
         gr.api(demo.api_translate, api_name="translate")
         gr.api(demo.api_beam, api_name="beam")
         gr.api(demo.api_attention, api_name="attention")
+        gr.api(demo.api_beam_tree, api_name="beam_tree")
         widgets = layout(demo, errors)
         wire(blocks, widgets, Events(demo, widgets))
     return blocks
@@ -715,7 +783,9 @@ def warm_up(translators: dict[str, Translator]) -> None:
     for code, translator in translators.items():
         start = time.perf_counter()
         try:
-            compiled = translator.warm_up(rows=(1,), beams=(1, 5, 10), widths=WARM_WIDTHS)
+            compiled = translator.warm_up(
+                rows=(1,), beams=(1, 5, 10), widths=WARM_WIDTHS, trees=WARM_TREES
+            )
         except Exception:  # a failed warm-up only costs speed: keep serving
             log.exception("warm-up of %s failed", code)
             continue

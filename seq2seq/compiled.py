@@ -209,14 +209,17 @@ class CompiledSearch:
         rows: Iterable[int] = (1,),
         beams: Iterable[int] = (1, 5, 10),
         widths: Iterable[int] = WIDTHS,
+        trees: Iterable[int] = (),
     ):
         """Compile the buckets ``rows`` × ``beams`` × ``widths`` (and, on TensorFlow, the
-        shape-agnostic graphs first); returns ``[(what, seconds)]`` of what was compiled
-        now (empty when everything was already there)."""
+        shape-agnostic graphs first), and those of the beam-tree graphs for the beam sizes
+        ``trees``; returns ``[(what, seconds)]`` of what was compiled now (empty when
+        everything was already there)."""
         done = []
         if self.backend == "eager":
             return done
-        modes = sorted({self.mode(DecodeOptions(beam_size=b)) for b in beams})
+        modes = {self.mode(DecodeOptions(beam_size=b)) for b in beams}
+        modes = sorted(modes | {self.mode(DecodeOptions(beam_size=b), tree=True) for b in trees})
         keys = [(None, None, *m) for m in modes if self.backend == "tensorflow"]
         widths = sorted({bucket(w, WIDTHS) for w in widths})
         keys += [(bucket(r, self.rows), w, *m) for r in rows for m in modes for w in widths]

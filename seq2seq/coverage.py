@@ -52,7 +52,8 @@ class Report:
         median: the median coverage of the source words with a letter or digit.
         ratios: ``(src_words,)`` coverage over ``median``; NaN for punctuation.
         missing: indexes of source words flagged as possibly untranslated.
-        unsure: ``(output piece, probability)`` of the pieces flagged as unsure, in order.
+        unsure: ``(output word, piece, probability)`` of each piece flagged as unsure, in
+            order (the piece without its word-start mark; ``"␣"`` if nothing is left).
     """
 
     source_words: list[str]
@@ -60,7 +61,7 @@ class Report:
     median: float
     ratios: np.ndarray
     missing: list[int]
-    unsure: list[tuple[str, float]]
+    unsure: list[tuple[str, str, float]]
 
     @classmethod
     def of(cls, hypothesis, source_pieces: list[str], min_ratio: float = MIN_COVERAGE_RATIO,
@@ -73,10 +74,13 @@ class Report:
         median = float(np.median(totals[wordlike])) if wordlike.any() else 0.0
         ratios = np.where(wordlike, totals / max(median, 1e-9), np.nan)
         missing = [int(i) for i in np.flatnonzero(wordlike & (ratios < min_ratio))]
+        output_words = words(hypothesis.pieces)
         unsure = [
-            (piece.replace("▁", ""), float(np.exp(lp)))
-            for piece, lp in zip(hypothesis.pieces, hypothesis.token_log_probs)
-            if piece not in SPECIAL and np.exp(lp) < min_probability
+            (output_words[word], piece.replace("▁", "") or "␣", float(np.exp(lp)))
+            for piece, word, lp in zip(
+                hypothesis.pieces, word_index(hypothesis.pieces), hypothesis.token_log_probs
+            )
+            if word is not None and np.exp(lp) < min_probability
         ]
         return cls(src_words, totals, median, ratios, missing, unsure)
 
@@ -88,9 +92,8 @@ class Report:
             f"this sentence received {self.median:.2f})."
             for i in self.missing
         ]
-        out += [
-            f"'{piece}' is unsure: the model gave this output piece a probability of "
-            f"{probability:.0%}."
-            for piece, probability in self.unsure
-        ]
+        for word, piece, probability in self.unsure:
+            what = "this output word" if piece == word else f"its piece '{piece}'"
+            out.append(f"'{word}' is unsure: the model gave {what} a probability of "
+                       f"{probability:.0%}.")  # fmt: skip
         return out

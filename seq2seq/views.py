@@ -64,8 +64,10 @@ def attention_matrix(
     return src, tgt, matrix
 
 
-def attention_figure(src: list[str], tgt: list[str], matrix: np.ndarray, title: str = ""):
-    """A heat map (target rows × source columns) sized so that ~50 labels stay readable."""
+def attention_figure(src: list[str], tgt: list[str], matrix: np.ndarray, title: str = "",
+                     unit: str = "pieces"):  # fmt: skip
+    """A heat map (target rows × source columns) sized so that ~50 labels stay readable;
+    ``unit`` names what the rows and columns are (pieces, words)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -81,8 +83,8 @@ def attention_figure(src: list[str], tgt: list[str], matrix: np.ndarray, title: 
     ax.set_xticks(range(len(src)), [readable(p) for p in src], rotation=90, fontsize=font)
     ax.set_yticks(range(len(tgt)), [readable(p) for p in tgt], fontsize=font)
     ax.xaxis.tick_top()
-    ax.set_xlabel("source pieces", fontsize=font + 1)
-    ax.set_ylabel("output pieces", fontsize=font + 1)
+    ax.set_xlabel(f"source {unit}", fontsize=font + 1)
+    ax.set_ylabel(f"output {unit}", fontsize=font + 1)
     if title:
         ax.set_title(title, fontsize=font + 1, pad=8)
     fig.tight_layout()

@@ -120,6 +120,27 @@ def test_api_endpoints_are_consistent(client):
     assert attention["source_tokens"][-1] == "</s>"
 
 
+def test_beam_tree_endpoint_ends_in_the_beam_candidates(client):
+    beam = client.predict(SENTENCE, "", 5, 3, 0.6, api_name="/beam")["hypotheses"]
+    answer = client.predict(SENTENCE, "", 5, 3, 0.6, api_name="/beam_tree")
+    (sentence,) = answer["sentences"]
+    nodes = sentence["nodes"]
+    assert answer["source"] == sentence["source"] == SENTENCE and sentence["beam_size"] == 5
+    assert sentence["source_pieces"][-1] == "</s>"
+
+    def ids(node):
+        path = [node]
+        while path[-1]["parent"] is not None:
+            path.append(nodes[path[-1]["parent"]])
+        return [n["token"] for n in reversed(path)]
+
+    ends = sorted((n for n in nodes if n["rank"]), key=lambda n: n["rank"])
+    assert [ids(n) for n in ends] == [h["ids"] for h in beam]
+    assert [n["score"] for n in ends] == [h["score"] for h in beam]
+    assert {n["status"] for n in nodes} == {"open", "finished", "dropped"}
+    assert all(n["kept"] for n in ends)
+
+
 def test_api_rejects_bad_input_clearly(client):
     with pytest.raises(Exception, match="Type a sentence"):
         client.predict("   ", api_name="/translate")
@@ -225,7 +246,9 @@ def raw_call(url: str, api: str, body: str) -> tuple[str, str]:
      ("/beam", (SENTENCE, "", 5, None), "n_best must be a whole number, got None"),
      ("/attention", ("\x01\x02\x03",), "Type a sentence to translate."),
      ("/attention", (SENTENCE, "", 5, 2.5), "rank must be a whole number, got 2.5."),
-     ("/attention", (SENTENCE, "", 2, 3), "rank must be between 1 and 2, got 3.")],
+     ("/attention", (SENTENCE, "", 2, 3), "rank must be between 1 and 2, got 3."),
+     ("/beam_tree", (SENTENCE, "", 11), "beam_size must be between 1 and 10, got 11"),
+     ("/beam_tree", ("   ",), "Type a sentence to translate.")],
 )  # fmt: skip
 def test_bad_parameters_get_a_clear_message_through_the_api(client, api, args, message):
     with pytest.raises(Exception) as error:
@@ -362,5 +385,57 @@ def test_browser_translate_select_candidate_and_deep_link(app_url, gradio_temp, 
         written = list(gradio_temp.rglob("candidates.tsv"))
         assert written and all(path.is_relative_to(folder) for path in written)
         shot = os.environ.get("SCREENSHOT_PATH", str(tmp_path / "deep_link.png"))
+        page.screenshot(path=shot, full_page=True)
+        browser.close()
+
+
+def test_browser_beam_tree_word_level_and_coverage(app_url, tmp_path):
+    """Open the beam tree, hover over and click its nodes, switch to word level, and read
+    the coverage and confidence warnings (this sentence's "Bahnstoff" is unsure)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1700})
+        page.goto(app_url)
+        box = page.get_by_label("Source text")
+        box.fill("Please wait at the train station until the bus arrives.")
+        box.press("Enter")
+        expect(page.locator("#candidates div[role=row]")).to_have_count(3, timeout=60_000)
+        expect(page.locator("#coverage")).to_contain_text("is unsure: the model gave",
+                                                          timeout=30_000)  # fmt: skip
+        expect(page.locator("#coverage")).to_contain_text("Attention received per source word")
+
+        page.locator("#tree-box").get_by_text("Beam search tree").click()
+        tree = page.locator("#beam-tree svg.beam-tree")
+        expect(tree).to_be_visible(timeout=60_000)
+        assert tree.locator(".node").count() > 20
+        expect(tree.locator("text", has_text="#1")).to_have_count(1)
+        info = tree.locator(".node .info")
+        expect(info.first).to_be_hidden()
+        tree.locator(".node").nth(3).hover()
+        expect(info.nth(3)).to_be_visible()
+        expect(info.nth(3)).to_contain_text("log-prob")
+        best = page.locator("#best textarea").input_value()
+        first = tree.locator(".node", has=page.locator("text", has_text="#1"))
+        first.click()  # a click keeps its info shown (the node takes the focus)
+        page.mouse.move(0, 0)
+        expect(first.locator(".info")).to_be_visible()
+        expect(first.locator(".info")).to_contain_text(f"“{best}</s>” · log-prob")
+        expect(first.locator(".info")).to_contain_text("finished, candidate 1")
+
+        pieces = page.locator("#target-tokens .token")
+        count = pieces.count()
+        first_map = heatmap_src(page)
+        page.locator("#word-level input").check()
+        expect(pieces).to_have_count(len(best.split()), timeout=30_000)
+        assert len(best.split()) < count
+        page.wait_for_function(
+            "src => document.querySelector('#heatmap img').getAttribute('src') !== src",
+            arg=first_map, timeout=30_000,
+        )  # fmt: skip
+        expect(page.locator("#source-tokens .token")).to_have_count(10)  # the source words
+        shot = os.environ.get("TREE_SCREENSHOT_PATH", str(tmp_path / "beam_tree.png"))
+        tree.locator(".node").nth(3).hover()
         page.screenshot(path=shot, full_page=True)
         browser.close()

@@ -65,7 +65,7 @@ class FakeTranslator:
     def __init__(self):
         self.seen = []
 
-    def translate(self, texts, options, split=True, errors="raise"):
+    def translate(self, texts, options, split=True, errors="raise", tree=False):
         assert isinstance(texts, list)
         self.seen += texts
         return [self._one(text, options, errors) for text in texts]
@@ -214,6 +214,8 @@ BAD_PARAMETERS = [
     ("api_attention", ("a b", "", 5, 2.5), "rank must be a whole number"),
     ("api_attention", ("a b", "", 5, "1"), "rank must be a whole number"),
     ("api_attention", ("a b", "", 5, 2), "rank must be between 1 and 1, got 2"),
+    ("api_beam_tree", ("a b", "", 0), "beam_size must be between 1 and 10"),
+    ("api_beam_tree", (7,), "The text must be a string, got int"),
 ]
 
 
@@ -285,14 +287,63 @@ def page(demo):
 def test_handlers_return_widget_dicts(page):
     events, w = page
     request = SimpleNamespace(headers={"referer": "http://x/?a=1"})
-    out = events.translate("one two", "en-de", 4, 3, 0.6, "two one", False, request)
+    out = events.translate("one two", "en-de", 4, 3, 0.6, "two one", False, False, False,
+                           request)  # fmt: skip
     assert set(out) == {*w.views(), w.link}
     assert out[w.best] == "two one" and out[w.selected] == 0
     assert out[w.link] == "http://x/?text=one+two&beam=4&n=3&lp=0.6&dir=en-de"
-    reranked = events.rerank(out[w.result], 1.5, "", False)
+    assert out[w.tree] == app.TREE_HINT and out[w.result].tree is None
+    reranked = events.rerank(out[w.result], 1.5, "", False, False)
     assert set(reranked) == set(w.views()) and reranked[w.result].length_penalty == 1.5
-    assert events.rerank(None, 1.5, "", False) == {}
-    assert events.redraw(None, 0, False) == {}
+    assert events.rerank(None, 1.5, "", False, False) == {}
+    assert events.redraw(None, 0, False, False) == {}
+
+
+def test_opening_the_tree_records_it_once(page):
+    events, w = page
+    request = SimpleNamespace(headers={})
+    args = ("one two", "en-de", 4, 3, 0.6, "", False, False)
+    assert events.open_tree(*args, None, request) == {w.tree_open: True}  # nothing shown yet
+    shown = events.translate(*args, False, request)[w.result]
+    opened = events.open_tree(*args, shown, request)
+    assert opened[w.tree_open] is True and opened[w.result].tree is not None
+    assert 'class="beam-tree"' in opened[w.tree] and "beam search of “one two”" in opened[w.tree]
+    assert events.open_tree(*args, opened[w.result], request) == {w.tree_open: True}
+    assert events.close_tree() == {w.tree_open: False}
+    # While it is open, each translation records its tree.
+    assert events.translate(*args, True, request)[w.result].tree is not None
+
+
+def test_word_level_toggle_redraws_and_exports_words(page):
+    events, w = page
+    request = SimpleNamespace(headers={})
+    # "fourfive": one source word of several pieces, so piece and word alignments differ.
+    result = events.translate("one fourfive six", "en-de", 4, 3, 0.6, "", False, False, False,
+                              request)[w.result]  # fmt: skip
+    out = events.change_level(result, 0, False, True)
+    assert set(out) == {*w.attention_views(), w.files}
+    assert [word for word, _ in out[w.target_tokens]] == result.best.split()  # no </s>
+    (pharaoh,) = [f for f in out[w.files] if f.endswith(".pharaoh")]
+    expected = views.pharaoh_text(result, word_level=True)
+    assert Path(pharaoh).read_text(encoding="utf-8") == expected != views.pharaoh_text(result)
+    assert "Coverage and confidence" in out[w.coverage]
+    assert events.change_level(None, 0, False, True) == {}
+
+
+def test_beam_tree_endpoint_answers_json(demo):
+    answer = demo.api_beam_tree("one two three. Four five", "", 3, 2, 0.6)
+    json.dumps(answer, allow_nan=False)
+    assert [s["source"] for s in answer["sentences"]] == ["one two three.", "Four five"]
+    for sentence in answer["sentences"]:
+        nodes = sentence["nodes"]
+        assert sentence["beam_size"] == 3 and sentence["steps"] == nodes[-1]["step"] + 1
+        assert [n["rank"] for n in nodes if n["rank"]] != []
+        assert all(n["parent"] is None or nodes[n["parent"]]["step"] == n["step"] - 1
+                   for n in nodes)  # fmt: skip
+    best = demo.api_beam("one two three", "", 3, 2, 0.6)["hypotheses"]
+    (sentence,) = demo.api_beam_tree("one two three", "", 3, 2, 0.6)["sentences"]
+    ends = sorted((n for n in sentence["nodes"] if n["rank"]), key=lambda n: n["rank"])
+    assert [n["score"] for n in ends] == [h["score"] for h in best]
 
 
 def test_direction_choices_are_label_code_pairs(page):

@@ -62,15 +62,17 @@ def test_recording_changes_nothing_and_the_tree_ends_in_the_returned_candidates(
         assert kept == {n.id for n in tree.nodes if n.kept}
 
 
+# Beam 2. Step 0: 4 (.6) and 5 (.4) open. Step 1 ranks 5 EOS (.38), 4 8 (.24), 4 7 (.21),
+# 4 6 (.15): 5 EOS finishes, 4 8 and 4 7 are kept open, 4 6 falls out (5 6, .02, is not
+# among the 2k best). Step 2 ends both open branches.
+HAND_TABLE = chain_table(
+    {BOS: {4: 0.6, 5: 0.4}, 4: {6: 0.25, 7: 0.35, 8: 0.4}, 5: {EOS: 0.95, 6: 0.05},
+     6: {EOS: 1.0}, 7: {EOS: 1.0}, 8: {EOS: 1.0}}
+)  # fmt: skip
+
+
 def test_a_hand_built_search_step_by_step():
-    # Step 0: 4 (.6) and 5 (.4) open. Step 1 ranks 5 EOS (.38), 4 8 (.24), 4 7 (.21), 4 6
-    # (.15): 5 EOS finishes, 4 8 and 4 7 are kept open, 4 6 falls out (5 6, .02, is not
-    # among the 2k best). Step 2 ends both open branches.
-    table = chain_table(
-        {BOS: {4: 0.6, 5: 0.4}, 4: {6: 0.25, 7: 0.35, 8: 0.4}, 5: {EOS: 0.95, 6: 0.05},
-         6: {EOS: 1.0}, 7: {EOS: 1.0}, 8: {EOS: 1.0}}
-    )  # fmt: skip
-    out, trace = traced([table], k=2)
+    out, trace = traced([HAND_TABLE], k=2)
     tree = tree_of(trace, 0, out, 2, 0.0)
     first = [(n.token, n.status) for n in tree.nodes if n.step == 0]
     assert first[:2] == [(4, OPEN), (5, OPEN)] and {s for _, s in first[2:]} <= {DROPPED}
@@ -85,6 +87,28 @@ def test_a_hand_built_search_step_by_step():
     data = tree.to_dict()
     assert data["steps"] == tree.steps == 3 and len(data["nodes"]) == len(tree.nodes)
     assert data["nodes"][second[(5, EOS)].id]["status"] == FINISHED
+
+
+def test_the_drawing_marks_paths_ranks_and_prefixes():
+    import re
+
+    from seq2seq.tree_view import layout, tree_html
+
+    out, trace = traced([HAND_TABLE], k=2)
+    names = {4: "▁a", 5: "▁b", 6: "c", 7: "d", 8: "e", EOS: "</s>"}
+    tree = BeamTree.from_trace(BeamTrace(*(t[0] for t in trace)), [path(t) for t in out.tokens[0]],
+                               lambda ids: [names.get(i, "?") for i in ids], 2, 0.0)  # fmt: skip
+    html = tree_html(tree, "caption <here>")
+    assert "caption &lt;here&gt;" in html
+    titles = re.findall(r"<title>(.*?)</title>", html)
+    assert len(titles) == len(tree.nodes)
+    first = "step 2: “b&lt;/s&gt;” · log-prob -0.968 · score -0.968 · finished, candidate 1"
+    assert first in titles and sum("candidate" in t for t in titles) == 2
+    assert html.count('stroke="#f97316" stroke-width="3"') == sum(n.kept for n in tree.nodes)
+    assert sorted(re.findall(r">#(\d)</text>", html)) == ["1", "2"]
+    at = layout(tree)
+    assert len(set(at.values())) == len(tree.nodes)  # no two nodes on one spot
+    assert all(at[n.id][0] > at[n.parent][0] for n in tree.nodes if n.parent is not None)
 
 
 def test_translator_tree_matches_its_candidates(tiny_model_dir):

@@ -37,12 +37,25 @@ def test_a_neglected_word_and_an_improbable_piece_are_flagged():
     np.testing.assert_allclose(report.ratios[:3], [1.0, 1.0 / 0.9, 0.04 / 0.9])
     assert np.isnan(report.ratios[3])
     assert report.missing == [2]
-    assert [piece for piece, _ in report.unsure] == ["Zug"]
+    assert report.unsure == [("Zug", "Zug", pytest.approx(0.05))]
     assert report.messages() == [
         "The translation of 'station' may be missing: this source word received little "
         "attention (0.04, where a typical word of this sentence received 0.90).",
-        "'Zug' is unsure: the model gave this output piece a probability of 5%.",
+        "'Zug' is unsure: the model gave this output word a probability of 5%.",
     ]
+
+
+@pytest.mark.parametrize(
+    "pieces, expected",
+    [(["▁der", "▁Zu", "g", "</s>"], "'Zug' is unsure: the model gave its piece 'g' a"),
+     (["▁der", "▁", "Zug", "</s>"], "'Zug' is unsure: the model gave its piece '␣' a")],
+)  # fmt: skip
+def test_an_unsure_piece_is_named_with_its_word(pieces, expected):
+    hyp = candidate((0.9, 0.9, 0.9, 0.01))  # </s> is never flagged
+    hyp.pieces = pieces
+    hyp.token_log_probs[1 if pieces[1] == "▁" else 2] = np.log(0.05)
+    (message,) = [m for m in Report.of(hyp, SRC).messages() if "unsure" in m]
+    assert message.startswith(expected) and message.endswith("probability of 5%.")
 
 
 def test_thresholds_decide():

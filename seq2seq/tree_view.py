@@ -1,0 +1,129 @@
+"""The beam tree drawn as SVG (inside an HTML string, for a page or a file).
+
+Steps run left to right, one column each; a column holds the step's candidates, the
+children of a node next to each other and in the order of their parents. Paths to the
+returned candidates are drawn thick, the candidates marked with their rank; open nodes
+are blue, finished ones green squares, dropped ones pale. Hovering over a node, or
+clicking it (it takes the focus), shows its prefix, log-probability and score in the
+strip at the top (plain CSS, no script); each node also carries the same as a tooltip.
+
+Not for: building the tree (see :mod:`seq2seq.beam_tree`).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from seq2seq.beam_tree import DROPPED, FINISHED, OPEN, BeamTree, Node
+from seq2seq.translation import Translation
+from seq2seq.views import readable
+
+COLUMN, ROW, TOP, LEFT, MIN_WIDTH = 86, 22, 80, 44, 900  # pixels
+COLORS = {OPEN: "#2563eb", FINISHED: "#16a34a", DROPPED: "#cbd5e1"}
+KEPT_EDGE, EDGE = "#f97316", "#cbd5e1"
+LEGEND = (
+    "Steps left to right. Blue: kept in the beam; green square: finished (EOS); pale: fell "
+    "out; orange: paths of the returned candidates (#rank). Hover over or click a node."
+)
+STYLE = """
+.beam-tree-scroll { overflow: auto; max-height: 640px; }
+.beam-tree { font: 11px sans-serif; }
+.beam-tree .node { cursor: pointer; outline: none; }
+.beam-tree .info { display: none; }
+.beam-tree .node:hover .info, .beam-tree .node:focus .info { display: inline; }
+.beam-tree .node:hover > .dot, .beam-tree .node:focus > .dot { stroke: #111; stroke-width: 2; }
+.beam-tree .info rect { fill: #fff7ed; stroke: #f97316; }
+"""
+
+
+def prefix_text(tree: BeamTree, node: Node) -> str:
+    """The prefix ``node`` ends, as text (pieces joined, word starts as spaces)."""
+    return readable("".join(n.piece for n in tree.path(node))).strip()
+
+
+def describe(tree: BeamTree, node: Node) -> str:
+    """One line about ``node``: its prefix, scores, fate and rank."""
+    rank = f", candidate {node.rank}" if node.rank else ""
+    return (f"step {node.step + 1}: “{prefix_text(tree, node)}” · log-prob "
+            f"{node.log_prob:.3f} · score {node.score:.3f} · {node.status}{rank}")  # fmt: skip
+
+
+def layout(tree: BeamTree) -> dict[int, tuple[float, float]]:
+    """``{node id: (x, y)}``: a column per step; in a column, nodes ordered by their
+    parent's row, then by log-probability (the order they were ranked in)."""
+    rows: dict[int, int] = {}
+    for step in range(tree.steps):
+        column = [n for n in tree.nodes if n.step == step]
+        column.sort(key=lambda n: -1 if n.parent is None else rows[n.parent])  # stable
+        rows.update((n.id, row) for row, n in enumerate(column))
+    return {n.id: (LEFT + n.step * COLUMN, TOP + rows[n.id] * ROW) for n in tree.nodes}
+
+
+def tree_html(tree: BeamTree, caption: str = "") -> str:
+    """An ``<svg>`` of ``tree`` (with its own style) in a scrolling ``<div>``."""
+    at = layout(tree)
+    width = max(LEFT + tree.steps * COLUMN + 60, MIN_WIDTH)
+    height = max((y for _, y in at.values()), default=TOP) + ROW
+    edges, nodes = [], []
+    for node in sorted(tree.nodes, key=lambda n: n.kept):  # kept paths drawn on top
+        x, y = at[node.id]
+        px, py = at[node.parent] if node.parent is not None else (LEFT - COLUMN / 2, TOP)
+        color, stroke = (KEPT_EDGE, 3) if node.kept else (EDGE, 1)
+        edges.append(f'<line x1="{px}" y1="{py}" x2="{x}" y2="{y}" stroke="{color}" '
+                     f'stroke-width="{stroke}"/>')  # fmt: skip
+        nodes.append(_node(tree, node, x, y))
+    parts = [
+        f'<svg class="beam-tree" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" role="img" aria-label="beam search tree"><style>{STYLE}</style>',
+        f'<text x="4" y="14" font-weight="600">{escape(caption)}</text>',
+        f'<text x="4" y="32" fill="#555">{LEGEND}</text>',
+        f'<circle cx="{LEFT - COLUMN / 2}" cy="{TOP}" r="5" fill="#111"/>',
+        *edges,
+        *nodes,
+        "</svg>",
+    ]
+    return f'<div class="beam-tree-scroll">{"".join(parts)}</div>'
+
+
+def _node(tree: BeamTree, node: Node, x: float, y: float) -> str:
+    """One node: the area that takes hover and clicks, its mark, its piece, its rank if
+    returned, and its info strip (shown on hover or focus)."""
+    about = escape(describe(tree, node))
+    color = COLORS[node.status]
+    parts = [
+        f'<g class="node" tabindex="0" data-node="{node.id}"><title>{about}</title>',
+        f'<rect x="{x - 7}" y="{y - ROW / 2}" width="{COLUMN - 10}" height="{ROW}" '
+        'fill="transparent"/>',
+    ]
+    if node.status == FINISHED:
+        parts.append(f'<rect class="dot" x="{x - 5}" y="{y - 5}" width="10" height="10" '
+                     f'fill="{color}"/>')  # fmt: skip
+    else:
+        radius = 5 if node.kept else 4
+        parts.append(f'<circle class="dot" cx="{x}" cy="{y}" r="{radius}" fill="{color}"/>')
+    piece = escape((readable(node.piece).strip() or "␣")[:12])
+    shade = "#94a3b8" if node.status == DROPPED else "#111"
+    weight = 600 if node.kept else 400
+    parts.append(f'<text x="{x + 8}" y="{y + 4}" fill="{shade}" font-weight="{weight}">'
+                 f"{piece}</text>")  # fmt: skip
+    if node.rank:
+        parts.append(f'<text x="{x - 6}" y="{y - 8}" fill="{COLORS[FINISHED]}" '
+                     f'font-weight="700">#{node.rank}</text>')  # fmt: skip
+    width = max(len(about) * 6.2, 200)
+    parts.append(f'<g class="info"><rect x="2" y="38" width="{width:.0f}" height="18" rx="3"/>'
+                 f'<text x="8" y="51">{about}</text></g></g>')  # fmt: skip
+    return "".join(parts)
+
+
+def trees_html(translation: Translation) -> str:
+    """The tree of each sentence of ``translation`` (one after the other), or a line saying
+    there is none."""
+    sentences = [s for s in translation.sentences if s.tree is not None]
+    if not sentences:
+        return "<p>No beam tree was recorded for this result.</p>"
+    many = len(translation.sentences) > 1
+    return "".join(
+        tree_html(s.tree, f"{f'Sentence {i}: ' if many else ''}beam search of “{s.source}” "
+                          f"(beam {s.tree.beam_size}, α {s.tree.length_penalty:g})")
+        for i, s in enumerate(sentences, 1)
+    )  # fmt: skip
