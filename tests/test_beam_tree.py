@@ -147,3 +147,12 @@ def test_without_trace_the_loop_carries_nothing_more():
         return len(loop.inputs)
 
     assert loop_width(True) == loop_width(False) + len(BeamTrace._fields)
+
+
+def test_a_server_warms_up_the_tree_graphs(tiny_model_dir):
+    from seq2seq.translator import Translator
+
+    server = Translator.load(tiny_model_dir[0], batch_size=4, on_demand=False)
+    server.warm_up(rows=(1,), beams=(), widths=(8,), trees=(3,))
+    assert {(1, 8, "tree", 5), (None, None, "tree", 5)} <= set(server.search.graphs())
+    assert not {g for g in server.search.graphs() if g[2] == "tree" and g[3] != 5}

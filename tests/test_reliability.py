@@ -108,7 +108,7 @@ def test_compiled_graphs_stay_within_the_buckets(tiny_model_dir):
     for _, width, *_ in graphs:  # past the last bucket (evaluation's cap): multiples of 64
         assert width in (*WIDTHS, None) or (width > WIDTHS[-1] and width % 64 == 0)
     assert {slots for *_, slots in graphs} <= {1, *BEAM_SLOTS}
-    assert len(graphs) <= len(translator.search.rows) * len(WIDTHS) * (1 + len(BEAM_SLOTS))
+    assert len(graphs) <= len(translator.search.rows) * len(WIDTHS) * (1 + 2 * len(BEAM_SLOTS))
     translator.translate(["one two"], beam_size=4)
     seen = len(translator.search.graphs())
     translator.translate(["one two"], beam_size=3)  # beams 2-5 share one graph
