@@ -613,7 +613,7 @@ class Events:
             gr.Warning(note)
         if not result.best:
             gr.Warning(EMPTY_OUTPUT)
-        tree = tree_view.trees_html(result) if result.sentences[0].tree else TREE_HINT
+        tree = tree_view.trees_html(result) or TREE_HINT
         return {w.best: result.best, w.table: gr.Dataframe(value=rows, headers=headers),
                 **self.attention(result, 0, hide_eos, word_level), w.tree: tree,
                 w.files: files, w.result: result, w.selected: 0}  # fmt: skip
@@ -628,7 +628,7 @@ class Events:
                   result, request: gr.Request):  # fmt: skip
         """The tree is shown: translate again, recording it, if the result has none."""
         opened = {self.w.tree_open: True}
-        if result is None or result.sentences[0].tree is not None:
+        if result is None or any(s.tree for s in result.sentences):
             return opened
         args = (text, direction, beam, n_best, alpha, reference, hide_eos, word_level)
         return {**self.translate(*args, True, request), **opened}

@@ -1,5 +1,5 @@
 """Decoding speed: ``python -m benchmarks.decode_speed [--models models/en-de,DIR2]
-[--compare-jax]``.
+[--compare-jax] [--tree]``.
 
 For each model, prints (1) single-sentence latency p50/p95 for short, medium and long test
 sentences, greedy and beam 5, (2) batch throughput in target subword tokens/s (EOS
@@ -14,6 +14,12 @@ non-XLA graph in the list) says so.
 
 Source sentences come from ``--test`` in the model's source language (the column of the
 pair named by the file's folder, e.g. German for a de-en model on ``en-de/…``).
+
+``--tree`` measures only what recording the beam tree costs: single-sentence beam-5
+latency per length class with ``tree=True`` and without, the two interleaved sentence by
+sentence (alternating which goes first) so that a busy machine slows both alike; both run
+in compiled graphs (the tree has a graph family of its own; without it the search's graph
+is the one it always was, see ``tests/test_beam_tree.py``).
 
 ``--compare-jax`` runs the same measurement again in a subprocess with
 ``KERAS_BACKEND=jax`` and prints its tables after these (or a line saying JAX is not
@@ -176,6 +182,28 @@ def throughput_table(translator, sources, args) -> None:
           f"| - | {tokens / seconds:.0f} | - | - |")  # fmt: skip
 
 
+def tree_table(translator, sources, args) -> None:
+    """Beam-5 latency without and with the beam tree, interleaved (see the docstring)."""
+    print("| sentences | beam 5, tree off: p50 / p95 ms | tree on: p50 / p95 ms | on / off "
+          "(p50) |")  # fmt: skip
+    print("|---|---|---|---|")
+    for name, low, high in CLASSES:
+        texts = pick(sources, low, high, args.sentences)
+        for text in texts:  # warm-up: compile each bucket of both graph families once
+            for tree in (False, True):
+                translator.translate([text], beam_size=5, tree=tree)
+        seconds = {False: [], True: []}
+        for round_ in range(args.tree_rounds):
+            for text in texts:
+                for tree in (False, True) if round_ % 2 else (True, False):
+                    start = time.perf_counter()
+                    translator.translate([text], beam_size=5, tree=tree)
+                    seconds[tree].append(time.perf_counter() - start)
+        (off50, off95), (on50, on95) = p50_p95(seconds[False]), p50_p95(seconds[True])
+        print(f"| {name} ({len(texts)} × {args.tree_rounds}) | {off50:.1f} / {off95:.1f} | "
+              f"{on50:.1f} / {on95:.1f} | {on50 / off50:.3f} |")  # fmt: skip
+
+
 def measure(model: str, args) -> None:
     import keras
 
@@ -189,6 +217,10 @@ def measure(model: str, args) -> None:
     print(f"### {model} ({translator.bundle.direction}), backend {keras.backend.backend()}, "
           f"sources: {args.test} ({src_lang}), loaded in {loaded:.1f} s")  # fmt: skip
     print()
+    if args.tree:
+        tree_table(translator, sources, args)
+        print(f"\n({graphs_note(translator)})\n")
+        return
     latency_table(translator, sources, args)
     print(f"\n({graphs_note(translator)})\n")
     throughput_table(translator, sources, args)
@@ -235,6 +267,17 @@ def main(argv=None):
                         help="per length class, for the naive loop")  # fmt: skip
     parser.add_argument("--batch-sentences", type=int, default=640)
     parser.add_argument("--naive-batch-sentences", type=int, default=64)
+    parser.add_argument(
+        "--tree",
+        action="store_true",
+        help="only the beam tree's cost: beam-5 latency with and without it",
+    )
+    parser.add_argument(
+        "--tree-rounds",
+        type=int,
+        default=5,
+        help="with --tree: times each sentence is decoded each way",
+    )
     parser.add_argument("--compare-jax", action="store_true",
                         help="also run under KERAS_BACKEND=jax in a subprocess")  # fmt: skip
     argv = sys.argv[1:] if argv is None else list(argv)

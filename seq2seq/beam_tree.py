@@ -76,18 +76,18 @@ class BeamTree:
         """
         nodes: list[Node] = []
         open_slots: dict[int, int] = {}  # slot -> node id, of the previous step
-        steps = int((trace.log_prob > NEG / 2).any(axis=1).sum())
-        for step in range(steps):
-            row = np.flatnonzero(trace.log_prob[step] > NEG / 2)
-            tokens = [int(t) for t in trace.token[step, row]]
+        recorded = trace.log_prob > NEG / 2  # (max_len, 2K)
+        all_pieces = iter(pieces([int(t) for t in trace.token[recorded]]))  # one call
+        for step in range(int(recorded.any(axis=1).sum())):
             slot_of = {int(c): slot for slot, c in enumerate(trace.keep[step, :beam_size])}
             next_slots = {}
-            for c, token, piece in zip(row, tokens, pieces(tokens)):
+            for c in np.flatnonzero(recorded[step]):
+                token, lp = int(trace.token[step, c]), float(trace.log_prob[step, c])
                 parent = open_slots[int(trace.parent[step, c])] if step else None
-                slot, lp = slot_of.get(int(c)), float(trace.log_prob[step, c])
+                slot = slot_of.get(int(c))
                 ended = token == EOS and c < beam_size
                 status = OPEN if slot is not None else FINISHED if ended else DROPPED
-                node = Node(len(nodes), step, parent, token, piece, lp,
+                node = Node(len(nodes), step, parent, token, next(all_pieces), lp,
                             lp / gnmt_penalty(step + 1, alpha), status)  # fmt: skip
                 nodes.append(node)
                 if slot is not None:
@@ -98,13 +98,15 @@ class BeamTree:
         return tree
 
     def _mark(self, returned: list[list[int]]) -> None:
-        """Set ``rank`` on the returned candidates' nodes and ``kept`` along their paths."""
-        ends = {tuple(self.token_ids(n)): n for n in self.nodes if n.status != DROPPED}
+        """Set ``rank`` on the returned candidates' nodes and ``kept`` along their paths
+        (followed token by token: a node is known by its parent and token)."""
+        child = {(n.parent, n.token): n for n in self.nodes}
         for rank, ids in enumerate(returned, 1):
-            node = ends[tuple(ids)]
+            node = None
+            for token in ids:
+                node = child[(node.id if node else None, token)]
+                node.kept = True
             node.rank = rank
-            for on_path in self.path(node):
-                on_path.kept = True
 
     def path(self, node: Node) -> list[Node]:
         """The nodes from the first token to ``node``."""

@@ -116,11 +116,9 @@ def _node(tree: BeamTree, node: Node, x: float, y: float) -> str:
 
 
 def trees_html(translation: Translation) -> str:
-    """The tree of each sentence of ``translation`` (one after the other), or a line saying
-    there is none."""
+    """The tree of each sentence of ``translation`` (one after the other); "" if none was
+    recorded."""
     sentences = [s for s in translation.sentences if s.tree is not None]
-    if not sentences:
-        return "<p>No beam tree was recorded for this result.</p>"
     many = len(translation.sentences) > 1
     return "".join(
         tree_html(s.tree, f"{f'Sentence {i}: ' if many else ''}beam search of “{s.source}” "
