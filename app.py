@@ -539,7 +539,7 @@ def _output_widgets() -> dict:
                               buttons=["copy"], interactive=False)  # fmt: skip
     with gr.Accordion("Beam search tree: every candidate of every step", open=False,
                       elem_id="tree-box") as tree_box:  # fmt: skip
-        tree = gr.HTML(TREE_HINT, elem_id="beam-tree", js_on_load=None)
+        tree = gr.HTML(TREE_HINT, elem_id="beam-tree", js_on_load=tree_view.SCRIPT)
     return dict(best=best, table=table, heatmap=heatmap, hide_eos=hide_eos,
                 word_level=word_level, target_tokens=target_tokens, source_tokens=source_tokens,
                 coverage=coverage, tree_box=tree_box, tree=tree, files=files,

@@ -1,11 +1,13 @@
-"""The beam tree drawn as SVG (inside an HTML string, for a page or a file).
+"""The beam tree drawn as SVG, in an HTML block: caption, legend, an info line and the
+tree (scrolling sideways when it is wider than the page).
 
 Steps run left to right, one column each; a column holds the step's candidates, the
 children of a node next to each other and in the order of their parents. Paths to the
 returned candidates are drawn thick, the candidates marked with their rank; open nodes
-are blue, finished ones green squares, dropped ones pale. Hovering over a node, or
-clicking it (it takes the focus), shows its prefix, log-probability and score in the
-strip at the top (plain CSS, no script); each node also carries the same as a tooltip.
+are blue, finished ones green squares, dropped ones pale. Every node carries its prefix,
+log-probability and score as a tooltip (``<title>``); on a page that runs :data:`SCRIPT`
+(the app's), hovering over or clicking a node also writes them into the info line above
+the tree, where they stay.
 
 Not for: building the tree (see :mod:`seq2seq.beam_tree`).
 """
@@ -18,21 +20,36 @@ from seq2seq.beam_tree import DROPPED, FINISHED, OPEN, BeamTree, Node
 from seq2seq.translation import Translation
 from seq2seq.views import readable
 
-COLUMN, ROW, TOP, LEFT, MIN_WIDTH = 86, 22, 80, 44, 900  # pixels
+COLUMN, ROW, TOP, LEFT = 86, 22, 24, 44  # pixels
 COLORS = {OPEN: "#2563eb", FINISHED: "#16a34a", DROPPED: "#cbd5e1"}
 KEPT_EDGE, EDGE = "#f97316", "#cbd5e1"
 LEGEND = (
     "Steps left to right. Blue: kept in the beam; green square: finished (EOS); pale: fell "
-    "out; orange: paths of the returned candidates (#rank). Hover over or click a node."
+    "out of the beam; orange: the paths of the returned candidates (#rank)."
 )
+HINT = "Hover over or click a node to see its prefix and score here."
 STYLE = """
+.beam-tree-block { font: 12px sans-serif; margin-bottom: 12px; }
+.beam-tree-block .legend { color: #555; margin: 2px 0 4px; }
+.beam-tree-info { background: #fff7ed; border: 1px solid #f97316; border-radius: 4px;
+                  padding: 3px 8px; min-height: 1.4em; }
 .beam-tree-scroll { overflow: auto; max-height: 640px; }
 .beam-tree { font: 11px sans-serif; }
 .beam-tree .node { cursor: pointer; outline: none; }
-.beam-tree .info { display: none; }
-.beam-tree .node:hover .info, .beam-tree .node:focus .info { display: inline; }
 .beam-tree .node:hover > .dot, .beam-tree .node:focus > .dot { stroke: #111; stroke-width: 2; }
-.beam-tree .info rect { fill: #fff7ed; stroke: #f97316; }
+"""
+# For gr.HTML(js_on_load=...): ``element`` is the component's root, which keeps the
+# listeners when its content is replaced.
+SCRIPT = """
+const show = (event) => {
+  const node = event.target.closest('.beam-tree .node');
+  if (!node) return;
+  const info = node.closest('.beam-tree-block').querySelector('.beam-tree-info');
+  info.textContent = node.querySelector('title').textContent;
+};
+element.addEventListener('mouseover', show);
+element.addEventListener('click', show);
+element.addEventListener('focusin', show);
 """
 
 
@@ -60,9 +77,9 @@ def layout(tree: BeamTree) -> dict[int, tuple[float, float]]:
 
 
 def tree_html(tree: BeamTree, caption: str = "") -> str:
-    """An ``<svg>`` of ``tree`` (with its own style) in a scrolling ``<div>``."""
+    """A ``<div>``: caption, legend, info line and the ``<svg>`` of ``tree``."""
     at = layout(tree)
-    width = max(LEFT + tree.steps * COLUMN + 60, MIN_WIDTH)
+    width = LEFT + tree.steps * COLUMN + 60
     height = max((y for _, y in at.values()), default=TOP) + ROW
     edges, nodes = [], []
     for node in sorted(tree.nodes, key=lambda n: n.kept):  # kept paths drawn on top
@@ -72,26 +89,27 @@ def tree_html(tree: BeamTree, caption: str = "") -> str:
         edges.append(f'<line x1="{px}" y1="{py}" x2="{x}" y2="{y}" stroke="{color}" '
                      f'stroke-width="{stroke}"/>')  # fmt: skip
         nodes.append(_node(tree, node, x, y))
-    parts = [
+    svg = [
         f'<svg class="beam-tree" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" role="img" aria-label="beam search tree"><style>{STYLE}</style>',
-        f'<text x="4" y="14" font-weight="600">{escape(caption)}</text>',
-        f'<text x="4" y="32" fill="#555">{LEGEND}</text>',
+        f'height="{height}" role="img" aria-label="beam search tree">',
         f'<circle cx="{LEFT - COLUMN / 2}" cy="{TOP}" r="5" fill="#111"/>',
         *edges,
         *nodes,
         "</svg>",
     ]
-    return f'<div class="beam-tree-scroll">{"".join(parts)}</div>'
+    return (f'<div class="beam-tree-block"><style>{STYLE}</style>'
+            f"<strong>{escape(caption)}</strong><div class='legend'>{LEGEND}</div>"
+            f'<div class="beam-tree-info">{HINT}</div>'
+            f'<div class="beam-tree-scroll">{"".join(svg)}</div></div>')  # fmt: skip
 
 
 def _node(tree: BeamTree, node: Node, x: float, y: float) -> str:
-    """One node: the area that takes hover and clicks, its mark, its piece, its rank if
-    returned, and its info strip (shown on hover or focus)."""
-    about = escape(describe(tree, node))
+    """One node: its tooltip, the area that takes hover and clicks, its mark, its piece
+    and its rank if returned."""
     color = COLORS[node.status]
     parts = [
-        f'<g class="node" tabindex="0" data-node="{node.id}"><title>{about}</title>',
+        f'<g class="node" tabindex="0" data-node="{node.id}">',
+        f"<title>{escape(describe(tree, node))}</title>",
         f'<rect x="{x - 7}" y="{y - ROW / 2}" width="{COLUMN - 10}" height="{ROW}" '
         'fill="transparent"/>',
     ]
@@ -109,10 +127,7 @@ def _node(tree: BeamTree, node: Node, x: float, y: float) -> str:
     if node.rank:
         parts.append(f'<text x="{x - 6}" y="{y - 8}" fill="{COLORS[FINISHED]}" '
                      f'font-weight="700">#{node.rank}</text>')  # fmt: skip
-    width = max(len(about) * 6.2, 200)
-    parts.append(f'<g class="info"><rect x="2" y="38" width="{width:.0f}" height="18" rx="3"/>'
-                 f'<text x="8" y="51">{about}</text></g></g>')  # fmt: skip
-    return "".join(parts)
+    return "".join(parts) + "</g>"
 
 
 def trees_html(translation: Translation) -> str:
