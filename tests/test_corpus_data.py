@@ -33,13 +33,26 @@ PAIRS = {  # pair: (minimum training pairs, {split: sources})
             "test-v2": ["ddtp", "freeciv"],
         },
     ),
+    "en-zh": (
+        40_000,
+        {
+            "train": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
+            "dev-v1": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
+            "test-v1": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
+        },
+    ),
 }
+# Pairs in each of dev-v1 and test-v1 (en-zh's were drawn from all four sources, at least
+# 200 from each).
+V1_SIZE = {"en-de": 2000, "en-fr": 2000, "en-zh": 2151}
 # The first corpus' held-out sets never change (sha256 of the gzip bytes).
 FROZEN_SHA256 = {
     ("en-de", "dev-v1"): "333ceb87038ccff642e6e9cf4d6e97d8a6f8c1b8fe3b9531e4c0e05512327a84",
     ("en-de", "test-v1"): "740beecea6cfa93370f721a6793f1341df2da898fc248f1bb79e6cc593789df9",
     ("en-fr", "dev-v1"): "eddd67d3d610cf903334765c3a3265699dcad30358065ed458e591c2444daea3",
     ("en-fr", "test-v1"): "86eec07a393a9f01e1eb54ca6871202a98687dd6b5b9aaca28f859efa342389d",
+    ("en-zh", "dev-v1"): "9dd81d7067be8fce5ef111e2186ba619aab2b7ce0a4e6f4cb1121b7f739a384a",
+    ("en-zh", "test-v1"): "94834b797dd4c493cdaf1e1313f08286d7f8ffe786e216cea9b965292e7ef867",
 }
 
 
@@ -59,7 +72,7 @@ def test_sizes(corpus):
     pair, _, splits = corpus
     minimum, sources = PAIRS[pair]
     assert len(splits["train"]) >= minimum
-    assert len(splits["dev-v1"]) == len(splits["test-v1"]) == 2000
+    assert len(splits["dev-v1"]) == len(splits["test-v1"]) == V1_SIZE[pair]
     for name, pairs in splits.items():
         assert set(p.origin for p in pairs) == set(sources[name])
         if name.endswith("-v2"):
@@ -98,11 +111,13 @@ def test_counts_match_sources_md_and_stats(corpus):
         assert numbers == [per_source[c] for c in columns] + [len(pairs)]
 
 
-def test_pairs_are_clean(splits):
+def test_pairs_are_clean(corpus):
     from training.clean import reject_reason
 
+    pair, _, splits = corpus
+    lang = pair.split("-")[1]
     for pairs in splits.values():
-        assert all(reject_reason(p.src, p.tgt) is None for p in pairs)
+        assert all(reject_reason(p.src, p.tgt, lang) is None for p in pairs)
         assert len(set(pairs)) == len(pairs)
 
 
@@ -114,7 +129,7 @@ def test_files_are_reproducible_gzip(corpus):
         assert raw[4:8] == b"\0\0\0\0"
         assert len(raw) < 10_000_000
     raw = (folder / "dev-v1.tsv.gz").read_bytes()
-    assert gzip.decompress(raw).decode("utf-8").count("\n") == 2000
+    assert gzip.decompress(raw).decode("utf-8").count("\n") == V1_SIZE[pair]
 
 
 def test_frozen_held_out_files_are_unchanged(corpus):
@@ -141,3 +156,22 @@ def test_no_source_uses_text_reserved_for_evaluation():
         texts += [s.name, s.description, s.license, *s.packages, *s.apt_lists]
     for text in texts:
         assert not re.search(r"gnome|widelands", text, re.I), text
+
+
+def test_chinese_is_simplified_chinese_only():
+    # Built from zh_CN catalogues, the zh-cn help and the zh_CN DDTP file, never zh_TW/HK;
+    # characters that only Traditional Chinese uses are all but absent.
+    folder = ROOT / "en-zh"
+    text = (folder / "SOURCES.md").read_text() + (folder / "stats.json").read_text()
+    assert "libreoffice-help-zh-cn" in text and "Translation-zh%5fCN" in text
+    assert not re.search(r"zh[-_%5f]*(tw|hk|hant)", text, re.I)
+    traditional, simplified = (
+        "們這說個來時會為與開關選擇檔體發對點經過後",
+        "们这说个来时会为与开关选择档体发对点经过后",
+    )
+    counts = Counter()
+    for name in PAIRS["en-zh"][1]:
+        for p in read_tsv(folder / f"{name}.tsv.gz")[0]:
+            counts.update(c for c in p.tgt if c in traditional + simplified)
+    assert sum(counts[c] for c in simplified) > 50_000
+    assert sum(counts[c] for c in traditional) * 1000 < sum(counts[c] for c in simplified)

@@ -16,6 +16,14 @@ from seq2seq.tokenizer import normalize
 
 MAX_WORDS = 50
 MAX_CHAR_RATIO = 3.0
+# Chinese is written without spaces, and one of its characters carries about as much as
+# three Latin letters (median 3.0-3.4 English characters per character in the en-zh
+# sources), so lengths count a CJK character or CJK punctuation mark as three.
+CJK_CHAR_WIDTH = 3
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]")
+# Target languages written in a script of their own: a translation with none of it is
+# untranslated (English copied over, or only a name), whatever its letters' case.
+_SCRIPTS = {"zh": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")}
 
 # Markup and placeholders that a translation model should not learn to copy blindly:
 # HTML/Pango tags, WML [tags], gettext/printf and shell-style placeholders, entities,
@@ -34,26 +42,42 @@ def strip_format_tags(text: str) -> str:
     return _FORMAT_TAGS.sub("", text)
 
 
-def reject_reason(src: str, tgt: str) -> str | None:
-    """The name of the first filter that rejects the (normalised) pair, or ``None``."""
+def text_length(text: str) -> int:
+    """Length in Latin letters: characters, a CJK one counting :data:`CJK_CHAR_WIDTH`."""
+    return len(text) + (CJK_CHAR_WIDTH - 1) * len(CJK.findall(text))
+
+
+def untranslated(src: str, tgt: str, lang: str = "") -> bool:
+    """Whether ``tgt`` repeats ``src`` (case-folded) or, for a ``lang`` written in a
+    script of its own (Chinese), has no character of that script."""
+    script = _SCRIPTS.get(lang)
+    return src.casefold() == tgt.casefold() or (script is not None and not script.search(tgt))
+
+
+def reject_reason(src: str, tgt: str, lang: str = "") -> str | None:
+    """The name of the first filter that rejects the (normalised) pair, or ``None``;
+    ``lang`` is the target's language code (``zh`` needs Chinese characters)."""
     if not src or not tgt:
         return "empty"
     if _MARKUP.search(src) or _MARKUP.search(tgt):
         return "markup_or_placeholder"
     if not _LETTER.search(src) or not _LETTER.search(tgt):
         return "no_letters"
-    if src.casefold() == tgt.casefold():
+    if untranslated(src, tgt, lang):
         return "untranslated"
     if len(src.split()) > MAX_WORDS or len(tgt.split()) > MAX_WORDS:
         return "too_long"
-    short, long_ = sorted((len(src), len(tgt)))
+    short, long_ = sorted((text_length(src), text_length(tgt)))
     if long_ > 12 and long_ > MAX_CHAR_RATIO * short:
         return "length_ratio"
     return None
 
 
-def clean(pairs: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], Counter]:
-    """Normalise, filter and de-duplicate ``pairs`` (order kept, first copy wins).
+def clean(
+    pairs: Iterable[tuple[str, str]], lang: str = ""
+) -> tuple[list[tuple[str, str]], Counter]:
+    """Normalise, filter and de-duplicate ``pairs`` (order kept, first copy wins);
+    ``lang`` is the target's language code (see :func:`reject_reason`).
 
     Returns:
         (kept pairs, Counter of filter name → pairs dropped; ``raw`` counts the input).
@@ -64,7 +88,7 @@ def clean(pairs: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], Coun
     for src, tgt in pairs:
         counts["raw"] += 1
         src, tgt = normalize(strip_format_tags(src)), normalize(strip_format_tags(tgt))
-        reason = reject_reason(src, tgt)
+        reason = reject_reason(src, tgt, lang)
         if reason is None and (src, tgt) in seen:
             reason = "duplicate"
         if reason:

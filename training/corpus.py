@@ -10,8 +10,8 @@ held-out ``dev-vN``/``test-vN.tsv.gz`` (columns: English, foreign, source name),
 
 Held-out versions: ``dev-v1``/``test-v1`` (the first corpus' splits) are frozen: a
 rebuild keeps them byte-identical, leaves every English sentence of them out of train,
-and draws a new ``dev-v2``/``test-v2`` only from the sources v1 does not contain. A pair
-without v1 files gets its v1 drawn from all its sources.
+and draws a new ``dev-v2``/``test-v2`` only from the sources v1 does not contain (none when
+v1 contains them all). A pair without v1 files gets its v1 drawn from all its sources.
 
 Not for: reading corpora at training time (see :mod:`training.readers`).
 """
@@ -168,11 +168,15 @@ def sources_md(pair: str, sources: list[Source], stats: dict) -> str:
     for sp in stats["splits"]:
         row = [str(stats["splits"][sp].get(n, 0)) for n in names]
         lines.append(f"| {sp} | " + " | ".join(row) + f" | {stats['splits'][sp]['total']} |")
+    newer = (
+        f"; `dev-{NEW}`/`test-{NEW}` hold out sentences of the sources added later"
+        if f"dev-{NEW}" in stats["splits"]
+        else ""
+    )
     lines += [
         "",
         f"`dev-{FROZEN}`/`test-{FROZEN}` are the held-out sets of the first corpus, kept "
-        "byte-identical so every model is compared on them; "
-        f"`dev-{NEW}`/`test-{NEW}` hold out sentences of the sources added later. "
+        f"byte-identical so every model is compared on them{newer}. "
         "`dict` (word and phrase pairs) is training-only. No English sentence "
         "(case-folded) of any dev or test file occurs in train, nor in another dev or "
         "test file; `tests/test_corpus_data.py` checks this and these counts.",
@@ -240,7 +244,7 @@ def build(
     version = NEW if frozen else FROZEN
     cleaned, cleaning = {}, {}
     for s in sources:
-        cleaned[s.name], counts = clean(extract(s, work / "root", lang, lists))
+        cleaned[s.name], counts = clean(extract(s, work / "root", lang, lists), lang)
         cleaning[s.name] = counts
         log.info("%s: %s", s.name, dict(counts))
     held_sources = {s.name for s in sources if s.held_out and s.name not in in_frozen_sources}
@@ -261,7 +265,8 @@ def build(
         "splits": {},
     }
     files = {"train": splits["train"], **frozen}
-    files[f"dev-{version}"], files[f"test-{version}"] = splits["dev"], splits["test"]
+    if held_sources:  # a rebuild whose sources are all in v1 has nothing new to hold out
+        files[f"dev-{version}"], files[f"test-{version}"] = splits["dev"], splits["test"]
     for sp, rows in files.items():
         if sp not in frozen:  # frozen files are never rewritten
             write_tsv_gz(out / f"{sp}.tsv.gz", rows)
@@ -295,7 +300,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.corpus", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build a corpus from Debian packages")
-    b.add_argument("--pair", default="en-de", help="en-de, en-fr or en-es")
+    b.add_argument("--pair", default="en-de", help="en-de, en-fr, en-es or en-zh")
     b.add_argument("--out", type=Path, required=True)
     b.add_argument("--work", type=Path, help="download/unpack folder (kept; default: temp)")
     b.add_argument("--seed", type=int, default=1234)

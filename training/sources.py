@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from training.clean import MAX_WORDS
+from training.clean import CJK, MAX_WORDS
 
 WESNOTH_CAMPAIGNS = (
     "did", "dm", "dw", "ei", "httt", "l", "low", "nr",
@@ -35,7 +35,15 @@ APT_LISTS = Path("/var/lib/apt/lists")
 # ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN``; {lang} as apt names it.
 DDTP_FILE = "deb.debian.org_debian_dists_bookworm_main_i18n_Translation-{lang}.lz4"
 DICT_MAX_PAIRS = 40_000
-LIBREOFFICE_LANG = {"en": "en-US", "de": "de", "fr": "fr", "es": "es"}
+LIBREOFFICE_LANG = {"en": "en-US", "de": "de", "fr": "fr", "es": "es", "zh": "zh-CN"}
+# Locale of a language in gettext catalogues and DDTP files where it is not the bare code:
+# Chinese is Simplified Chinese (zh_CN) only, never zh_TW.
+LOCALES = {"zh": "zh_CN"}
+
+
+def locale(lang: str) -> str:
+    """The locale name under which ``lang``'s catalogues and DDTP file are found."""
+    return LOCALES.get(lang, lang)
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ class Source:
     apt_lists: tuple[str, ...] = ()
 
     def list_files(self, lang: str) -> list[str]:
-        return [f.format(lang=lang.replace("_", "%5f")) for f in self.apt_lists]
+        return [f.format(lang=locale(lang).replace("_", "%5f")) for f in self.apt_lists]
 
     def package_names(self, lang: str) -> list[str]:
         return [p.format(lang=LIBREOFFICE_LANG.get(lang, lang).lower()) for p in self.packages]
@@ -81,14 +89,14 @@ SOURCES = {
         ("wesnoth-1.16-data",) + tuple(f"wesnoth-1.16-{c}" for c in WESNOTH_CAMPAIGNS),
         "GPL-2.0-or-later",
         "Battle for Wesnoth 1.16: message catalogs of the game and its 16 campaigns",
-        ("de", "fr", "es"),
+        ("de", "fr", "es", "zh"),
     ),
     "libreoffice": Source(
         "libreoffice",
         ("libreoffice-help-en-us", "libreoffice-help-{lang}"),
         "MPL-2.0",
         "LibreOffice 7.4 offline help, aligned by file path and element id",
-        ("de", "fr", "es"),
+        ("de", "fr", "es", "zh"),
     ),
     "ddtp": Source(
         "ddtp",
@@ -97,7 +105,7 @@ SOURCES = {
         "Debian package descriptions (bookworm main) and their DDTP translations, aligned "
         "by Description-md5: short titles, and long descriptions split into paragraphs "
         "and sentences where both sides have the same count",
-        ("de", "fr"),
+        ("de", "fr", "zh"),
         apt_lists=(DDTP_FILE.format(lang="en"), DDTP_FILE),
     ),
     "freeciv": Source(
@@ -105,7 +113,7 @@ SOURCES = {
         ("freeciv-data",),
         "GPL-2.0-or-later",
         "Freeciv 3.0: message catalogs of the game and of its nations",
-        ("de", "fr"),
+        ("de", "fr", "zh"),
     ),
     "dict": Source(
         "dict",
@@ -134,9 +142,9 @@ def extract(
     elif source.name == "dict":
         yield from _dict(root / DING_FILE)
     elif source.name == "wesnoth":
-        yield from _wesnoth(root / WESNOTH_DIR / lang / "LC_MESSAGES")
+        yield from _wesnoth(root / WESNOTH_DIR / locale(lang) / "LC_MESSAGES")
     elif source.name == "freeciv":
-        yield from _freeciv(root / FREECIV_DIR / lang / "LC_MESSAGES")
+        yield from _freeciv(root / FREECIV_DIR / locale(lang) / "LC_MESSAGES")
     elif source.name == "ddtp":
         en_file, xx_file = (lists / f for f in source.list_files(lang))
         yield from _ddtp(en_file, xx_file, lang)
@@ -256,11 +264,15 @@ _ABBREVIATION = re.compile(
     r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|no|z\.\s?B|d\.\s?h|u\.\s?a|bzw|usw|ca|vgl|Nr|"
     r"Chr|St|Dr|Mr|Mrs|Ms|Prof|v|n|s|ggf|evtl|inkl|bspw|sog|M|[A-Z])|\d)\.$"
 )
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”“»«’']?\s+(?=[\"„“«»(]?[A-ZÀ-ÖØ-Þ0-9])")
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?…])[\"”“»«’']?\s+(?=[\"„“«»(]?[A-ZÀ-ÖØ-Þ0-9])"
+    r"|(?<=[。！？])[”’」』）]?\s*(?=[^\s。！？”’」』）])"  # Chinese: no space, no capitals
+)
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split prose at ``.?!`` followed by a capital, not after common abbreviations."""
+    """Split prose at ``.?!`` followed by a capital, not after common abbreviations, and
+    after Chinese full stops ``。！？`` (and a closing quote or bracket) before more text."""
     pieces: list[str] = []
     start = 0
     for m in _SENTENCE_BREAK.finditer(text):
@@ -328,14 +340,18 @@ def _wesnoth(catalog_dir: Path) -> Iterator[tuple[str, str]]:
 # --- Freeciv (.mo catalogs) -------------------------------------------------------
 
 _FREECIV_CONTEXT = re.compile(r"^\?[^:\s][^:]*:")
+# Chinese menus mark a mnemonic after the word: "打开(_O)" for "_Open".
+_CJK_MNEMONIC = re.compile(rf"(?<={CJK.pattern})\s?\(_[^\W_]\)")
 
 
 def _freeciv(catalog_dir: Path) -> Iterator[tuple[str, str]]:
     """Freeciv marks some msgids with a context, ``?context:text`` (some translations
-    copy it); long help texts are split like Wesnoth's."""
+    copy it), and menu mnemonics with ``_`` (Chinese appends ``(_O)`` to a word); long
+    help texts are split like Wesnoth's."""
     for domain in FREECIV_DOMAINS:
         for msgid, msgstr in read_mo(catalog_dir / f"{domain}.mo"):
-            en, xx = _FREECIV_CONTEXT.sub("", msgid), _FREECIV_CONTEXT.sub("", msgstr)
+            en = _FREECIV_CONTEXT.sub("", msgid)
+            xx = _CJK_MNEMONIC.sub("", _FREECIV_CONTEXT.sub("", msgstr))
             if en.count("_") <= 1 and xx.count("_") <= 1:  # menu mnemonics: "Ci_ties"
                 en, xx = en.replace("_", ""), xx.replace("_", "")
             yield from align_long(en, xx)
@@ -380,9 +396,19 @@ def _ddtp_paragraphs(lines: list[str]) -> list[str]:
     out = []
     for lines_ in paragraphs:
         if lines_:
-            text = " ".join(line.strip() for line in lines_)
-            out.append(re.sub(r"^[*+\-o•]\s+", "", text))
+            out.append(re.sub(r"^[*+\-o•]\s+", "", _join_lines(lines_)))
     return out
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Join wrapped lines with a space, but with none where the line ends and the next
+    begins with a CJK character (Chinese has no spaces between words)."""
+    stripped = [line.strip() for line in lines]
+    text = stripped[0]
+    for before, line in zip(stripped, stripped[1:]):
+        seam = before and line and CJK.match(before[-1]) and CJK.match(line[0])
+        text += ("" if seam else " ") + line
+    return text
 
 
 def _ddtp(en_file: Path, xx_file: Path, lang: str) -> Iterator[tuple[str, str]]:

@@ -1,0 +1,147 @@
+"""Chinese in the corpus builder: lengths, untranslated text, sentence splitting, DDTP line
+joining, Freeciv mnemonics, Simplified-only locales, and a rebuild of a pair whose
+sources are all in its first held-out sets."""
+
+import struct
+
+from training import corpus
+from training.clean import clean, reject_reason, text_length
+from training.readers import read_tsv
+from training.sources import (
+    SOURCES,
+    _ddtp_paragraphs,
+    align_long,
+    extract,
+    sources_for,
+    split_sentences,
+)
+
+
+def write_mo(path, messages):
+    """A little-endian GNU ``.mo`` catalog of ``[(msgid, msgstr)]`` (header first)."""
+    messages = [("", "Content-Type: text/plain; charset=UTF-8\n"), *messages]
+    ids = [m.encode() + b"\0" for m, _ in messages]
+    strs = [t.encode() + b"\0" for _, t in messages]
+    start = 28 + 16 * len(messages)
+    table, offset = [], start
+    for blob in ids + strs:
+        table += [len(blob) - 1, offset]
+        offset += len(blob)
+    header = struct.pack("<7I", 0x950412DE, 0, len(messages), 28, 28 + 8 * len(messages), 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + struct.pack(f"<{len(table)}I", *table) + b"".join(ids + strs))
+
+
+def test_a_chinese_character_counts_as_three_letters():
+    assert text_length("足球") == 6 and text_length("football") == 8
+    assert text_length("Gute Nacht, Übermut!") == len("Gute Nacht, Übermut!")
+    # 27 English letters for 8 Chinese characters: a normal ratio, not a length mismatch.
+    assert reject_reason("Tom loves playing football.", "汤姆喜欢踢足球。", "zh") is None
+    assert reject_reason("Incr./decrement value", "区间", "zh") == "length_ratio"
+    assert (
+        reject_reason("Nothing.", "什么事也没有发生，只有风声和远处的低吼。", "zh")
+        == "length_ratio"
+    )
+
+
+def test_a_chinese_translation_without_chinese_characters_is_untranslated():
+    assert reject_reason("Lato", "Lato,DejaVu Sans,Droid Sans Fallback", "zh") == "untranslated"
+    assert reject_reason("ID:", "ID：", "zh") == "untranslated"
+    assert reject_reason("Ping", "Ping值", "zh") is None
+    # Other languages keep the plain rule: only a copy of the English is untranslated.
+    assert reject_reason("Email", "E-Mail", "zh") == "untranslated"
+    assert reject_reason("Email", "E-Mail", "de") is None
+    kept, counts = clean(
+        [("Freeciv", "Freeciv 游戏"), ("AI", "AI 玩家"), ("Email", "E-Mail")], "zh"
+    )
+    assert kept == [("Freeciv", "Freeciv 游戏"), ("AI", "AI 玩家")]
+    assert counts["untranslated"] == 1
+
+
+def test_sentences_split_at_chinese_full_stops():
+    text = "他说：“走吧。”然后离开了。你们认识？！好的"
+    assert split_sentences(text) == ["他说：“走吧。”", "然后离开了。", "你们认识？！", "好的"]
+    assert split_sentences("Hello there. This is it! 你好。再见。") == [
+        "Hello there.",
+        "This is it! 你好。",
+        "再见。",
+    ]
+    assert split_sentences("例如 Mr. Smith 来了。") == ["例如 Mr. Smith 来了。"]
+
+
+def test_long_messages_align_sentence_by_sentence_with_chinese():
+    en, zh = "The orcs are here. We must leave now!", "兽人来了。我们必须马上离开！"
+    assert list(align_long(en, zh, max_words=4)) == [
+        ("The orcs are here.", "兽人来了。"),
+        ("We must leave now!", "我们必须马上离开！"),
+    ]
+
+
+def test_wrapped_chinese_ddtp_lines_join_without_a_space():
+    lines = [
+        "它将 IP 地址“租”给",
+        "客户机，并自动设置",
+        "Linux 网络。",
+        ".",
+        "* 第一项",
+        "  内容",
+        "- item",
+    ]
+    assert _ddtp_paragraphs(lines) == [
+        "它将 IP 地址“租”给客户机，并自动设置 Linux 网络。",
+        "第一项内容",
+        "item",
+    ]
+    assert _ddtp_paragraphs(["It gives client", "machines addresses."]) == [
+        "It gives client machines addresses."
+    ]
+
+
+def test_chinese_menu_mnemonics_are_dropped_from_freeciv(tmp_path):
+    messages = [("Add _Last", "加入工作列表末个(_L)"), ("?unit:Workers", "工人")]
+    catalogs = tmp_path / "usr/share/locale/zh_CN/LC_MESSAGES"
+    write_mo(catalogs / "freeciv-core.mo", messages)
+    write_mo(catalogs / "freeciv-nations.mo", [])
+    pairs = list(extract(SOURCES["freeciv"], tmp_path, "zh"))
+    assert pairs == [("Add Last", "加入工作列表末个"), ("Workers", "工人")]
+
+
+def test_chinese_is_simplified_chinese_only(tmp_path):
+    assert [s.name for s in sources_for("zh")] == ["wesnoth", "libreoffice", "ddtp", "freeciv"]
+    assert SOURCES["libreoffice"].package_names("zh")[1] == "libreoffice-help-zh-cn"
+    assert SOURCES["ddtp"].list_files("zh")[1].endswith("_Translation-zh%5fCN.lz4")
+    locale = tmp_path / "usr/share/games/wesnoth/1.16/locale"
+    write_mo(locale / "zh_CN/LC_MESSAGES/wesnoth.mo", [("Horse", "马")])
+    write_mo(locale / "zh_TW/LC_MESSAGES/wesnoth.mo", [("Horse", "馬")])
+    assert list(extract(SOURCES["wesnoth"], tmp_path, "zh")) == [("Horse", "马")]
+
+
+def test_a_rebuild_keeps_v1_and_holds_out_nothing_new(tmp_path, monkeypatch):
+    # A new pair draws dev-v1/test-v1 from all its sources; building it again must keep
+    # them, keep train's pairs, and write no empty dev-v2/test-v2.
+    pairs = {
+        "wesnoth": [(f"Line {i}.", f"第{i}行。") for i in range(600)],
+        "freeciv": [(f"Unit {i}", f"部队{i}") for i in range(300)],
+    }
+    monkeypatch.setattr(corpus, "sources_for", lambda lang: [SOURCES[n] for n in pairs])
+    monkeypatch.setattr(corpus, "fetch", lambda packages, work: dict.fromkeys(packages, "1"))
+    monkeypatch.setattr(corpus, "extract", lambda s, root, lang, lists: iter(pairs[s.name]))
+    cleaned_as = []  # the language each source is cleaned as
+    monkeypatch.setattr(corpus, "clean", lambda p, lang: cleaned_as.append(lang) or clean(p, lang))
+    out = tmp_path / "en-xx"
+
+    def files():
+        return {p.name: p.read_bytes() for p in sorted(out.glob("*.tsv.gz"))}
+
+    def build():
+        corpus.build("en-xx", out, tmp_path, seed=1, held_out=100, lists=tmp_path)
+        return files(), sorted(read_tsv(out / "train.tsv.gz")[0])
+
+    first, train = build()
+    second, train_again = build()
+    assert sorted(second) == ["dev-v1.tsv.gz", "test-v1.tsv.gz", "train.tsv.gz"]
+    assert second["dev-v1.tsv.gz"] == first["dev-v1.tsv.gz"]
+    assert train_again == train and len(train) == 200  # 600 + 300 less 400 + 300 held out
+    assert cleaned_as == ["xx"] * 4
+    assert "dev-v2" not in (out / "SOURCES.md").read_text()
+    assert build()[0] == second
