@@ -41,7 +41,6 @@ from seq2seq.translator import Translator
 from training.batching import BucketedBatches, make_examples
 from training.corpus import provenance
 from training.readers import read_corpus
-from training.shortlist import build_for as build_shortlist
 
 log = logging.getLogger("training.train")
 LOG_FILE, CURVES_FILE = bundle_lib.LOG_FILE, bundle_lib.CURVES_FILE
@@ -476,7 +475,6 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     minutes = (time.time() - start) / 60
     log.info("training finished in %.1f min; best %s %s; model in %s", minutes, monitor, best, out)
     shutil.copy(tokenizer_path, out / bundle_lib.TOKENIZER_FILE)
-    build_shortlist(out, config.train)
     return history
 
 
