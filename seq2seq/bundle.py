@@ -13,8 +13,9 @@ the classes)::
     tokenizer.model     the SentencePiece model (Keras saving puts it in ``assets/``;
                         both places are read)
 
-and, written by training and evaluation, ``training_log.csv``, ``curves.png``,
-``eval.json``. Every one of these file names is a constant of this module.
+and, written by training and evaluation, ``shortlist.npz`` (optional: the lexical
+shortlist that speeds up decoding, see :mod:`seq2seq.shortlist`), ``training_log.csv``,
+``curves.png``, ``eval.json``. Every one of these file names is a constant of this module.
 
 The old layout (``seq2seq_format`` 1: a ``config.json`` that wraps the serialized model as
 ``{"format_version": 1, "keras_version", "model", "metadata"}``, no ``metadata.json``) still
@@ -36,7 +37,9 @@ from pathlib import Path
 
 import keras
 
+from seq2seq import shortlist as shortlist_lib
 from seq2seq.model import ASSETS_DIR, Seq2Seq
+from seq2seq.shortlist import Shortlist
 from seq2seq.tokenizer import FILENAME as TOKENIZER_FILE
 from seq2seq.tokenizer import Tokenizer
 
@@ -49,13 +52,15 @@ TOKENIZER_ASSET = f"{ASSETS_DIR}/{TOKENIZER_FILE}"  # where Keras saving puts it
 EVAL_FILE = "eval.json"
 LOG_FILE = "training_log.csv"
 CURVES_FILE = "curves.png"
+SHORTLIST_FILE = shortlist_lib.FILENAME
 MODEL_FILES = [CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, TOKENIZER_FILE]  # needed to load
-EXTRA_FILES = [EVAL_FILE, LOG_FILE, CURVES_FILE]  # published beside them when present
+EXTRA_FILES = [SHORTLIST_FILE, EVAL_FILE, LOG_FILE, CURVES_FILE]  # published when present
 FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")
 
 __all__ = [
     "CONFIG_FILE", "CURVES_FILE", "EVAL_FILE", "EXTRA_FILES", "FORMAT_VERSION", "LOG_FILE",
-    "METADATA_FILE", "MODEL_FILES", "TOKENIZER_ASSET", "TOKENIZER_FILE", "WEIGHTS_FILE",
+    "METADATA_FILE", "MODEL_FILES", "SHORTLIST_FILE", "TOKENIZER_ASSET", "TOKENIZER_FILE",
+    "WEIGHTS_FILE",
     "Bundle", "BundleError", "config_files", "load", "read_config", "save", "save_config",
     "tokenizer_path", "upgrade",
 ]  # fmt: skip
@@ -74,6 +79,7 @@ class Bundle:
     metadata: dict = field(default_factory=dict)  # metadata.json
     path: str = ""
     origin: str = ""  # where it came from, for people (e.g. a Hub repo and revision)
+    shortlist: Shortlist | None = None  # shortlist.npz, where the folder has one
 
     @property
     def source(self) -> str:
@@ -257,4 +263,20 @@ def load(folder: str | Path) -> Bundle:
     except Exception as e:  # truncated / foreign HDF5 files raise many kinds of errors
         raise BundleError(f"{weights}: cannot be loaded ({type(e).__name__}: {e})") from None
     model.tokenizer = tokenizer
-    return Bundle(model, tokenizer, metadata, str(folder))
+    return Bundle(model, tokenizer, metadata, str(folder), shortlist=load_shortlist(folder, vocab))
+
+
+def load_shortlist(folder: Path, vocab_size: int) -> Shortlist | None:
+    """The folder's optional shortlist, checked against the vocabulary."""
+    path = folder / SHORTLIST_FILE
+    try:
+        shortlist = Shortlist.load(folder)
+    except Exception as e:  # a truncated or foreign file
+        raise BundleError(f"{path}: cannot be loaded ({type(e).__name__}: {e})") from None
+    if shortlist is not None and (
+        shortlist.vocab_size != vocab_size
+        or shortlist.candidates.max(initial=-1) >= vocab_size
+        or shortlist.frequent.max(initial=0) >= vocab_size
+    ):
+        raise BundleError(f"{path}: does not match the vocabulary of {vocab_size} pieces")
+    return shortlist

@@ -29,6 +29,7 @@ Not for: the search algorithms (see :mod:`seq2seq.search`) or text handling (see
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -48,6 +49,7 @@ from seq2seq.search import (
     sample_search,
     sampling_chooser,
 )
+from seq2seq.shortlist import Shortlist, size_for
 from seq2seq.tokenizer import EOS, PAD
 
 log = logging.getLogger("seq2seq.compiled")
@@ -121,6 +123,8 @@ class CompiledSearch:
         on_demand: compile a bucket's graph when a request first needs it (batch jobs);
             False (servers): only :meth:`warm_up` compiles, and a request whose bucket is
             not compiled runs in the shape-agnostic graph instead of waiting (TensorFlow).
+        shortlist: a :class:`~seq2seq.shortlist.Shortlist`: greedy and beam search score
+            only each batch's candidate target pieces (sampling keeps the full vocabulary).
     """
 
     def __init__(
@@ -132,15 +136,17 @@ class CompiledSearch:
         jit_compile: bool = True,
         cache_dir: str | None = None,
         on_demand: bool = True,
+        shortlist: Shortlist | None = None,
     ):
         self.model, self.max_len_a, self.max_len_b = model, max_len_a, max_len_b
+        self.shortlist = shortlist
         self.rows = tuple(sorted({r for r in ROWS if r < max_rows} | {max_rows}))
         self.backend = keras.backend.backend() if jit_compile else "eager"
         self.on_demand = on_demand
         config = dict(model.model_config.to_dict())
         for name in ("src_lang", "tgt_lang", "dropout"):
             config.pop(name)
-        self._architecture = tuple(sorted(config.items()))
+        self._architecture = (*sorted(config.items()), ("shortlist", shortlist is not None))
         if self.backend != "eager":
             use_disk_cache(
                 os.environ.get("SEQ2SEQ_CACHE_DIR", "") if cache_dir is None else cache_dir
@@ -197,7 +203,8 @@ class CompiledSearch:
             if not shaped:  # the shape-agnostic graph: no padding beyond the longest
                 rows, width = len(sequences), max(len(s) for s in sequences)
             src = pad_batch(sequences, width, rows)
-            result = self._run(graph, src, options.beam_size, options.length_penalty)
+            vocab = self._vocab(sequences, rows, mode) if shaped else None
+            result = self._run(graph, src, options.beam_size, options.length_penalty, vocab)
         numpy = lambda t: keras.ops.convert_to_numpy(t)[: len(sequences)]  # noqa: E731
         if tree:
             result, trace = result
@@ -229,7 +236,9 @@ class CompiledSearch:
             start = time.perf_counter()
             graph, _ = self._graph(key, compile_now=True)
             n_rows, width = key[0] or 1, key[1] or WIDTHS[0]
-            self._run(graph, pad_batch([[EOS]] * n_rows, width, n_rows), key[3], 0.0)
+            src = pad_batch([[EOS]] * n_rows, width, n_rows)
+            vocab = self._vocab([[EOS]], n_rows, key[2]) if key[0] else None
+            self._run(graph, src, key[3], 0.0, vocab)
             done.append((_describe(key), time.perf_counter() - start))
             log.info("compiled %s in %.2f s", *done[-1])
         return done
@@ -250,25 +259,32 @@ class CompiledSearch:
                     return self._graph((None, None, mode, slots))
             _SHAPES.add(shape)
             xla = rows is not None
-            function = self._key(("xla" if xla else "plain", mode, slots))
+            short = self._shortlisted(rows, mode)
+            function = self._key(("xla" if xla else "plain", mode, slots, short))
             if function not in _GRAPHS:
-                _GRAPHS[function] = self._build(mode, slots, xla)
+                _GRAPHS[function] = self._build(mode, slots, xla, short)
             return _GRAPHS[function], xla
 
-    def _build(self, mode: str, slots: int, xla: bool):
-        """A function ``(weights, src, beam_size, alpha) -> SearchResult`` shared with every
-        model of the same architecture (the weights are arguments). Traced once; with
-        ``xla`` the backend compiles it once per input shape (a bucket)."""
+    def _build(self, mode: str, slots: int, xla: bool, short: bool):
+        """A function ``(weights, src, beam_size, alpha[, vocab]) -> SearchResult`` shared
+        with every model of the same architecture (the weights are arguments; ``vocab``,
+        the candidate ids, with a shortlist). Traced once; with ``xla`` the backend
+        compiles it once per input shape (a bucket)."""
         model = self.model
 
-        def search(values, src, beam_size, alpha):
+        def search(values, src, beam_size, alpha, vocab=None):
+            step = model.step if vocab is None else functools.partial(model.step, vocab=vocab)
             with keras.StatelessScope(state_mapping=list(zip(model.variables, values))):
                 memory, mask, state = model.encode(src)
                 max_len = self.max_len(keras.ops.shape(src)[1])
                 if mode == "greedy":
-                    return greedy_search(model.step, memory, mask, state, max_len)
-                return beam_search(model.step, memory, mask, state, slots, max_len, alpha,
-                                   beam_size, trace=mode == "tree")  # fmt: skip
+                    found = greedy_search(step, memory, mask, state, max_len)
+                else:
+                    found = beam_search(step, memory, mask, state, slots, max_len, alpha,
+                                        beam_size, trace=mode == "tree")  # fmt: skip
+            if vocab is None:  # (the tree family never has one: see _shortlisted)
+                return found
+            return found._replace(tokens=keras.ops.take(vocab, found.tokens, axis=0))
 
         if self.backend == "tensorflow":
             import tensorflow as tf
@@ -276,6 +292,8 @@ class CompiledSearch:
             values = [tf.TensorSpec.from_tensor(v) for v in self._values()]
             spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32),
                     tf.TensorSpec([], tf.float32)]  # fmt: skip
+            if short:
+                spec.append(tf.TensorSpec([None], tf.int32))
             return tf.function(search, jit_compile=xla, input_signature=[values, *spec])
         if self.backend == "jax":
             import jax
@@ -283,11 +301,27 @@ class CompiledSearch:
             return jax.jit(search)
         return search
 
-    def _run(self, graph, src, beam_size: int, alpha: float):
+    def _run(self, graph, src, beam_size: int, alpha: float, vocab=None):
         """Call a graph with this model's weights; scalars as tensors (never retraced)."""
         tensor = keras.ops.convert_to_tensor
         beam_size, alpha = tensor(np.int32(beam_size)), tensor(np.float32(alpha))
-        return graph(self._values(), tensor(src), beam_size, alpha)
+        extra = [] if vocab is None else [tensor(vocab)]
+        return graph(self._values(), tensor(src), beam_size, alpha, *extra)
+
+    def _shortlisted(self, rows: int | None, mode: str) -> bool:
+        """Whether a bucket of ``rows`` scores a shortlist (batches only, see
+        :func:`seq2seq.shortlist.size_for`; never the shape-agnostic graph, nor a beam
+        tree, whose recorded tokens are ids)."""
+        if self.shortlist is None or rows is None or mode == "tree":
+            return False
+        return size_for(rows) is not None
+
+    def _vocab(self, sequences, rows: int, mode: str):
+        """The candidate ids for a batch in a ``rows`` bucket (None: the whole vocabulary)."""
+        rows = bucket(rows, self.rows)
+        if not self._shortlisted(rows, mode):
+            return None
+        return self.shortlist.ids(sequences, size_for(rows))
 
     def _values(self) -> list:
         """The model's current weights as tensors (the graphs' first argument)."""

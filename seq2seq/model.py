@@ -70,11 +70,15 @@ class OutputProjection(keras.layers.Layer):
         self.bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="bias")
         self.built = True
 
-    def call(self, x, embeddings=None):
-        """``(..., input_dim)`` → ``(..., vocab_size)``; ``embeddings``: ``(vocab, emb_dim)``."""
+    def call(self, x, embeddings=None, ids=None):
+        """``(..., input_dim)`` → ``(..., vocab_size)``; ``embeddings``: ``(vocab, emb_dim)``.
+        With ``ids`` ``(n,)``: the logits of those classes only, ``(..., n)``."""
+        bias = self.bias if ids is None else ops.take(self.bias, ids, axis=0)
         if self.tied:
-            return ops.matmul(self.to_emb(x), ops.transpose(embeddings)) + self.bias
-        return ops.matmul(x, self.kernel) + self.bias
+            table = embeddings if ids is None else ops.take(embeddings, ids, axis=0)
+            return ops.matmul(self.to_emb(x), ops.transpose(table)) + bias
+        kernel = self.kernel if ids is None else ops.take(self.kernel, ids, axis=1)
+        return ops.matmul(x, kernel) + bias
 
     def get_config(self):
         return {
@@ -200,23 +204,29 @@ class Seq2Seq(keras.Model):
         attn_vec = self.combine(ops.concatenate([h, context], axis=-1))
         return attn_vec, [*rnn_state, attn_vec], weights
 
-    def _logits(self, attn_vec):
-        return self.output_projection(attn_vec, self.tgt_embedding.embeddings)
+    def _logits(self, attn_vec, ids=None):
+        return self.output_projection(attn_vec, self.tgt_embedding.embeddings, ids)
 
-    def step(self, prev_token, state, memory, mask):
+    def step(self, prev_token, state, memory, mask, vocab=None):
         """One inference step.
 
         Args:
             prev_token: ``(batch,)`` int, the previous output token (``BOS`` at first).
             state: list of ``(batch, dec_units)`` (from :meth:`encode` or the last step).
             memory, mask: from :meth:`encode` (tiled to the same batch).
+            vocab: optional ``(n,)`` int target ids (a shortlist, see
+                :mod:`seq2seq.shortlist`): only they are scored, and both ``prev_token``
+                and the columns of ``log_probs`` are positions in ``vocab``, not ids.
 
         Returns:
-            log_probs ``(batch, vocab)``, new state, attention weights ``(batch, src_len)``.
+            log_probs ``(batch, vocab)`` (or ``(batch, n)``), new state, attention weights
+            ``(batch, src_len)``.
         """
+        if vocab is not None:
+            prev_token = ops.take(vocab, prev_token, axis=0)
         emb = self.tgt_embedding(prev_token)
         attn_vec, state, weights = self._decode(emb, state, memory, mask)
-        return ops.log_softmax(self._logits(attn_vec), axis=-1), state, weights
+        return ops.log_softmax(self._logits(attn_vec, vocab), axis=-1), state, weights
 
     def teacher_force(self, src_ids, tgt_in_ids, training=False):
         """Decode a known target prefix: attentional vectors and attention of every step.

@@ -308,6 +308,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--encoding", type=_encoding, default="utf-8", help="input encoding (default UTF-8)"
     )
+    parser.add_argument(
+        "--no-shortlist",
+        action="store_true",
+        help="score the whole vocabulary in large batches too (slower; by default they "
+        "score the model's lexical shortlist, see seq2seq.shortlist)",
+    )
     args = parser.parse_args(argv)
     try:
         args.options = DecodeOptions(
@@ -417,6 +423,7 @@ def main(argv=None):
         batch_size=args.batch_size,
         max_sentence_tokens=args.max_sentence_tokens,
         max_input_chars=args.max_input_chars,
+        shortlist=not args.no_shortlist,
     )
     try:
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115

@@ -40,6 +40,9 @@ class Translator:
             splitting); above 200 the search runs in ad-hoc wider graphs.
         cache_dir, on_demand: see :class:`~seq2seq.compiled.CompiledSearch` (servers pass
             ``on_demand=False`` and call :meth:`warm_up`).
+        shortlist: score only each batch's candidate pieces where the model folder has a
+            shortlist (:mod:`seq2seq.shortlist`; faster, scores normalised over the
+            candidates); False: always the whole vocabulary.
 
     Example:
         >>> translator = Translator.load("models/en-de")
@@ -57,6 +60,7 @@ class Translator:
         max_sentence_tokens: int = 200,
         cache_dir: str | None = None,
         on_demand: bool = True,
+        shortlist: bool = True,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -64,8 +68,9 @@ class Translator:
         self.batch_size = batch_size
         self.max_input_chars, self.max_sentence_tokens = max_input_chars, max_sentence_tokens
         self.search = CompiledSearch(
-            self.model, batch_size, max_len_a, max_len_b, jit_compile, cache_dir, on_demand
-        )
+            self.model, batch_size, max_len_a, max_len_b, jit_compile, cache_dir, on_demand,
+            bundle.shortlist if shortlist else None,
+        )  # fmt: skip
 
     @classmethod
     def load(cls, spec, **kwargs) -> Translator:

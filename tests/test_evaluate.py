@@ -44,6 +44,16 @@ def test_over_long_lines_are_counted_not_fatal(tiny_model_dir, tmp_path, capsys,
     assert [e["hypothesis"] for e in result["examples"]][:2] == [p[1] for p in pairs[:2]]
 
 
+def test_scores_are_the_whole_vocabulary_unless_asked(tiny_model_dir, tmp_path, capsys):
+    test = write_tsv(tmp_path / "test.tsv", reverse_task(20, seed=7))
+    results = []
+    for extra in ([], ["--shortlist"]):
+        evaluate.main(["--model", str(tiny_model_dir[0]), "--test", str(test), "--json", *extra])
+        results.append(json.loads(capsys.readouterr().out))
+    assert [r["shortlist"] for r in results] == [False, True]
+    assert results[0]["bleu"] == results[1]["bleu"]  # the tiny vocabulary fits the set
+
+
 def test_one_failing_text_costs_only_itself():
     """Should the call for all texts raise, each text is translated alone."""
 

@@ -51,10 +51,11 @@ def test_space_gets_only_what_it_runs():
     assert not any(p.startswith(("tests/", "training/", "benchmarks/", ".")) for p in with_models)
     without = space_files(with_models=False)
     assert not any(p.startswith("models/") for p in without)
-    # Every bundled model arrives loadable: each of its model files, none of the extras.
+    # Every bundled model arrives loadable and fast: its model files and shortlist, its
+    # scores (eval.json), none of the other extras.
     for folder in sorted((ROOT / "models").iterdir()):
         sent = {p.split("/")[-1] for p in with_models if p.startswith(f"models/{folder.name}/")}
-        assert sent == {*bundle.MODEL_FILES, bundle.EVAL_FILE}, folder.name
+        assert sent == {*bundle.MODEL_FILES, bundle.SHORTLIST_FILE, bundle.EVAL_FILE}, folder.name
     # The app imports nothing outside what is deployed.
     imported = re.findall(r"^from (\w+)|^import (\w+)", (ROOT / "app.py").read_text(), re.M)
     local = {a or b for a, b in imported} & {"training", "tests", "benchmarks"}

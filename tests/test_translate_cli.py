@@ -33,11 +33,12 @@ def cli(tiny_model_dir, monkeypatch_module):
     folder = str(tiny_model_dir[0])
     translator = Translator.load(folder)
 
-    def load(spec, batch_size, max_sentence_tokens, max_input_chars):
+    def load(spec, batch_size, max_sentence_tokens, max_input_chars, shortlist):
         """The one translator (its graphs compiled once) with the caps asked for."""
         assert (spec, batch_size) == (folder, 64)
         translator.max_sentence_tokens = max_sentence_tokens
         translator.max_input_chars = max_input_chars
+        translator.asked_for_shortlist = shortlist
         return translator
 
     monkeypatch_module.setattr(seq2seq.cli, "load_translator_or_exit", load)
@@ -56,6 +57,7 @@ def cli(tiny_model_dir, monkeypatch_module):
         assert TRACEBACK not in err.getvalue()
         return exit_info.value.code, out, err.getvalue()
 
+    run.translator = translator
     return run
 
 
@@ -77,6 +79,13 @@ def ok(cli, stdin, *args) -> str:
 def test_text_keeps_line_count_and_empty_lines(cli):
     out = ok(cli, INPUT, "--beam-size", "3").split("\n")
     assert out[:-1] == ["three two one", "", "five four", "", "six"]
+
+
+def test_shortlist_is_on_unless_turned_off(cli):
+    ok(cli, "one two\n")
+    assert cli.translator.asked_for_shortlist is True
+    ok(cli, "one two\n", "--no-shortlist")
+    assert cli.translator.asked_for_shortlist is False
 
 
 def test_nbest_rows(cli):

@@ -28,7 +28,8 @@ from seq2seq import bundle as bundle_lib
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE_FILES = ["app.py", "requirements.txt", "README.md", "seq2seq/*.py"]
-RUNTIME_MODEL_FILES = [*bundle_lib.MODEL_FILES, bundle_lib.EVAL_FILE]  # what the app reads
+# what the app reads
+RUNTIME_MODEL_FILES = [*bundle_lib.MODEL_FILES, bundle_lib.SHORTLIST_FILE, bundle_lib.EVAL_FILE]
 MODEL_FILES = [f"models/*/{name}" for name in RUNTIME_MODEL_FILES]
 SPACE_TAGS = ["translation", "seq2seq", "attention", "keras", "gradio"]
 

@@ -119,6 +119,7 @@ def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int |
         "direction": translator.bundle.direction,
         "test": test,
         "beam_size": beam_size,
+        "shortlist": translator.search.shortlist is not None,
         **score(hypotheses, [p.tgt for p in pairs]),
         "decode_seconds": round(seconds, 1),
         "max_sentence_tokens": translator.max_sentence_tokens,
@@ -159,6 +160,12 @@ def main(argv=None):
         f"the app's is {APP_MAX_SENTENCE_TOKENS}); a longer one scores as empty",
     )
     parser.add_argument("--limit", type=int, help="only the first N test pairs")
+    parser.add_argument(
+        "--shortlist",
+        action="store_true",
+        help="score large batches over the model's lexical shortlist, as the CLI does "
+        "(default: the whole vocabulary, the model's own score)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
@@ -178,6 +185,7 @@ def main(argv=None):
         batch_size=args.batch_size,
         max_sentence_tokens=args.max_sentence_tokens,
         max_input_chars=MAX_INPUT_CHARS,
+        shortlist=args.shortlist,
     )
     try:
         result = evaluate(translator, args.test, args.beam_size, args.limit)
