@@ -5,6 +5,12 @@ little; every batch of a bucket has the same shape (``batch_tokens // bucket_len
 short batches are filled with all-``PAD`` rows that the loss ignores), so the compiled
 train step sees few distinct shapes. Batch order is reshuffled every epoch (seeded).
 
+On N devices (``devices=N``) a batch is the global batch of one step: the same pairs as on
+one device, its rows padded with all-``PAD`` rows up to a multiple of N, so each device
+gets ``rows / N`` of them; the pairs are dealt to the devices in turn, so each holds
+nearly as many real rows as the others. ``batch_tokens`` is thus the budget of a step over
+all devices (about ``batch_tokens / N`` per device), and the batches do not depend on N.
+
 A ``keras.utils.PyDataset`` (any Keras backend); :meth:`BucketedBatches.as_dataset` wraps
 it in ``tf.data`` with declared shapes on the TensorFlow backend (Keras would otherwise
 guess fixed shapes from the first batches), which ``tf.distribute`` strategies split.
@@ -41,15 +47,26 @@ class BucketedBatches(keras.utils.PyDataset):
 
     Args:
         examples: from :func:`make_examples`.
-        batch_tokens: rows × padded length per batch (about; at least one row).
+        batch_tokens: rows × padded length per batch (about; at least one row), before
+            the rows are padded to a multiple of ``devices``.
         bucket_step: bucket width in tokens.
         seed: shuffling seed; ``shuffle=False`` keeps a fixed order (for evaluation).
+        devices: devices a batch is split across (row-wise, in equal blocks).
+        shard: ``(index, count)``: yield only block ``index`` of ``count`` equal row blocks
+            of each batch (``count`` divides ``devices``): the rows of one process'
+            devices when each process feeds its own.
     """
 
-    def __init__(self, examples, batch_tokens=2500, bucket_step=8, seed=0, shuffle=True):
+    def __init__(
+        self, examples, batch_tokens=2500, bucket_step=8, seed=0, shuffle=True, devices=1,
+        shard=(0, 1),
+    ):  # fmt: skip
         super().__init__()
+        if devices % shard[1]:
+            raise ValueError(f"shard count {shard[1]} does not divide {devices} devices")
         self.rng = np.random.default_rng(seed)
         self.shuffle = shuffle
+        self.devices, self.shard = devices, shard
         buckets = defaultdict(list)
         for ex in examples:
             length = max(len(ex[0]), len(ex[1]))
@@ -86,12 +103,23 @@ class BucketedBatches(keras.utils.PyDataset):
 
         ids = tf.TensorSpec((None, None), tf.int32)
         dataset = tf.data.Dataset.from_generator(batches, output_signature=((ids, ids), ids))
-        return dataset.apply(tf.data.experimental.assert_cardinality(len(self))).prefetch(2)
+        # tf.distribute: every worker reads every batch and keeps its replicas' row blocks.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
+        )
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(self)))
+        return dataset.with_options(options).prefetch(2)
 
     def __getitem__(self, index):
         length, rows, items = self.batches[self.order[index]]
-        arrays = np.full((3, rows, length), PAD, dtype="int32")
-        for r, ex in enumerate(items):
+        per_device = -(-rows // self.devices)
+        arrays = np.full((3, per_device * self.devices, length), PAD, dtype="int32")
+        for i, ex in enumerate(items):
+            row = (i % self.devices) * per_device + i // self.devices  # dealt in turn
             for k in range(3):
-                arrays[k, r, : len(ex[k])] = ex[k]
+                arrays[k, row, : len(ex[k])] = ex[k]
+        block, blocks = self.shard
+        size = arrays.shape[1] // blocks
+        arrays = arrays[:, block * size : (block + 1) * size]
         return (arrays[0], arrays[1]), arrays[2]

@@ -5,12 +5,12 @@ Every field of :class:`TrainConfig` (and of its ``model`` part, see
 ``--epochs 3 --model.dec_units 256``.
 
 What a run does: reads the corpus (columns chosen by the direction), trains the joint
-SentencePiece tokenizer on the training split, builds the model (under a
-``tf.distribute`` strategy when asked), trains with length-bucketed batches, Adam with
-warm-up + cosine decay and gradient clipping, and after each epoch computes dev loss and
-greedy dev BLEU (sacreBLEU) on a dev subset. The best-BLEU weights, config and tokenizer
-go to ``out`` together with ``training_log.csv`` and ``curves.png``; ``--resume`` continues
-a stopped run from the last checkpoint kept in ``run_dir``.
+SentencePiece tokenizer on the training split, builds the model (on the devices that
+``--strategy`` names, see :mod:`training.distribution`), trains with length-bucketed
+batches, Adam with warm-up + cosine decay and gradient clipping, and after each epoch
+computes dev loss and greedy dev BLEU (sacreBLEU) on a dev subset. The best-BLEU weights,
+config and tokenizer go to ``out`` together with ``training_log.csv`` and ``curves.png``;
+``--resume`` continues a stopped run from the last checkpoint kept in ``run_dir``.
 
 Not for: final evaluation (see :mod:`training.evaluate`).
 """
@@ -18,12 +18,12 @@ Not for: final evaluation (see :mod:`training.evaluate`).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import dataclasses
 import json
 import logging
 import os
+import random
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -40,10 +40,12 @@ from seq2seq.tokenizer import Tokenizer
 from seq2seq.translator import Translator
 from training.batching import BucketedBatches, make_examples
 from training.corpus import provenance
+from training.distribution import make_distribution, this_process_only
 from training.readers import read_corpus
 
 log = logging.getLogger("training.train")
 LOG_FILE, CURVES_FILE = bundle_lib.LOG_FILE, bundle_lib.CURVES_FILE
+TOKENIZER_SENTENCES = 2_000_000  # texts the tokenizer is trained on, at most
 
 
 @dataclass
@@ -58,15 +60,18 @@ class TrainConfig:
         run_dir: checkpoints for ``--resume`` (kept out of the model folder).
         vocab_size: subword vocabulary (joint, trained on ``train`` only).
         max_len: longest pair kept, in subword tokens per side.
-        batch_tokens, bucket_step: see :class:`training.batching.BucketedBatches`.
-        learning_rate, warmup_steps, clipnorm: Adam, linear warm-up then cosine decay.
+        batch_tokens, bucket_step: see :class:`training.batching.BucketedBatches`;
+            ``batch_tokens`` is the budget of one step over all devices.
+        learning_rate, warmup_steps, clipnorm: Adam, linear warm-up then cosine decay;
+            for the global batch, whatever the device count (nothing is rescaled).
         label_smoothing: of the cross-entropy.
         epochs, patience: at most ``epochs``; stop after ``patience`` epochs without a
             better dev BLEU.
         dev_bleu_sentences: dev sentences translated (greedy) for BLEU each epoch; 0 =
             no dev BLEU: the best checkpoint and early stopping follow dev loss instead.
-        strategy: ``default`` (one device), ``mirrored`` (all local GPUs / devices) or
-            ``multi_worker`` (``TF_CONFIG``); TensorFlow backend only.
+        strategy: ``default`` (one device), ``data_parallel`` (every device of this
+            machine; ``mirrored`` is its old name) or ``multi_worker`` (several machines),
+            on JAX or TensorFlow: see :mod:`training.distribution`.
         jit_compile: XLA-compile the train step (``auto`` = Keras' choice).
         checkpoint_every: also checkpoint every N steps inside an epoch (0 = per epoch).
         verbose: Keras progress output (1 = progress bar, 2 = one line per epoch).
@@ -149,24 +154,6 @@ def _bool(text: str) -> bool:
     if text.lower() in ("0", "false", "no"):
         return False
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
-
-
-def make_strategy(name: str):
-    """The ``tf.distribute`` strategy named by ``--strategy`` (None for the default)."""
-    if name == "default":
-        return None
-    if keras.backend.backend() != "tensorflow":
-        raise SystemExit(f"--strategy {name} needs the TensorFlow backend")
-    import tensorflow as tf
-
-    if name == "mirrored":
-        strategy = tf.distribute.MirroredStrategy()
-    elif name == "multi_worker":
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    else:
-        raise SystemExit(f"unknown strategy {name!r}: default, mirrored or multi_worker")
-    log.info("%s: replicas in sync: %d", name, strategy.num_replicas_in_sync)
-    return strategy
 
 
 def read_pairs(path: str, config: TrainConfig):
@@ -267,11 +254,13 @@ class SaveBestWeights(keras.callbacks.Callback):
 
 
 def export_weights(model: Seq2Seq, path: Path) -> None:
-    """Save ``model``'s weights alone: copied into an uncompiled twin, then saved."""
-    twin = Seq2Seq(model.model_config, name=model.name)
-    twin.build()
-    twin.set_weights(model.get_weights())
-    twin.save_weights(path)
+    """Save ``model``'s weights alone: copied into an uncompiled twin (on this process'
+    own device: the chief exports alone), then saved."""
+    with this_process_only():
+        twin = Seq2Seq(model.model_config, name=model.name)
+        twin.build()
+        twin.set_weights(model.get_weights())
+        twin.save_weights(path)
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -288,6 +277,31 @@ class TimeLimit(keras.callbacks.Callback):
         if time.time() - self.start > self.seconds and not self.model.stop_training:
             log.info("time limit of %.1f min reached: stopping", self.seconds / 60)
             self.model.stop_training = True
+
+
+class Checkpoints(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` for every process of a run: each restores the checkpoint at
+    the start of ``fit`` (a checkpoint from any device count), and the chief alone writes
+    it, on its own (see :func:`training.distribution.this_process_only`).
+
+    Args:
+        chief: whether this process writes the checkpoint.
+        backup_dir, save_freq: as for ``BackupAndRestore``; it is kept after training.
+    """
+
+    def __init__(self, backup_dir: str, save_freq: int | str, chief: bool):
+        super().__init__(backup_dir, save_freq=save_freq, delete_checkpoint=False)
+        self.chief = chief
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.chief:
+            with this_process_only():
+                super().on_epoch_end(epoch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.chief:
+            with this_process_only():
+                super().on_train_batch_end(batch, logs)
 
 
 class Curves(keras.callbacks.Callback):
@@ -356,6 +370,12 @@ def load_init(config: TrainConfig) -> bundle_lib.Bundle:
 
 
 def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
+    """Train as ``config`` says; on several processes (``multi_worker``) each runs this,
+    and only the chief writes files: ``out``, ``run_dir`` and the checkpoints in it must
+    be one folder that every process sees (a shared file system) for ``--resume``."""
+    dist = make_distribution(config.strategy)  # first: multi_worker joins its cluster here
+    if config.max_minutes and dist.name == "multi_worker":
+        raise SystemExit("max_minutes: not with multi_worker (workers would stop apart)")
     keras.utils.set_random_seed(config.seed)
     out, run_dir = Path(config.out), Path(config.run_dir)
     backup = run_dir / "backup"
@@ -363,8 +383,9 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         raise SystemExit(f"{backup} holds a checkpoint: pass --resume, or delete it to start over")
     if resume and not backup.exists():
         raise SystemExit(f"--resume: no checkpoint in {backup}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
+    if dist.chief:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
 
     train_pairs, dev_pairs = read_pairs(config.train, config), read_pairs(config.dev, config)
     tokenizer_path = run_dir / bundle_lib.TOKENIZER_FILE
@@ -373,14 +394,18 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         tokenizer = Tokenizer(tokenizer_path.read_bytes())
     elif init is not None:
         tokenizer = init.tokenizer
-        tokenizer.save(run_dir)
         log.info("tokenizer: %d pieces, from %s", tokenizer.vocab_size, config.init_from)
     else:
         start = time.time()
         texts = [p.src for p in train_pairs] + [p.tgt for p in train_pairs]
-        tokenizer = Tokenizer.train(texts, vocab_size=config.vocab_size)
-        tokenizer.save(run_dir)
+        # SentencePiece would sample a larger corpus at random; a seeded sample gives every
+        # process of a multi_worker run the same tokenizer.
+        if len(texts) > TOKENIZER_SENTENCES:
+            texts = random.Random(config.seed).sample(texts, TOKENIZER_SENTENCES)
+        tokenizer = Tokenizer.train(texts, config.vocab_size, max_sentences=TOKENIZER_SENTENCES)
         log.info("tokenizer: %d pieces (%.0fs)", tokenizer.vocab_size, time.time() - start)
+    if dist.chief:
+        tokenizer.save(run_dir)
 
     def examples(pairs, name):
         src = tokenizer.encode_batch([p.src for p in pairs])
@@ -391,12 +416,14 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         return kept
 
     train_examples = examples(train_pairs, "train")
+    devices = {"devices": dist.devices, "shard": dist.shard}
     train_data = BucketedBatches(
-        train_examples, config.batch_tokens, config.bucket_step, seed=config.seed
+        train_examples, config.batch_tokens, config.bucket_step, seed=config.seed, **devices
     )
     dev_data = BucketedBatches(
-        examples(dev_pairs, "dev"), config.batch_tokens, config.bucket_step, shuffle=False
-    )
+        examples(dev_pairs, "dev"), config.batch_tokens, config.bucket_step, shuffle=False,
+        **devices,
+    )  # fmt: skip
     src_lang, tgt_lang = config.languages
     if init is not None:
         model_config = dataclasses.replace(init.model.model_config, **config.model)
@@ -404,8 +431,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         model_config = ModelConfig(
             vocab_size=tokenizer.vocab_size, src_lang=src_lang, tgt_lang=tgt_lang, **config.model
         )
-    strategy = make_strategy(config.strategy)
-    with strategy.scope() if strategy else contextlib.nullcontext():
+    with dist.scope():
         model = Seq2Seq(model_config, name="seq2seq")
         model.build()
         if init is not None and not resume:
@@ -422,8 +448,8 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
             alpha=0.05,
         )
         model.compile(
-            optimizer=keras.optimizers.Adam(schedule, clipnorm=config.clipnorm),
-            loss=MaskedCrossEntropy(config.label_smoothing),
+            optimizer=dist.adam(schedule, clipnorm=config.clipnorm),
+            loss=dist.loss(MaskedCrossEntropy(config.label_smoothing)),
             jit_compile={"true": True, "false": False}.get(config.jit_compile.lower(), "auto"),
         )
     log.info("model: %s parameters, config %s", f"{model.count_params():,}", model_config)
@@ -434,11 +460,12 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         "training": {**dataclasses.asdict(config), "train_pairs": len(train_examples)},
         "data_sources": provenance(config.train),
     }
-    bundle_lib.save_config(out, model, metadata)
-    tokenizer.save(out)
     csv_path = out / LOG_FILE
-    if not resume and csv_path.exists():
-        csv_path.unlink()
+    if dist.chief:
+        bundle_lib.save_config(out, model, metadata)
+        tokenizer.save(out)
+        if not resume and csv_path.exists():
+            csv_path.unlink()
     dev_subset = dev_pairs[: config.dev_bleu_sentences]
     monitor, mode = ("dev_bleu", "max") if dev_subset else ("val_loss", "min")
     callbacks = [
@@ -449,32 +476,35 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
             else []
         ),
         *([TimeLimit(config.max_minutes)] if config.max_minutes else []),
-        SaveBestWeights(
-            out / bundle_lib.WEIGHTS_FILE,
-            monitor,
-            mode,
-            best=best_logged(csv_path, monitor, mode) if resume else None,
-        ),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=config.patience),
-        keras.callbacks.BackupAndRestore(
-            str(backup), save_freq=config.checkpoint_every or "epoch", delete_checkpoint=False
-        ),
-        keras.callbacks.CSVLogger(str(csv_path), append=True),
-        Curves(csv_path, out / CURVES_FILE),
+        Checkpoints(str(backup), config.checkpoint_every or "epoch", dist.chief),
     ]
+    if dist.chief:
+        callbacks += [
+            SaveBestWeights(
+                out / bundle_lib.WEIGHTS_FILE,
+                monitor,
+                mode,
+                best=best_logged(csv_path, monitor, mode) if resume else None,
+            ),
+            keras.callbacks.CSVLogger(str(csv_path), append=True),
+            Curves(csv_path, out / CURVES_FILE),
+        ]
     start = time.time()
-    history = model.fit(
-        train_data.as_dataset(),
-        validation_data=dev_data.as_dataset(),
-        epochs=config.epochs,
-        callbacks=callbacks,
-        verbose=config.verbose,
-        shuffle=False,  # the batches reshuffle themselves each epoch
-    )
+    with dist.fit_scope():
+        history = model.fit(
+            train_data.as_dataset(),
+            validation_data=dev_data.as_dataset(),
+            epochs=config.epochs,
+            callbacks=callbacks,
+            verbose=config.verbose,
+            shuffle=False,  # the batches reshuffle themselves each epoch
+        )
     best = best_logged(csv_path, monitor, mode)
     minutes = (time.time() - start) / 60
     log.info("training finished in %.1f min; best %s %s; model in %s", minutes, monitor, best, out)
-    shutil.copy(tokenizer_path, out / bundle_lib.TOKENIZER_FILE)
+    if dist.chief:
+        shutil.copy(tokenizer_path, out / bundle_lib.TOKENIZER_FILE)
     return history
 
 
