@@ -109,3 +109,16 @@ def test_a_broken_shortlist_file_is_refused_naming_it(tiny, tmp_path):
     with pytest.raises(bundle_lib.BundleError, match=r"does not match the vocabulary of \d+"):
         bundle_lib.load(folder)
     assert SPECIALS == EOS + 1
+
+
+def test_beam_trees_are_never_shortlisted(tiny, monkeypatch):
+    """A tree records token ids: its graph family scores the whole vocabulary."""
+    sentences = [p[0] for p in reverse_task(16, seed=8)]
+    options = DecodeOptions(beam_size=3)
+    full = Translator.load(tiny, batch_size=16, shortlist=False)
+    expected = [[n.token for n in r.tree.nodes] for r in full.translate(sentences, options,
+                                                                        tree=True)]  # fmt: skip
+    monkeypatch.setattr(compiled, "size_for", lambda rows: 24 if rows >= 16 else None)
+    small = Translator.load(tiny, batch_size=16)
+    results = small.translate(sentences, options, tree=True)
+    assert [[n.token for n in r.tree.nodes] for r in results] == expected

@@ -9,8 +9,8 @@ SentencePiece tokenizer on the training split, builds the model (on the devices 
 ``--strategy`` names, see :mod:`training.distribution`), trains with length-bucketed
 batches, Adam with warm-up + cosine decay and gradient clipping, and after each epoch
 computes dev loss and greedy dev BLEU (sacreBLEU) on a dev subset. The best-BLEU weights,
-config and tokenizer go to ``out`` together with ``training_log.csv`` and ``curves.png``;
-``--resume`` continues a stopped run from the last checkpoint kept in ``run_dir``.
+config and tokenizer go to ``out`` together with ``training_log.csv``, ``curves.png`` and,
+at the end, the lexical shortlist (:mod:`training.shortlist`); ``--resume`` continues a stopped run from the last checkpoint kept in ``run_dir``.
 
 Not for: final evaluation (see :mod:`training.evaluate`).
 """
@@ -42,6 +42,7 @@ from training.batching import BucketedBatches, make_examples
 from training.corpus import provenance
 from training.distribution import make_distribution, this_process_only
 from training.readers import read_corpus
+from training.shortlist import build_for as build_shortlist
 
 log = logging.getLogger("training.train")
 LOG_FILE, CURVES_FILE = bundle_lib.LOG_FILE, bundle_lib.CURVES_FILE
@@ -505,6 +506,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     log.info("training finished in %.1f min; best %s %s; model in %s", minutes, monitor, best, out)
     if dist.chief:
         shutil.copy(tokenizer_path, out / bundle_lib.TOKENIZER_FILE)
+        build_shortlist(out, config.train)
     return history
 
 
