@@ -10,7 +10,8 @@ SentencePiece tokenizer on the training split, builds the model (on the devices 
 batches, Adam with warm-up + cosine decay and gradient clipping, and after each epoch
 computes dev loss and greedy dev BLEU (sacreBLEU) on a dev subset. The best-BLEU weights,
 config and tokenizer go to ``out`` together with ``training_log.csv``, ``curves.png`` and,
-at the end, the lexical shortlist (:mod:`training.shortlist`); ``--resume`` continues a stopped run from the last checkpoint kept in ``run_dir``.
+at the end, the lexical shortlist (:mod:`training.shortlist`); ``--resume`` continues a
+stopped run from the last checkpoint kept in ``run_dir``.
 
 Not for: final evaluation (see :mod:`training.evaluate`).
 """
