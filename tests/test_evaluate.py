@@ -100,3 +100,12 @@ def test_unreadable_test_file_is_a_clean_error(tiny_model_dir, tmp_path, capsys)
         evaluate.main(["--model", str(tiny_model_dir[0]), "--test", str(bad)])
     assert exit_info.value.code == 1
     assert "wrong column count" in capsys.readouterr().err
+
+
+def test_chinese_targets_are_scored_with_chinese_tokenization():
+    hyp, ref = ["汤姆喜欢足球。"], ["汤姆喜欢踢足球。"]  # one character missing
+    zh = evaluate.score(hyp, ref, "zh")
+    assert "tok:zh" in zh["bleu_signature"] and zh["bleu"] > 40
+    as_words = evaluate.score(hyp, ref, "de")  # 13a: each sentence is one "word"
+    assert "tok:13a" in as_words["bleu_signature"] and as_words["bleu"] == 0
+    assert zh["chrf"] == as_words["chrf"]  # chrF works on characters either way

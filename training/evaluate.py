@@ -2,7 +2,8 @@
 ``python -m training.evaluate --model models/en-de --test training/data/en-de/test-v1.tsv.gz``.
 
 Prints corpus BLEU and chrF with their sacreBLEU signatures (detokenized output, default
-13a tokenization), and the same per source when the test file has an origin column.
+13a tokenization; sacreBLEU's ``zh`` tokenizer for a Chinese target), and the same per
+source when the test file has an origin column.
 ``--json`` prints one JSON object instead; ``--output FILE`` also writes it (the shipped
 models keep theirs as ``eval.json``). The direction comes from the model's config: a
 model whose source is not English reads the (English, other) columns reversed.
@@ -39,8 +40,16 @@ MAX_SENTENCE_TOKENS = 1024  # evaluation's own cap: no test sentence comes near 
 MAX_INPUT_CHARS = 100_000
 
 
-def score(hypotheses: list[str], references: list[str]) -> dict:
-    bleu = sacrebleu.metrics.BLEU()
+def bleu_tokenize(lang: str) -> str:
+    """sacreBLEU's tokenizer for a target language: ``zh`` for Chinese (words are not
+    separated by spaces, so 13a would score whole sentences as single words), else its
+    default ``13a``."""
+    return "zh" if lang == "zh" else "13a"
+
+
+def score(hypotheses: list[str], references: list[str], lang: str = "en") -> dict:
+    """Corpus BLEU (tokenized for the target ``lang``) and chrF, with signatures."""
+    bleu = sacrebleu.metrics.BLEU(tokenize=bleu_tokenize(lang))
     chrf = sacrebleu.metrics.CHRF()
     b, c = bleu.corpus_score(hypotheses, [references]), chrf.corpus_score(hypotheses, [references])
     return {
@@ -103,7 +112,7 @@ def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int |
     be translated scores as an empty hypothesis and is counted (``failed``) and listed
     (``failures``: test pair number, 1-based, and why)."""
     options = DecodeOptions(beam_size=beam_size)
-    src_lang = translator.model.model_config.src_lang
+    src_lang, tgt_lang = translator.bundle.direction.split("-")
     pairs, report = read_corpus(test, reverse=src_lang != "en")
     pairs = pairs[:limit] if limit else pairs
     sources = [p.src for p in pairs]
@@ -120,7 +129,7 @@ def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int |
         "test": test,
         "beam_size": beam_size,
         "shortlist": translator.search.shortlist is not None,
-        **score(hypotheses, [p.tgt for p in pairs]),
+        **score(hypotheses, [p.tgt for p in pairs], tgt_lang),
         "decode_seconds": round(seconds, 1),
         "max_sentence_tokens": translator.max_sentence_tokens,
         "over_app_caps": over_app_caps(translator, sources),
@@ -136,7 +145,11 @@ def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int |
             by_origin[pair.origin].append((hyp, pair.tgt))
     if by_origin:
         result["per_source"] = {
-            name: {k: v for k, v in score(*map(list, zip(*rows))).items() if "signature" not in k}
+            name: {
+                k: v
+                for k, v in score(*map(list, zip(*rows)), tgt_lang).items()
+                if "signature" not in k
+            }
             for name, rows in sorted(by_origin.items())
         }
     result["examples"] = [

@@ -42,6 +42,7 @@ from seq2seq.translator import Translator
 from training.batching import BucketedBatches, make_examples
 from training.corpus import provenance
 from training.distribution import make_distribution, this_process_only
+from training.evaluate import bleu_tokenize
 from training.readers import read_corpus
 from training.shortlist import build_for as build_shortlist
 
@@ -191,7 +192,8 @@ class DevBleu(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         start = time.time()
         hypotheses = self.translator.translate_texts(self.sources, beam_size=1, split=False)
-        bleu = sacrebleu.corpus_bleu(hypotheses, [self.references])
+        tokenize = bleu_tokenize(self.model.model_config.tgt_lang)
+        bleu = sacrebleu.corpus_bleu(hypotheses, [self.references], tokenize=tokenize)
         logs["dev_bleu"] = round(bleu.score, 2)
         log.info(
             "epoch %d: dev BLEU %.2f on %d sentences (greedy, %.0fs); e.g. %r -> %r",
