@@ -37,8 +37,8 @@ from pathlib import Path
 
 import keras
 
-from seq2seq import shortlist as shortlist_lib
 from seq2seq.model import ASSETS_DIR, Seq2Seq
+from seq2seq.shortlist import FILENAME as SHORTLIST_FILE
 from seq2seq.shortlist import Shortlist
 from seq2seq.tokenizer import FILENAME as TOKENIZER_FILE
 from seq2seq.tokenizer import Tokenizer
@@ -47,12 +47,11 @@ FORMAT_VERSION = 2  # of the folder layout; 1 = config.json wrapping the model
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
-# TOKENIZER_FILE (imported above: the tokenizer's own default file name)
+# TOKENIZER_FILE, SHORTLIST_FILE (imported above: their modules' own file names)
 TOKENIZER_ASSET = f"{ASSETS_DIR}/{TOKENIZER_FILE}"  # where Keras saving puts it
 EVAL_FILE = "eval.json"
 LOG_FILE = "training_log.csv"
 CURVES_FILE = "curves.png"
-SHORTLIST_FILE = shortlist_lib.FILENAME
 MODEL_FILES = [CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, TOKENIZER_FILE]  # needed to load
 EXTRA_FILES = [SHORTLIST_FILE, EVAL_FILE, LOG_FILE, CURVES_FILE]  # published when present
 FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")

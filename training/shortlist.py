@@ -18,8 +18,6 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
-
 from seq2seq import bundle as bundle_lib
 from seq2seq import shortlist as shortlist_lib
 from training.readers import read_corpus
@@ -37,7 +35,7 @@ def encode_pairs(tokenizer, path: str, reverse: bool) -> tuple[list, list]:
 def recall(shortlist: shortlist_lib.Shortlist, sources, targets, rows: int = 64) -> float:
     """Share of reference pieces inside the candidate set of their batch of ``rows``
     consecutive sentences."""
-    size = min(shortlist_lib.size_for(rows), shortlist.vocab_size)
+    size = shortlist_lib.size_for(rows)
     hit = total = 0
     for i in range(0, len(sources), rows):
         ids = set(shortlist.ids(sources[i : i + rows], size).tolist())
@@ -68,7 +66,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dev", help="also report the candidate recall on this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
-    np.seterr(all="raise")
     build_for(args.model, args.train, args.dev)
 
 
