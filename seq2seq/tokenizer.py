@@ -74,15 +74,21 @@ class Tokenizer:
         vocab_size: int = 8000,
         model_type: str = "unigram",
         max_sentences: int = 2_000_000,
+        character_coverage: float = 0.9995,
     ) -> Tokenizer:
-        """Train on ``texts`` (both languages of the training split, already cleaned)."""
+        """Train on ``texts`` (both languages of the training split, already cleaned).
+
+        ``character_coverage``: share of the characters of ``texts`` that get pieces; the
+        rarest of the rest are spelled in UTF-8 bytes. On the en-zh corpus (English and
+        Chinese halves joined) 0.9995 left 1.3 % of the Chinese test pieces as bytes
+        (rare characters, 3 pieces each), 1.0 left 0.2 % (characters never seen)."""
         buffer = io.BytesIO()
         spm.SentencePieceTrainer.train(
             sentence_iterator=(normalize(t) for t in texts),
             model_writer=buffer,
             vocab_size=vocab_size,
             model_type=model_type,
-            character_coverage=0.9995,
+            character_coverage=character_coverage,
             byte_fallback=True,
             hard_vocab_limit=False,  # small corpora may have fewer pieces than asked for
             split_digits=True,

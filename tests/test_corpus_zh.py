@@ -5,7 +5,7 @@ sources are all in its first held-out sets."""
 import struct
 
 from training import corpus
-from training.clean import clean, reject_reason, text_length
+from training.clean import chinese_punctuation, clean, reject_reason, text_length
 from training.readers import read_tsv
 from training.sources import (
     SOURCES,
@@ -56,6 +56,21 @@ def test_a_chinese_translation_without_chinese_characters_is_untranslated():
     )
     assert kept == [("Freeciv", "Freeciv 游戏"), ("AI", "AI 玩家")]
     assert counts["untranslated"] == 1
+
+
+def test_chinese_targets_get_full_width_punctuation_after_characters():
+    assert chinese_punctuation("文件, 然后打开.") == "文件，然后打开。"
+    assert chinese_punctuation("是的 , 好!") == "是的，好！"
+    assert chinese_punctuation("选项: Tools; 完成?") == "选项：Tools; 完成？"
+    assert chinese_punctuation("选项:Tools") == "选项:Tools"  # glued to Latin: unclear
+    # After Latin text, in numbers, in names and in parentheses ASCII stays.
+    for text in ("Tools: a, b.", "版本 1.5 和 3.2节", "见 wesnoth.org", "文件(F)", "请稍候..."):
+        assert chinese_punctuation(text) == text
+    # Only Chinese targets are changed.
+    kept, _ = clean([("Open the file, then save.", "打开文件,然后保存.")], "zh")
+    assert kept == [("Open the file, then save.", "打开文件，然后保存。")]
+    kept, _ = clean([("Open it, then save.", "Öffne es, dann speichere.")], "de")
+    assert kept == [("Open it, then save.", "Öffne es, dann speichere.")]
 
 
 def test_sentences_split_at_chinese_full_stops():

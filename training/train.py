@@ -62,6 +62,9 @@ class TrainConfig:
         out: the model folder written (best dev BLEU).
         run_dir: checkpoints for ``--resume`` (kept out of the model folder).
         vocab_size: subword vocabulary (joint, trained on ``train`` only).
+        character_coverage: share of the training text's characters that get a piece
+            of their own (the rest are spelled in bytes); 1.0 keeps every character
+            seen, which a script with thousands of them (Chinese) needs.
         max_len: longest pair kept, in subword tokens per side.
         batch_tokens, bucket_step: see :class:`training.batching.BucketedBatches`;
             ``batch_tokens`` is the budget of one step over all devices.
@@ -93,6 +96,7 @@ class TrainConfig:
     out: str = "models/en-de"
     run_dir: str = "runs/en-de"
     vocab_size: int = 8000
+    character_coverage: float = 0.9995
     max_len: int = 100
     batch_tokens: int = 2500
     bucket_step: int = 8
@@ -406,7 +410,10 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         # process of a multi_worker run the same tokenizer.
         if len(texts) > TOKENIZER_SENTENCES:
             texts = random.Random(config.seed).sample(texts, TOKENIZER_SENTENCES)
-        tokenizer = Tokenizer.train(texts, config.vocab_size, max_sentences=TOKENIZER_SENTENCES)
+        tokenizer = Tokenizer.train(
+            texts, config.vocab_size, max_sentences=TOKENIZER_SENTENCES,
+            character_coverage=config.character_coverage,
+        )  # fmt: skip
         log.info("tokenizer: %d pieces (%.0fs)", tokenizer.vocab_size, time.time() - start)
     if dist.chief:
         tokenizer.save(run_dir)
