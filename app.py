@@ -56,7 +56,7 @@ WARM_WIDTHS = (8, 16, 24, 32, 48, 64, 96)
 # The beam tree (recorded while the page shows it) is compiled for beam sizes 1-5 (one
 # graph per warm width); beam 6-10 trees run in the shape-agnostic graph.
 WARM_TREES = (5,)
-LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
+LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese"}
 EXAMPLES = {
     "en-de": [
         "Click the arrow next to the icon to open the toolbar.",
@@ -81,6 +81,13 @@ EXAMPLES = {
         "Thank you very much for your help.",
         "My brother lives in a small house near the river.",
         "The weather is nice today.",
+    ],
+    "en-zh": [
+        "Tom loves playing football.",  # the example of the tutorials this app grew from
+        "Click the arrow next to the icon to open the toolbar.",
+        "Do you want to save the changes to this document?",
+        "The orcs are coming! We must defend the village.",
+        "Thank you very much for your help.",
     ],
 }
 EMPTY_INPUT = "Type a sentence to translate."
@@ -777,6 +784,18 @@ def load_translators(specs: list[str]) -> tuple[dict[str, Translator], list[str]
     return translators, errors
 
 
+def check_fonts(translators: dict[str, Translator]) -> None:
+    """Log the font that draws Chinese labels, or warn that they would be empty boxes."""
+    if not any("zh" in code.split("-") for code in translators):
+        return
+    font = views.cjk_font()
+    if font:
+        log.info("Chinese labels in heat maps: font %s", font)
+    else:
+        log.warning("no font with Chinese glyphs found (Debian: fonts-wqy-microhei): Chinese "
+                    "labels in heat maps will be drawn as empty boxes")  # fmt: skip
+
+
 def warm_up(translators: dict[str, Translator]) -> None:
     """Compile every shape each translator can be asked for; log what took how long
     (the library logs each graph as it compiles; this logs one summary per direction)."""
@@ -840,6 +859,7 @@ def main(argv=None):
     use_disk_cache(args.cache_dir)  # before the first model loads (XLA reads it once)
     from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
     translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS)
+    check_fonts(translators)
     results = ResultFolder()
     blocks = build_demo(translators, args.max_input_chars, errors, results)
     blocks.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)

@@ -1,33 +1,52 @@
 """Alignments from subword attention, between pieces or between words.
 
-SentencePiece marks the first piece of each whitespace word with ``▁``. At word level the
-pieces of a word are merged: its source columns summed (the attention the word received),
-its target rows averaged (where the word looked, on average). Special pieces (``</s>``)
-are no unit at either level. Each output unit is aligned to the source unit it attends to
-most (Pharaoh format ``i-j``: source unit i, output unit j, both 0-based indexes of
-pieces, or of words at word level).
+SentencePiece marks the first piece of each whitespace word with ``▁``. Chinese has no
+spaces: there a piece of Chinese characters is a word of its own (SentencePiece's pieces
+of Chinese are mostly words or single characters), and so is the run of Latin pieces or
+byte pieces that follows one. At word level the pieces of a word are merged: its source
+columns summed (the attention the word received), its target rows averaged (where the
+word looked, on average). Special pieces (``</s>``) are no unit at either level. Each
+output unit is aligned to the source unit it attends to most (Pharaoh format ``i-j``:
+source unit i, output unit j, both 0-based indexes of pieces, or of words at word level).
 
 Not for: drawing attention (see :mod:`seq2seq.views`).
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 WORD_START = "▁"
 SPECIAL = ("</s>", "<s>", "<pad>")
+# Chinese characters and CJK/full-width punctuation: each piece of them is a word.
+_BYTES = re.compile(r"(?:<0x[0-9A-F]{2}>)+")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]")
+
+
+def _starts_word(piece: str, previous: str | None) -> bool:
+    if previous is None or piece.startswith(WORD_START):
+        return True
+    first = piece[0]
+    return bool(_CJK.match(first) or _CJK.match(previous[-1]))
 
 
 def word_index(pieces: list[str]) -> list[int | None]:
-    """Word number of each piece; ``None`` for special pieces such as ``</s>``."""
-    index, current = [], -1
+    """Word number of each piece; ``None`` for special pieces such as ``</s>``.
+
+    >>> word_index(["▁Hel", "lo", "▁汤姆", "喜欢", "Ping", "值", "</s>"])
+    [0, 0, 1, 2, 3, 4, None]
+    """
+    index, current, previous = [], -1, None
     for piece in pieces:
         if piece in SPECIAL:
             index.append(None)
             continue
-        if piece.startswith(WORD_START) or current < 0:
+        if _starts_word(piece, previous):
             current += 1
         index.append(current)
+        previous = piece
     return index
 
 
@@ -40,7 +59,8 @@ def unit_index(pieces: list[str], word_level: bool) -> list[int | None]:
 
 def words(pieces: list[str]) -> list[str]:
     """The text of each word of ``pieces`` (special pieces left out), e.g.
-    ``["▁Hel", "lo", "▁world", "</s>"]`` → ``["Hello", "world"]``."""
+    ``["▁Hel", "lo", "▁world", "</s>"]`` → ``["Hello", "world"]``. Byte pieces (a
+    character outside the vocabulary, spelled in UTF-8 bytes) show as that character."""
     out: list[str] = []
     for piece, word in zip(pieces, word_index(pieces)):
         if word is None:
@@ -48,7 +68,12 @@ def words(pieces: list[str]) -> list[str]:
         if word == len(out):
             out.append("")
         out[word] += piece.replace(WORD_START, "")
-    return out
+    return [_BYTES.sub(_spell_bytes, word) for word in out]
+
+
+def _spell_bytes(match: re.Match) -> str:
+    data = bytes(int(b, 16) for b in re.findall(r"<0x([0-9A-F]{2})>", match.group()))
+    return data.decode("utf-8", errors="replace")
 
 
 def merge_attention(attention: np.ndarray, src_pieces: list[str], tgt_pieces: list[str],

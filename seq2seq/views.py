@@ -9,8 +9,11 @@ Not for: searching or scoring models (see :mod:`seq2seq.translator`, ``training.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import sacrebleu
@@ -20,6 +23,12 @@ from seq2seq.coverage import Report
 from seq2seq.translation import Hypothesis, Translation
 
 EOS_PIECE = "</s>"
+# Fonts with Chinese glyphs, best first. matplotlib's own DejaVu Sans has none: without
+# one of these a Chinese label is drawn as empty boxes. Debian packages: fonts-wqy-microhei
+# (what CI and the Space's packages.txt install) or fonts-noto-cjk.
+CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "Noto Sans CJK JP", "WenQuanYi Zen Hei",
+             "Source Han Sans SC", "Droid Sans Fallback", "AR PL UMing CN")  # fmt: skip
+_CJK_FONT_FILE = re.compile(r"cjk|wqy|droidsansfallback|uming|ukai|sourcehan", re.IGNORECASE)
 CANDIDATE_HEADERS = ["rank", "candidate", "score", "log-prob", "length"]
 
 
@@ -64,10 +73,28 @@ def attention_matrix(
     return src, tgt, matrix
 
 
+@functools.cache
+def cjk_font() -> str | None:
+    """The family name of an installed font with Chinese glyphs (see :data:`CJK_FONTS`),
+    or ``None``. A font installed after matplotlib cached its font list is added first."""
+    from matplotlib import font_manager
+
+    def installed():
+        names = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in names), None)
+
+    if installed() is None:
+        for path in font_manager.findSystemFonts():
+            if _CJK_FONT_FILE.search(Path(path).name):
+                font_manager.fontManager.addfont(path)
+    return installed()
+
+
 def attention_figure(src: list[str], tgt: list[str], matrix: np.ndarray, title: str = "",
                      unit: str = "pieces"):  # fmt: skip
     """A heat map (target rows × source columns) sized so that ~50 labels stay readable;
-    ``unit`` names what the rows and columns are (pieces, words)."""
+    ``unit`` names what the rows and columns are (pieces, words). Labels fall back to
+    :func:`cjk_font` for glyphs the default font lacks (Chinese)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -77,17 +104,19 @@ def attention_figure(src: list[str], tgt: list[str], matrix: np.ndarray, title: 
     font = 9 if cell >= 0.3 else 7
     width = min(max(4.0, cell * len(src) + 2.2), 24)
     height = min(max(3.0, cell * len(tgt) + 1.8), 24)
-    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
-    ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=max(float(matrix.max(initial=0)), 1e-6),
-              aspect="auto")  # fmt: skip
-    ax.set_xticks(range(len(src)), [readable(p) for p in src], rotation=90, fontsize=font)
-    ax.set_yticks(range(len(tgt)), [readable(p) for p in tgt], fontsize=font)
-    ax.xaxis.tick_top()
-    ax.set_xlabel(f"source {unit}", fontsize=font + 1)
-    ax.set_ylabel(f"output {unit}", fontsize=font + 1)
-    if title:
-        ax.set_title(title, fontsize=font + 1, pad=8)
-    fig.tight_layout()
+    # The labels' fonts are fixed when they are created: inside the fallback context.
+    with plt.rc_context({"font.family": ["sans-serif", *filter(None, [cjk_font()])]}):
+        fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+        ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=max(float(matrix.max(initial=0)), 1e-6),
+                  aspect="auto")  # fmt: skip
+        ax.set_xticks(range(len(src)), [readable(p) for p in src], rotation=90, fontsize=font)
+        ax.set_yticks(range(len(tgt)), [readable(p) for p in tgt], fontsize=font)
+        ax.xaxis.tick_top()
+        ax.set_xlabel(f"source {unit}", fontsize=font + 1)
+        ax.set_ylabel(f"output {unit}", fontsize=font + 1)
+        if title:
+            ax.set_title(title, fontsize=font + 1, pad=8)
+        fig.tight_layout()
     plt.close(fig)
     return fig
 

@@ -46,7 +46,9 @@ def test_front_matter_matches_the_repository():
 
 def test_space_gets_only_what_it_runs():
     with_models = space_files(with_models=True)
-    assert {"app.py", "requirements.txt", "README.md", "seq2seq/model.py"} <= set(with_models)
+    assert {"app.py", "requirements.txt", "packages.txt", "README.md", "seq2seq/model.py"} <= set(
+        with_models
+    )
     assert "models/en-de/model.weights.h5" in with_models
     assert not any(p.startswith(("tests/", "training/", "benchmarks/", ".")) for p in with_models)
     without = space_files(with_models=False)
@@ -113,4 +115,11 @@ def test_no_lfs_rules_the_history_does_not_follow():
     if attrs.returncode != 0:  # not a git checkout
         return
     assert attrs.stdout.strip().endswith("filter: unspecified")
-    assert not (ROOT / "packages.txt").exists()  # nothing for apt on the Space
+
+
+def test_the_space_installs_a_font_with_chinese_glyphs():
+    packages = (ROOT / "packages.txt").read_text().split()
+    assert "fonts-wqy-microhei" in packages and "chromium" not in packages
+    # The README's test command (what CI runs) installs the same font for the browser test.
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(r"apt-get install -y -qq chromium fonts-wqy-microhei", readme)

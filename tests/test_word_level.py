@@ -66,3 +66,31 @@ def test_views_at_word_level(translation):
         ("Hallo", 0.4), ("große", 0.09), ("Welt", 0.7)]  # fmt: skip
     assert views.pharaoh_text(translation, word_level=True) == "0-0 1-1 2-2\n"
     assert views.pharaoh_text(translation) == "0-0 1-1 2-2 2-3 3-4\n"
+
+
+def test_chinese_pieces_are_words_of_their_own():
+    # No spaces in Chinese: each piece of Chinese characters is a word, and so is the
+    # Latin or byte-spelled text around it; a byte-spelled character reads as itself.
+    pieces = ["▁汤姆", "喜欢", "踢", "足球", "。", "Ping", "值", "<0xE5>", "<0x9C>", "<0xB0>",
+              "▁Tom", "my", "</s>"]  # fmt: skip
+    assert words(pieces) == ["汤姆", "喜欢", "踢", "足球", "。", "Ping", "值", "地", "Tommy"]
+    matrix = np.eye(len(pieces))
+    merged = merge_attention(matrix, pieces, pieces)
+    assert merged.shape == (9, 9)
+    np.testing.assert_allclose(merged[8], [0, 0, 0, 0, 0, 0, 0, 0, 1])  # Tom+my averaged
+    np.testing.assert_allclose(merged[7], np.eye(9)[7])  # 3 byte pieces: one character
+
+
+def test_chinese_labels_are_drawn_with_a_cjk_font():
+    # CI and the Space install fonts-wqy-microhei; without a CJK font the labels would
+    # be empty boxes and matplotlib would warn of missing glyphs.
+    import warnings
+
+    assert views.cjk_font() in views.CJK_FONTS
+    src, tgt = ["▁Tom", "▁loves", "▁football", "</s>"], ["▁汤姆", "喜欢", "踢", "足球", "。"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" fails the test
+        fig = views.attention_figure(src, tgt, np.full((5, 4), 0.25), title="汤姆喜欢踢足球。")
+        fig.canvas.draw()
+    labels = [t for t in fig.axes[0].get_yticklabels() if t.get_text().strip() == "汤姆"]
+    assert labels and views.cjk_font() in labels[0].get_fontfamily()

@@ -7,15 +7,16 @@ and the Hub refuses such pushes; adding an LFS ``.gitattributes`` now would not 
 history and would make every LFS user's checkout show the weights as modified.
 ``huggingface_hub`` uploads over HTTP and stores large files in LFS/Xet itself.
 
-Uploads only what the Space runs: ``app.py``, ``requirements.txt``, the ``seq2seq`` package,
+Uploads only what the Space runs: ``app.py``, ``requirements.txt``, ``packages.txt`` (Debian
+packages: a font with Chinese glyphs for the heat maps), the ``seq2seq`` package,
 a ``README.md`` whose front matter configures the Space (this repository's, plus ``tags``
 and, with ``--model-repo``, ``models:`` and ``preload_from_hub:``), and either the bundled
 ``models/`` folders or, with ``--model-repo``, nothing but a ``TRANSLATOR_MODELS`` Space
 variable naming the Hub repos the app then loads at start (``preload_from_hub`` puts their
 files in the Space image's cache at build time).
 
-No ``packages.txt``: the app needs no Debian packages at run time (the tokenizer, TensorFlow
-and Gradio are wheels; chromium is only for the browser tests, which do not run on a Space).
+Chromium is only for the browser tests, which do not run on a Space: it is not in
+``packages.txt``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from seq2seq import bundle as bundle_lib
 
 ROOT = Path(__file__).resolve().parents[1]
-SPACE_FILES = ["app.py", "requirements.txt", "README.md", "seq2seq/*.py"]
+SPACE_FILES = ["app.py", "requirements.txt", "packages.txt", "README.md", "seq2seq/*.py"]
 # what the app reads
 RUNTIME_MODEL_FILES = [*bundle_lib.MODEL_FILES, bundle_lib.SHORTLIST_FILE, bundle_lib.EVAL_FILE]
 MODEL_FILES = [f"models/*/{name}" for name in RUNTIME_MODEL_FILES]
