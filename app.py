@@ -218,10 +218,15 @@ class ResultFolder:
 # --- what one request does ---------------------------------------------------------
 
 
-def direction_label(translator: Translator) -> str:
+def direction_label(translator: Translator, key: str = "") -> str:
+    """``English → German (en-de)``; a rival model of a direction shows its own key and
+    attention: ``English → German (en-de-luong, luong_general attention)``."""
     c = translator.model.model_config
     src, tgt = LANGUAGES.get(c.src_lang, c.src_lang), LANGUAGES.get(c.tgt_lang, c.tgt_lang)
-    return f"{src} → {tgt} ({translator.bundle.direction})"
+    code = translator.bundle.direction
+    if key and key != code:
+        return f"{src} → {tgt} ({key}, {c.attention} attention)"
+    return f"{src} → {tgt} ({code})"
 
 
 def evaluation_of(translator: Translator) -> dict | None:
@@ -233,7 +238,8 @@ class Demo:
     """What each request does, bound to the loaded translators (no globals, no widgets).
 
     Args:
-        translators: by direction code (``en-de``); the first is the default.
+        translators: by key (:func:`model_key`: the direction code, ``en-de``, or a rival
+            model's own key, ``en-de-luong``); the first is the default.
         max_input_chars: longest text accepted per request (and per line of a file).
         results: where result files go (a new :class:`ResultFolder` if None).
         max_result_bytes: the most one request may produce (downloads, an API answer).
@@ -249,7 +255,7 @@ class Demo:
         self.translators, self.max_input_chars = translators, max_input_chars
         self.results = results or ResultFolder()
         self.max_result_bytes = max_result_bytes
-        self.codes = {direction_label(t): code for code, t in translators.items()}
+        self.codes = {direction_label(t, code): code for code, t in translators.items()}
 
     def translator(self, direction) -> Translator:
         """By code (``en-de``) or label; "" or None is the default direction."""
@@ -285,6 +291,20 @@ class Demo:
         if not result.hypotheses:  # nothing left after the library's normalisation
             raise gr.Error(EMPTY_INPUT)
         return result
+
+    def rivals(self, direction) -> list[str]:
+        """Keys of every model of ``direction``'s language pair, the selected one first."""
+        chosen = self.translator(direction)
+        code = chosen.bundle.direction
+        keys = [k for k, t in self.translators.items() if t.bundle.direction == code]
+        return sorted(keys, key=lambda k: self.translators[k] is not chosen)
+
+    def comparison(self, text, direction, beam, alpha) -> list[tuple[str, Translation]]:
+        """``text`` translated by every model of the direction's pair (the selected one
+        first): (model key, its translation) each, same beam size and length penalty."""
+        return [
+            (key, self.translation(text, key, beam, 1, alpha)) for key in self.rivals(direction)
+        ]
 
     def check_size(self, size: int, what: str) -> None:
         if size > self.max_result_bytes:
@@ -470,6 +490,8 @@ class Widgets:
     batch_out: gr.File
     batch_status: gr.Markdown
     info: gr.Markdown
+    compare_button: gr.Button | None  # None when no direction has a second model
+    compare_slots: list  # (gr.Markdown, gr.Plot) per model of a direction, side by side
     result: gr.State  # the shown Translation
     selected: gr.State  # the candidate whose attention is shown
     tree_open: gr.State  # whether the beam tree is shown (then translations record it)
@@ -487,7 +509,7 @@ class Widgets:
 def _input_widgets(demo: Demo) -> dict:
     first = next(iter(demo.translators))
     examples = EXAMPLES.get(first, [])
-    choices = [(direction_label(t), code) for code, t in demo.translators.items()]
+    choices = [(direction_label(t, code), code) for code, t in demo.translators.items()]
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(
@@ -553,6 +575,24 @@ def _output_widgets() -> dict:
                 link=link)  # fmt: skip
 
 
+def _compare_widgets(demo: Demo) -> dict:
+    """Side by side: the selected direction's models (e.g. Bahdanau and Luong attention)
+    on the same sentence. Only when some direction has more than one model."""
+    most = max(len(demo.rivals(key)) for key in demo.translators)
+    if most < 2:
+        return dict(compare_button=None, compare_slots=[])
+    with gr.Accordion("Compare attention mechanisms: every model of this direction on the "
+                      "same sentence", open=False, elem_id="compare-box"):  # fmt: skip
+        compare_button = gr.Button("Compare", elem_id="compare-button")
+        slots = []
+        with gr.Row():
+            for i in range(most):
+                with gr.Column(min_width=320):
+                    summary = gr.Markdown(elem_id=f"compare-text-{i}")
+                    slots.append((summary, gr.Plot(show_label=False, elem_id=f"compare-map-{i}")))
+    return dict(compare_button=compare_button, compare_slots=slots)
+
+
 def _more_widgets(demo: Demo, text: gr.Textbox, errors) -> dict:
     first = next(iter(demo.translators.values()))
     examples = gr.Examples(
@@ -583,8 +623,10 @@ def layout(demo: Demo, errors=()) -> Widgets:
     )
     inputs = _input_widgets(demo)
     outputs = _output_widgets()
+    compare = _compare_widgets(demo)
     more = _more_widgets(demo, inputs["text"], errors)
-    return Widgets(**inputs, **outputs, **more, result=gr.State(None), selected=gr.State(0),
+    return Widgets(**inputs, **outputs, **compare, **more, result=gr.State(None),
+                   selected=gr.State(0),
                    tree_open=gr.State(False))  # fmt: skip
 
 
@@ -673,6 +715,23 @@ class Events:
         files, _ = self.demo.export_files(result, word_level)
         return {**self.attention(result, selected, hide_eos, word_level), self.w.files: files}
 
+    def compare(self, text, direction, beam, alpha, hide_eos, word_level):
+        """Each model's best translation, scores and attention map, side by side."""
+        rows = self.demo.comparison(text, direction, beam, alpha)
+        unit = "words" if word_level else "pieces"
+        out = {}
+        for i, (text_box, plot) in enumerate(self.w.compare_slots):
+            if i >= len(rows):
+                out[text_box], out[plot] = gr.Markdown(visible=False), gr.Plot(visible=False)
+                continue
+            key, result = rows[i]
+            translator, hyp = self.demo.translators[key], result.hypotheses[0]
+            src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
+            summary = views.rival_markdown(key, translator.bundle, evaluation_of(translator), hyp)
+            out[text_box] = gr.Markdown(summary, visible=True)
+            out[plot] = gr.Plot(views.attention_figure(src, tgt, matrix, key, unit), visible=True)
+        return out
+
     def translate_file(self, path, direction, beam, alpha):
         target, status = self.demo.translate_file(path, direction, beam, alpha)
         return {self.w.batch_out: target, self.w.batch_status: status}
@@ -715,6 +774,10 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     w.word_level.input(events.change_level, shown, [*attention, w.files], **hidden)
     batch = [w.upload, w.direction, w.beam, w.alpha]
     w.batch_button.click(events.translate_file, batch, [w.batch_out, w.batch_status], **hidden)
+    if w.compare_button is not None:
+        compared = [w.text, w.direction, w.beam, w.alpha, w.hide_eos, w.word_level]
+        slots = [widget for slot in w.compare_slots for widget in slot]
+        w.compare_button.click(events.compare, compared, slots, **hidden)
     examples = [w.examples.dataset, w.info]
     w.direction.change(events.change_direction, [w.direction], examples, **hidden)
     prefilled = [w.text, w.direction, w.beam, w.n_best, w.alpha]
@@ -776,12 +839,26 @@ def load_translators(specs: list[str]) -> tuple[dict[str, Translator], list[str]
             errors.append(f"{spec}: {e}")
             log.error("cannot load model %s", errors[-1])
             continue
-        code = translator.bundle.direction
-        if code in translators:
-            log.warning("%s: a second %s model; the first one stays", spec, code)
-            continue
-        translators[code] = translator
+        translators[model_key(spec, translator, translators)] = translator
     return translators, errors
+
+
+def model_key(spec: str, translator: Translator, taken) -> str:
+    """The key a model is offered under: its direction code (``en-de``) for the first model
+    of a direction; for another (a rival to compare with) its folder or repo name when
+    that starts with the code (``models/en-de-luong`` → ``en-de-luong``), else the code
+    and its attention (``en-de-luong_general``), numbered if need be."""
+    code = translator.bundle.direction
+    if code not in taken:
+        return code
+    name = Path(spec.split("@")[0].rstrip("/")).name
+    key = (
+        name if name.startswith(f"{code}-") else f"{code}-{translator.model.model_config.attention}"
+    )
+    number = 2
+    while key in taken:
+        key, number = f"{key.rsplit('#', 1)[0]}#{number}", number + 1
+    return key
 
 
 def check_fonts(translators: dict[str, Translator]) -> None:

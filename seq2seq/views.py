@@ -196,6 +196,35 @@ def pharaoh_text(translation: Translation, word_level: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+ATTENTION_FORMULAS = {
+    "bahdanau": "additive (Bahdanau et al. 2015): score(s, hⱼ) = vᵀ tanh(W s + U hⱼ)",
+    "luong_general": "general (Luong et al. 2015): score(s, hⱼ) = sᵀ W hⱼ",
+    "luong_dot": "dot (Luong et al. 2015): score(s, hⱼ) = sᵀ hⱼ",
+}
+
+
+def attention_formula(kind: str) -> str:
+    """How ``kind`` (``ModelConfig.attention``) scores decoder state ``s`` against encoder
+    output ``hⱼ``; the weights are the softmax of the scores over the source."""
+    return ATTENTION_FORMULAS.get(kind, kind)
+
+
+def rival_markdown(key: str, bundle, evaluation: dict | None, hypothesis: Hypothesis) -> str:
+    """One model's column of the compare view: its attention, its best translation with
+    its scores, and its test-set score."""
+    lines = [
+        f"**{key}** · {attention_formula(bundle.model.model_config.attention)}",
+        "",
+        f"> {hypothesis.text}",
+        "",
+        f"score {hypothesis.score:.3f} · log-prob {hypothesis.log_prob:.3f} · "
+        f"{hypothesis.length} pieces",
+    ]
+    if evaluation:
+        lines.append(f"  \ntest set: BLEU {evaluation['bleu']}, chrF {evaluation['chrf']}")
+    return "\n".join(lines)
+
+
 def model_markdown(bundle, evaluation: dict | None) -> str:
     """The model info panel."""
     meta = bundle.metadata or {}
@@ -204,6 +233,8 @@ def model_markdown(bundle, evaluation: dict | None) -> str:
         f"**{c.src_lang} → {c.tgt_lang}** · {meta.get('parameters', bundle.model.count_params()):,}"
         f" parameters · {c.cell.upper()} encoder–decoder, {c.attention} attention, "
         f"{c.vocab_size} subword vocabulary",
+        "",
+        f"**Attention:** {attention_formula(c.attention)}",
         "",
         f"**Loaded from:** {bundle.source}",
     ]

@@ -27,17 +27,15 @@ def write_tsv(path, pairs):
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory):
+def train_tiny(root, out_name="model", attention="bahdanau"):
     """A model folder trained by ``training.train`` on the reverse task (a few seconds)."""
     from training.train import TrainConfig, train
 
-    root = tmp_path_factory.mktemp("tiny")
     config = TrainConfig(
         direction="en-de",
         train=str(write_tsv(root / "train.tsv", reverse_task(3000, seed=1))),
         dev=str(write_tsv(root / "dev.tsv", reverse_task(200, seed=2))),
-        out=str(root / "model"),
+        out=str(root / out_name),
         run_dir=str(root / "run"),
         vocab_size=300,
         batch_tokens=640,
@@ -49,7 +47,19 @@ def tiny_model_dir(tmp_path_factory):
         checkpoint_every=0,
         verbose=0,
         model={"emb_dim": 32, "enc_units": 32, "dec_units": 64, "attn_units": 32,
-               "dropout": 0.0},
+               "dropout": 0.0, "attention": attention},
     )  # fmt: skip
     history = train(config)
-    return root / "model", history, config
+    return root / out_name, history, config
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny Bahdanau-attention en-de model: (folder, history, config)."""
+    return train_tiny(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session")
+def tiny_luong_dir(tmp_path_factory):
+    """The same task and size with Luong (general) attention, in a folder ``en-de-luong``."""
+    return train_tiny(tmp_path_factory.mktemp("tiny-luong"), "en-de-luong", "luong_general")[0]

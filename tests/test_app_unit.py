@@ -350,6 +350,59 @@ def test_direction_choices_are_label_code_pairs(page):
     _, w = page
     assert w.direction.choices == [("English → German (en-de)", "en-de")]
     assert w.direction.value == "en-de"
+    assert w.compare_button is None and w.compare_slots == []  # one model per direction
+
+
+def test_a_second_model_of_a_direction_is_offered_and_compared(
+    tiny_model_dir, tiny_luong_dir, results, monkeypatch
+):
+    translators, errors = app.load_translators([str(tiny_model_dir[0]), str(tiny_luong_dir)])
+    assert list(translators) == ["en-de", "en-de-luong"] and errors == []
+    demo = app.Demo(translators, max_input_chars=100, results=results)
+    with gr.Blocks():
+        w = app.layout(demo)
+    events = app.Events(demo, w)
+    assert [code for _, code in w.direction.choices] == ["en-de", "en-de-luong"]
+    assert "luong_general attention" in w.direction.choices[1][0]
+    assert demo.rivals("en-de-luong") == ["en-de-luong", "en-de"]  # the selected one first
+
+    drawn = []
+    real = views.attention_figure
+
+    def recording(src, tgt, matrix, title, unit):
+        drawn.append((title, tgt, matrix, unit))
+        return real(src, tgt, matrix, title, unit)
+
+    monkeypatch.setattr(views, "attention_figure", recording)
+    out = events.compare("one two three", "en-de", 3, 0.6, False, True)
+    assert set(out) == {widget for slot in w.compare_slots for widget in slot}
+    assert [title for title, *_ in drawn] == ["en-de", "en-de-luong"]
+    for (summary, plot), (key, tgt, matrix, unit), formula in zip(
+        w.compare_slots, drawn, ["vᵀ tanh(W s + U hⱼ)", "sᵀ W hⱼ"]
+    ):
+        best = demo.translation("one two three", key, 3, 1, 0.6).hypotheses[0]
+        text = out[summary].value
+        assert formula in text and f"> {best.text}" in text and f"{best.score:.3f}" in text
+        assert unit == "words" and tgt == best.text.split() and matrix.shape[0] == len(tgt)
+        assert out[plot].value["type"] == "matplotlib"
+    # Two attention mechanisms, two different maps of the same sentence.
+    assert not np.allclose(drawn[0][2], drawn[1][2])
+    # The panel of each model states its attention formula.
+    assert "sᵀ W hⱼ" in views.model_markdown(translators["en-de-luong"].bundle, None)
+
+
+def test_model_keys_of_rivals():
+    def fake(attention):
+        config = SimpleNamespace(attention=attention)
+        return SimpleNamespace(bundle=SimpleNamespace(direction="en-de"),
+                               model=SimpleNamespace(model_config=config))  # fmt: skip
+
+    taken = {"en-de": None}
+    assert app.model_key("models/en-de", fake("bahdanau"), {}) == "en-de"
+    assert app.model_key("models/en-de-luong/", fake("luong_general"), taken) == "en-de-luong"
+    assert app.model_key("user/nmt@v2", fake("luong_dot"), taken) == "en-de-luong_dot"
+    taken["en-de-luong_dot"] = None
+    assert app.model_key("other/nmt", fake("luong_dot"), taken) == "en-de-luong_dot#2"
 
 
 @pytest.mark.parametrize(
