@@ -119,7 +119,8 @@ def load(spec: str) -> bundle_lib.Bundle:
 CODE_URL = "https://github.com/OWNER/REPO"  # where `pip install git+URL` gets the library
 CARD_FILE = "README.md"
 LICENSE_FILE = "LICENSE.md"
-EXAMPLES = {"en": "Thank you very much.", "de": "Vielen Dank.", "fr": "Merci beaucoup."}
+EXAMPLES = {"en": "Thank you very much.", "de": "Vielen Dank.", "fr": "Merci beaucoup.",
+            "zh": "非常感谢。"}  # fmt: skip
 SPDX = "https://spdx.org/licenses/{}.html"
 
 

@@ -438,3 +438,37 @@ def test_browser_beam_tree_word_level_and_coverage(app_url, tmp_path):
         shot = os.environ.get("TREE_SCREENSHOT_PATH", str(tmp_path / "beam_tree.png"))
         page.screenshot(path=shot, full_page=True)
         browser.close()
+
+
+def test_browser_compare_attention_mechanisms(tmp_path_factory, tiny_model_dir, tiny_luong_dir,
+                                              tmp_path):  # fmt: skip
+    """Two models of one direction (Bahdanau and Luong attention; tiny ones, so the test
+    does not wait for the shipped pair): the compare view shows both side by side."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, proc = start_app(tmp_path_factory, "--model", str(tiny_model_dir[0]),
+                          "--model", str(tiny_luong_dir))  # fmt: skip
+    try:
+        with sync_playwright() as p:
+            browser = launch_browser(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.goto(url)
+            box = page.get_by_label("Source text")
+            box.fill("one two three four")
+            box.press("Enter")
+            expect(page.locator("#candidates div[role=row]")).to_have_count(3, timeout=60_000)
+            page.locator("#compare-box").get_by_text("Compare attention mechanisms").click()
+            page.locator("#compare-button").click()
+            for i, formula in enumerate(["vᵀ tanh(W s + U hⱼ)", "sᵀ W hⱼ"]):
+                expect(page.locator(f"#compare-text-{i}")).to_contain_text(formula, timeout=60_000)
+                expect(page.locator(f"#compare-map-{i} img").first).to_be_visible(timeout=30_000)
+            assert "en-de-luong" in page.locator("#compare-text-1").inner_text()
+            maps = [page.locator(f"#compare-map-{i} img").first.get_attribute("src")
+                    for i in range(2)]  # fmt: skip
+            assert maps[0] != maps[1]
+            shot = os.environ.get("COMPARE_SCREENSHOT_PATH", str(tmp_path / "compare.png"))
+            page.locator("#compare-box").screenshot(path=shot)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
