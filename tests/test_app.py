@@ -3,6 +3,7 @@ and a real browser (Playwright driving Debian's Chromium)."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -41,6 +42,7 @@ def start_app(tmp_path_factory, *flags, **env_vars):
     with open(log, "w") as out:
         command = [sys.executable, "app.py", "--port", str(port), *flags]
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc.log = log  # what it wrote
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -64,11 +66,17 @@ def gradio_temp(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, gradio_temp):
+def app_process(tmp_path_factory, gradio_temp):
+    """The app on the shipped models: (url, process)."""
     url, proc = start_app(tmp_path_factory, GRADIO_TEMP_DIR=str(gradio_temp))
-    yield url
+    yield url, proc
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def app_url(app_process):
+    return app_process[0]
 
 
 def test_overload_gets_a_clear_busy_answer(tmp_path_factory):
@@ -472,3 +480,38 @@ def test_browser_compare_attention_mechanisms(tmp_path_factory, tiny_model_dir, 
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_browser_chinese_heat_map_is_drawn_with_a_cjk_font(app_process, tmp_path):
+    """en→zh from the page: the seeds' example sentence, Chinese output, a heat map whose
+    labels the app draws with the CJK font it found at start (logged), word level."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, proc = app_process
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(url)
+        page.get_by_label("Direction").click()
+        page.get_by_role("option", name="English → Chinese (en-zh)").click()
+        example = page.get_by_text("Tom loves playing football.", exact=True)
+        expect(example).to_be_visible(timeout=30_000)  # the direction's own examples
+        example.click()
+        expect(page.get_by_label("Source text")).to_have_value("Tom loves playing football.")
+        page.get_by_role("button", name="Translate", exact=True).click()
+        expect(page.locator("#candidates div[role=row]")).to_have_count(3, timeout=60_000)
+        best = page.locator("#best textarea").input_value()
+        assert re.search(r"[\u4e00-\u9fff]", best), best
+        expect(page.locator("#heatmap img").first).to_be_visible(timeout=30_000)
+        page.locator("#word-level input").check()  # Chinese pieces are words of their own
+        expect(page.locator("#target-tokens .token").first).to_be_visible(timeout=30_000)
+        words = page.locator("#target-tokens .token").all_inner_texts()
+        assert "".join(w.strip() for w in words) == best.replace(" ", "")
+        assert len(words) > 1
+        shot = os.environ.get("CHINESE_SCREENSHOT_PATH", str(tmp_path / "chinese.png"))
+        page.screenshot(path=shot, full_page=True)
+        browser.close()
+    log = proc.log.read_text()
+    assert re.search(r"Chinese labels in heat maps: font (Noto Sans CJK|WenQuanYi)", log), log[
+        -2000:
+    ]
