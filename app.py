@@ -863,7 +863,8 @@ def model_key(spec: str, translator: Translator, taken) -> str:
 
 def check_fonts(translators: dict[str, Translator]) -> None:
     """Log the font that draws Chinese labels, or warn that they would be empty boxes."""
-    if not any("zh" in code.split("-") for code in translators):
+    configs = [t.model.model_config for t in translators.values()]
+    if not any("zh" in (c.src_lang, c.tgt_lang) for c in configs):
         return
     font = views.cjk_font()
     if font:
