@@ -19,6 +19,9 @@ import numpy as np
 from seq2seq.beam_tree import BeamTree
 from seq2seq.search import gnmt_penalty
 
+# CJK symbols and punctuation, full-width forms: a sentence ending in one needs no space.
+_FULL_WIDTH_END = re.compile(r"[\u3000-\u303f\uff01-\uff60]$")
+
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'“‘(\[]?[A-ZÄÖÜÀ-Ý0-9])")
 
 
@@ -77,11 +80,15 @@ class Hypothesis:
 
     @classmethod
     def join(cls, parts: list[Hypothesis]) -> Hypothesis:
-        """Consecutive sentences' hypotheses as one: texts joined by a space, attention
+        """Consecutive sentences' hypotheses as one: texts joined by a space (none after
+        full-width punctuation, as Chinese is written: "来了！我们…"), attention
         block-diagonal (each sentence attends only to its own source), scores summed."""
+        text = ""
+        for h in parts:
+            text += ("" if not text or _FULL_WIDTH_END.search(text) else " ") + h.text
         return cls(
             ids=[i for h in parts for i in h.ids],
-            text=" ".join(h.text for h in parts),
+            text=text,
             pieces=[x for h in parts for x in h.pieces],
             log_prob=sum(h.log_prob for h in parts),
             score=sum(h.score for h in parts),

@@ -265,7 +265,7 @@ def test_model_panel_names_repo_and_commit(hub, env, pushed):
     assert "alice/en-de" in result.stdout and sha in result.stdout and "`v1`" in result.stdout
 
 
-@pytest.mark.parametrize("folder", ["models/en-de", "models/de-en", "models/en-fr"])
+@pytest.mark.parametrize("folder", ["models/en-de", "models/de-en", "models/en-fr", "models/en-zh"])
 def test_every_shipped_model_has_a_valid_card(folder):
     from seq2seq.hub import model_card
 

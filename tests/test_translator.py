@@ -122,3 +122,19 @@ def test_n_best_must_fit_the_beam(translator):
 )  # fmt: skip
 def test_split_sentences(text, parts):
     assert split_sentences(text) == parts
+
+
+def test_sentences_join_with_a_space_except_after_full_width_punctuation():
+    from seq2seq.translation import Hypothesis
+
+    def hyp(text):
+        return Hypothesis(ids=[4], text=text, pieces=["▁x"], log_prob=-1.0, score=-1.0,
+                          token_log_probs=[-1.0], attention=np.ones((1, 1)))  # fmt: skip
+
+    assert Hypothesis.join([hyp("Die Orks kommen!"), hyp("Wir gehen.")]).text == (
+        "Die Orks kommen! Wir gehen."
+    )
+    assert Hypothesis.join([hyp("兽人来了！"), hyp("我们必须保卫村庄。"), hyp("Ja.")]).text == (
+        "兽人来了！我们必须保卫村庄。Ja."
+    )
+    assert Hypothesis.join([hyp("好"), hyp("是")]).text == "好 是"  # no full stop: a space
