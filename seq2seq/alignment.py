@@ -26,7 +26,11 @@ _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-
 
 
 def _starts_word(piece: str, previous: str | None) -> bool:
-    if previous is None or piece.startswith(WORD_START):
+    if previous is None:
+        return True
+    if previous == WORD_START:  # a lone "▁" (before Chinese) belongs to what follows
+        return False
+    if piece.startswith(WORD_START):
         return True
     first = piece[0]
     return bool(_CJK.match(first) or _CJK.match(previous[-1]))

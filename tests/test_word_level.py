@@ -74,6 +74,7 @@ def test_chinese_pieces_are_words_of_their_own():
     pieces = ["▁汤姆", "喜欢", "踢", "足球", "。", "Ping", "值", "<0xE5>", "<0x9C>", "<0xB0>",
               "▁Tom", "my", "</s>"]  # fmt: skip
     assert words(pieces) == ["汤姆", "喜欢", "踢", "足球", "。", "Ping", "值", "地", "Tommy"]
+    assert words(["▁", "把", "船", "▁", "闭", "</s>"]) == ["把", "船", "闭"]  # no empty words
     matrix = np.eye(len(pieces))
     merged = merge_attention(matrix, pieces, pieces)
     assert merged.shape == (9, 9)
