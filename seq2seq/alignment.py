@@ -18,11 +18,11 @@ import re
 
 import numpy as np
 
+from seq2seq.tokenizer import CJK
+
 WORD_START = "▁"
 SPECIAL = ("</s>", "<s>", "<pad>")
-# Chinese characters and CJK/full-width punctuation: each piece of them is a word.
-_BYTES = re.compile(r"(?:<0x[0-9A-F]{2}>)+")
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]")
+_BYTES = re.compile(r"(?:<0x[0-9A-F]{2}>)+")  # a character spelled in UTF-8 byte pieces
 
 
 def _starts_word(piece: str, previous: str | None) -> bool:
@@ -32,8 +32,8 @@ def _starts_word(piece: str, previous: str | None) -> bool:
         return False
     if piece.startswith(WORD_START):
         return True
-    first = piece[0]
-    return bool(_CJK.match(first) or _CJK.match(previous[-1]))
+    # A piece of Chinese characters or marks is a word, and so is what follows one.
+    return bool(CJK.match(piece[0]) or CJK.match(previous[-1]))
 
 
 def word_index(pieces: list[str]) -> list[int | None]:

@@ -27,6 +27,12 @@ import sentencepiece as spm
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 FILENAME = "tokenizer.model"
 
+# Character classes of written Chinese, shared by cleaning, word merging and sentence
+# joining: Han characters, and CJK symbols/punctuation plus full-width forms (。，！).
+HANZI = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_PUNCTUATION = r"\u3000-\u303f\uff01-\uff60"
+CJK = re.compile(f"[{CJK_PUNCTUATION}{HANZI}]")  # one Chinese character or mark
+
 _WS = re.compile(r"\s+")
 # Control characters other than whitespace, and lone surrogates (which cannot be UTF-8).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -18,9 +18,9 @@ import numpy as np
 
 from seq2seq.beam_tree import BeamTree
 from seq2seq.search import gnmt_penalty
+from seq2seq.tokenizer import CJK_PUNCTUATION
 
-# CJK symbols and punctuation, full-width forms: a sentence ending in one needs no space.
-_FULL_WIDTH_END = re.compile(r"[\u3000-\u303f\uff01-\uff60]$")
+_FULL_WIDTH_END = re.compile(f"[{CJK_PUNCTUATION}]$")  # a sentence ending so needs no space
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'“‘(\[]?[A-ZÄÖÜÀ-Ý0-9])")
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from seq2seq.tokenizer import normalize
+from seq2seq.tokenizer import CJK, HANZI, normalize
 
 MAX_WORDS = 50
 MAX_CHAR_RATIO = 3.0
@@ -20,17 +20,15 @@ MAX_CHAR_RATIO = 3.0
 # three Latin letters (median 3.0-3.4 English characters per character in the en-zh
 # sources), so lengths count a CJK character or CJK punctuation mark as three.
 CJK_CHAR_WIDTH = 3
-CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]")
 # Target languages written in a script of their own: a translation with none of it is
 # untranslated (English copied over, or only a name), whatever its letters' case.
-_HANZI = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_SCRIPTS = {"zh": re.compile(f"[{_HANZI}]")}
+_SCRIPTS = {"zh": re.compile(f"[{HANZI}]")}
 # Chinese text mixes ASCII and full-width sentence punctuation after a character ("文件,
 # 然后" beside "文件，然后", ~1 in 6 commas in the en-zh sources); one form keeps the
 # references and so the model's output consistent. Parentheses stay as they are: ASCII
 # ones around English terms are the norm ("文件(F)").
 _FULL_WIDTH = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", ".": "。"}
-_ASCII_AFTER_HANZI = re.compile(f"(?<=[{_HANZI}]) ?([,;:!?.])(?: |(?=[{_HANZI}])|$)")
+_ASCII_AFTER_HANZI = re.compile(f"(?<=[{HANZI}]) ?([,;:!?.])(?: |(?=[{HANZI}])|$)")
 
 # Markup and placeholders that a translation model should not learn to copy blindly:
 # HTML/Pango tags, WML [tags], gettext/printf and shell-style placeholders, entities,

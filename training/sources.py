@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from training.clean import CJK, MAX_WORDS
+from seq2seq.tokenizer import CJK
+from training.clean import MAX_WORDS
 
 WESNOTH_CAMPAIGNS = (
     "did", "dm", "dw", "ei", "httt", "l", "low", "nr",
