@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import ctypes
 import inspect
 import json
 import logging
@@ -874,6 +875,22 @@ def check_fonts(translators: dict[str, Translator]) -> None:
                     "labels in heat maps will be drawn as empty boxes")  # fmt: skip
 
 
+def limit_heap_growth() -> bool:
+    """Make glibc give freed memory back, so that a server's resident size follows its
+    load: large blocks (≥ 128 KiB) always come from their own mappings, which go back to
+    the system when freed (glibc otherwise raises that threshold after each free, up to
+    32 MiB, and such blocks then fill heaps that seldom shrink), and at most 2 heaps
+    (arenas) are shared by all threads instead of up to 8 per core (the README's
+    reliability section has the soak figures). Returns whether it applied (False
+    without glibc)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_mmap_threshold, m_arena_max = -3, -8  # glibc's malloc.h
+    return bool(libc.mallopt(m_mmap_threshold, 128 * 1024)) and bool(libc.mallopt(m_arena_max, 2))
+
+
 def warm_up(translators: dict[str, Translator]) -> None:
     """Compile every shape each translator can be asked for; log what took how long
     (the library logs each graph as it compiles; this logs one summary per direction)."""
@@ -934,6 +951,8 @@ def _stop(signum, frame):
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if not limit_heap_growth():
+        log.warning("not glibc: freed memory may stay with the process")
     use_disk_cache(args.cache_dir)  # before the first model loads (XLA reads it once)
     from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
     translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS)

@@ -186,7 +186,7 @@ def call(client, api_name, arguments):
 def soak_app(args, pools, models, directions) -> None:
     print(f"### app: {args.requests} varied requests to a fresh app ({', '.join(directions)}), "
           f"at most {args.minutes:g} min after its warm-up\n")  # fmt: skip
-    with AppServer(models, args.log) as server:
+    with AppServer(models, args.log, cache_dir=args.cache_dir) as server:
         cold, client = server.wait_ready(PROBE)
         print(f"serving {cold:.1f} s after start; RSS {rss_mb(server.pid):.0f} MB; "
               f"app log: {server.log_path}")  # fmt: skip
@@ -275,7 +275,7 @@ def attack(args, pools, models, directions) -> None:
     print(f"### shape attack: {len(combos)} /translate requests, each a new (direction, beam, "
           f"source pieces with EOS) of {len(directions)} × 10 × 9, to a fresh app; "
           f"vm.max_map_count {max_map_count()}\n")  # fmt: skip
-    with AppServer(models, args.log) as server:
+    with AppServer(models, args.log, cache_dir=args.cache_dir) as server:
         cold, client = server.wait_ready(PROBE)
         print(f"serving {cold:.1f} s after start; app log: {server.log_path}")
         if args.wait_warm:
@@ -337,6 +337,8 @@ def main(argv=None):
     parser.add_argument("--warm-timeout", type=float, default=900,
                         help="seconds to wait for the app's warm-up")  # fmt: skip
     parser.add_argument("--log", help="keep the app's stderr here (default: a temporary file)")
+    parser.add_argument("--cache-dir", help="the app's compiled-graph cache (default: a new "
+                        "empty folder, so the warm-up compiles everything)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error("--every must be at least 1")

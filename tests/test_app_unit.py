@@ -443,3 +443,33 @@ def test_main_serves_before_it_warms_up(tiny, monkeypatch):
     monkeypatch.setattr(app.signal, "signal", lambda *args: None)
     app.main(["--port", str(port), "--cache-dir", ""])
     assert seen == [(200, "warm-up")]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_freed_large_blocks_go_back_to_the_system():
+    import ctypes
+
+    assert app.limit_heap_growth()
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    rss_mb = lambda: int(  # noqa: E731
+        next(x for x in Path("/proc/self/status").read_text().splitlines()
+             if x.startswith("VmRSS")).split()[1]
+    ) / 1024  # fmt: skip
+    # Freeing a 4 MiB block is what makes a default glibc raise its threshold, so that
+    # the 1 MiB blocks below would come from the heap: freeing every other one would then
+    # leave holes that stay resident.
+    block = libc.malloc(4 << 20)
+    ctypes.memset(block, 1, 4 << 20)
+    libc.free(block)
+    blocks = [libc.malloc(1 << 20) for _ in range(64)]
+    for block in blocks:
+        ctypes.memset(block, 1, 1 << 20)
+    before = rss_mb()
+    for block in blocks[::2]:
+        libc.free(block)
+    given_back = before - rss_mb()
+    for block in blocks[1::2]:
+        libc.free(block)
+    assert given_back > 24, f"of 32 MB freed, {given_back:.0f} MB went back"
