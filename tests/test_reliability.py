@@ -4,6 +4,7 @@ named; concurrent use equals sequential use."""
 import json
 import shutil
 import threading
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -143,6 +144,73 @@ def test_concurrent_equals_sequential(tiny_model_dir):
     for t in threads:
         t.join()
     assert [concurrent[k] for k in range(4)] == sequential
+
+
+# Characters of every kind a user or a fuzzer sends: letters with and without accents,
+# CJK, emoji sequences, lone combining marks, controls and every line-breaking character,
+# format characters (zero-width, bidi, BOM), markup, digits and punctuation, lone surrogates.
+FUZZ_ALPHABETS = [
+    "abcdefghijklmnopqrstuvwxyz     ", "ÄÖÜäöüßéèàçñœ", "中文日本語한국어的了是", "😀🎉👩‍👩‍👧🇩🇪",
+    "\u0301\u0308\u20dd", "\x00\x07\x1b\t\r\n\x0b\x0c\x1c\x1d\x1e\x85", "\u200b\u200d\u202e\u2028\u2029\ufeff",
+    "<>&\"'/\\{}[]", "0123456789.,!?;:-…", "\ud800\udfff",
+]  # fmt: skip
+
+
+def fuzz_text(rng) -> str:
+    alphabets = rng.sample(FUZZ_ALPHABETS, rng.randint(1, 3))
+    return "".join(rng.choice(rng.choice(alphabets)) for _ in range(rng.randint(0, 40)))
+
+
+def test_ten_thousand_random_inputs(tiny_model_dir):
+    """Each input gets a well-formed translation, an empty answer for empty input, or a
+    Translation naming the cap it is over; nothing raises, whatever the characters."""
+    import random
+
+    # Outputs capped short: what is tested is the handling of inputs, not long decoding.
+    translator = Translator.load(tiny_model_dir[0], batch_size=64, max_len_a=0.5, max_len_b=4)
+    rng = random.Random(0)
+    texts = [fuzz_text(rng) for _ in range(10_000)]
+    outcomes = Counter()
+    for start in range(0, len(texts), 1_000):
+        chunk = texts[start : start + 1_000]
+        results = translator.translate(chunk, beam_size=1, errors="empty")
+        assert len(results) == len(chunk)
+        for result in results:
+            if result.error:
+                assert "limit" in result.error or "tokens" in result.error, result.error
+                outcomes["over a cap"] += 1
+                continue
+            check_well_formed(result)
+            outcomes["translated" if result.hypotheses else "empty"] += 1
+    assert outcomes["translated"] > 5_000, outcomes
+
+
+def test_the_shape_attack_leaves_a_server_within_its_graphs(tiny_model_dir, tmp_path):
+    """Issue 15's attack on an app of the tiny model: every (beam 1-10, source length)
+    combination once. A server compiles nothing per request: every answer comes from a
+    graph it already had or from one shape-agnostic graph per search mode."""
+    import gradio as gr
+
+    import app
+
+    server = Translator.load(tiny_model_dir[0], on_demand=False)
+    results = app.ResultFolder(parent=tmp_path)
+    demo = app.Demo({"en-de": server}, max_input_chars=2000, results=results)
+    words = [w for s, _ in reverse_task(200, seed=3, min_len=4, max_len=12) for w in s.split()]
+    before = set(server.search.graphs())
+    answered = 0
+    for beam in range(1, 11):
+        for length in range(8, 73, 8):
+            text = " ".join(words[beam * length : beam * length + length - 1])
+            try:
+                answered += bool(demo.api_translate(text, "en-de", beam, 0.6))
+            except gr.Error as e:  # a clear message is an answer too
+                assert "empty" in str(e).lower(), e
+    results.close()
+    new = set(server.search.graphs()) - before
+    assert all(rows is None and width is None for rows, width, *_ in new), new
+    assert len(new) <= 3  # greedy, beam 2-5 and beam 6-10
+    assert answered > 45
 
 
 # --- broken model folders -------------------------------------------------------------
