@@ -151,7 +151,8 @@ def test_concurrent_equals_sequential(tiny_model_dir):
 # format characters (zero-width, bidi, BOM), markup, digits and punctuation, lone surrogates.
 FUZZ_ALPHABETS = [
     "abcdefghijklmnopqrstuvwxyz     ", "ÄÖÜäöüßéèàçñœ", "中文日本語한국어的了是", "😀🎉👩‍👩‍👧🇩🇪",
-    "\u0301\u0308\u20dd", "\x00\x07\x1b\t\r\n\x0b\x0c\x1c\x1d\x1e\x85", "\u200b\u200d\u202e\u2028\u2029\ufeff",
+    "\u0301\u0308\u20dd", "\x00\x07\x1b\t\r\n\x0b\x0c\x1c\x1d\x1e\x85",
+    "\u200b\u200d\u202e\u2028\u2029\ufeff",
     "<>&\"'/\\{}[]", "0123456789.,!?;:-…", "\ud800\udfff",
 ]  # fmt: skip
 
