@@ -51,7 +51,7 @@ log = logging.getLogger("app")
 DEFAULT_MODELS = ["models/en-de", "models/de-en", "models/en-fr", "models/en-zh"]
 # Source widths (subword tokens) compiled with XLA after start, for one sentence at beam 1,
 # 2-5 and 6-10: sentences up to ~70 words. Every graph costs ~20 MB and is shared by the
-# models (all three: ~1.4 GB resident after warm-up); longer or multi-sentence requests run
+# models (all four: ~1.43 GB resident after warm-up); longer or multi-sentence requests run
 # in the shape-agnostic graph.
 WARM_WIDTHS = (8, 16, 24, 32, 48, 64, 96)
 # The beam tree (recorded while the page shows it) is compiled for beam sizes 1-5 (one
