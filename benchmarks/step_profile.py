@@ -75,12 +75,12 @@ def clock_ghz() -> float | None:
     return max(mhz) / 1000 if mhz else None
 
 
-def profile(model, label, batch, k, width, short, repeat):
+def profile(translator, label, batch, k, width, short, repeat):
     from keras import ops
 
     from seq2seq.search import SearchResult, _extend, _pick, gather_beams, tile_beams
 
-    c = model.model_config
+    model, c = translator.model, translator.model.model_config
     rows = batch * k
     rng = np.random.default_rng(0)
     src = rng.integers(4, c.vocab_size, (batch, width)).astype("int32")
@@ -96,7 +96,7 @@ def profile(model, label, batch, k, width, short, repeat):
     h = rnn_state[0]
     keys, values = memory
     context = values[:, 0]
-    max_len = int(1.5 * width) + 10
+    max_len = translator.search.max_len(width)  # the output cap the search uses
     step_lp = ops.log_softmax(model._logits(attn_vec, vocab), axis=-1)
     alive = SearchResult(
         tokens=ops.zeros((batch, k, max_len), "int32"),
@@ -165,10 +165,10 @@ def main(argv=None):
 
     from seq2seq.translator import Translator
 
-    model = Translator.load(args.model).model
+    translator = Translator.load(args.model)
     print(f"## {machine()}; backend {keras.backend.backend()}; {args.model}\n")
     for label, batch, k, width, short in SHAPES:
-        profile(model, label, batch, k, width, short, args.repeat)
+        profile(translator, label, batch, k, width, short, args.repeat)
 
 
 if __name__ == "__main__":

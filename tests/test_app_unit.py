@@ -449,14 +449,12 @@ def test_main_serves_before_it_warms_up(tiny, monkeypatch):
 def test_freed_large_blocks_go_back_to_the_system():
     import ctypes
 
+    from benchmarks.common import rss_mb
+
     assert app.limit_heap_growth()
     libc = ctypes.CDLL("libc.so.6")
     libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
     libc.free.argtypes = [ctypes.c_void_p]
-    rss_mb = lambda: int(  # noqa: E731
-        next(x for x in Path("/proc/self/status").read_text().splitlines()
-             if x.startswith("VmRSS")).split()[1]
-    ) / 1024  # fmt: skip
     # Freeing a 16 MiB block is what makes a default glibc raise its trim threshold to
     # 32 MiB: the 24 MiB freed below would then stay with the process.
     block = libc.malloc(16 << 20)
