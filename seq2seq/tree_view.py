@@ -119,7 +119,7 @@ def _node(tree: BeamTree, node: Node, x: float, y: float) -> str:
     else:
         radius = 5 if node.kept else 4
         parts.append(f'<circle class="dot" cx="{x}" cy="{y}" r="{radius}" fill="{color}"/>')
-    piece = escape((readable(node.piece).strip() or "␣")[:12])
+    piece = escape(readable(node.piece).strip()[:12])
     shade = "#94a3b8" if node.status == DROPPED else "#111"
     weight = 600 if node.kept else 400
     parts.append(f'<text x="{x + 8}" y="{y + 4}" fill="{shade}" font-weight="{weight}">'

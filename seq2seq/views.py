@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import sacrebleu
 
-from seq2seq.alignment import merge_attention, pharaoh, word_index, words
+from seq2seq.alignment import WORD_START, merge_attention, pharaoh, word_index, words
 from seq2seq.coverage import Report
 from seq2seq.translation import Hypothesis, Translation
 
@@ -33,8 +33,10 @@ CANDIDATE_HEADERS = ["rank", "candidate", "score", "log-prob", "length"]
 
 
 def readable(piece: str) -> str:
-    """A piece as shown to people: ``▁`` word starts become a leading space."""
-    return piece.replace("▁", " ")
+    """A piece as shown to people: ``▁`` word starts become a leading space; a lone ``▁``
+    (SentencePiece's word start before a Chinese character or a digit) becomes ``␣``, so its
+    heat-map row and chip have a visible label."""
+    return "␣" if piece == WORD_START else piece.replace(WORD_START, " ")
 
 
 def candidate_rows(translation: Translation, reference: str = "") -> tuple[list[str], list[list]]:

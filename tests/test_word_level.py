@@ -82,6 +82,16 @@ def test_chinese_pieces_are_words_of_their_own():
     np.testing.assert_allclose(merged[7], np.eye(9)[7])  # 3 byte pieces: one character
 
 
+def test_a_lone_word_start_piece_has_a_visible_label():
+    # SentencePiece starts a Chinese output with a bare "▁" piece: at piece level its
+    # heat-map row, probability chip and shading chip must not be a blank label.
+    pieces, log_probs = ["▁", "把", "船", "</s>"], np.log([0.9, 0.5, 0.4, 0.8])
+    assert [p for p, _ in views.token_probabilities(pieces, log_probs)] == ["␣", "把", "船", "</s>"]
+    assert views.token_shading(["▁", "▁Tom"], [1.0, 0.5]) == [("␣", 1.0), (" Tom", 0.5)]
+    fig = views.attention_figure(["▁Tom", "</s>"], pieces, np.full((4, 2), 0.5))
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["␣", "把", "船", "</s>"]
+
+
 def test_chinese_labels_are_drawn_with_a_cjk_font():
     # CI and the Space install fonts-wqy-microhei; without a CJK font the labels would
     # be empty boxes and matplotlib would warn of missing glyphs.
