@@ -134,6 +134,16 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_bytes(_json_bytes(data))
 
 
+def update_metadata(folder: str | Path, **fields) -> None:
+    """Add or replace provenance ``fields`` in a folder's ``metadata.json`` (the format's
+    own keys cannot be changed this way)."""
+    clash = sorted(set(fields) & set(FORMAT_KEYS))
+    if clash:
+        raise ValueError(f"{', '.join(clash)}: set by the format, not by hand")
+    path = Path(folder) / METADATA_FILE
+    _write_json(path, {**_read_json(path), **fields})
+
+
 # --- load ---------------------------------------------------------------------------
 
 
