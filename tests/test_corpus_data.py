@@ -55,6 +55,8 @@ FROZEN_SHA256 = {
     # characters (training.clean.chinese_punctuation), before any model was scored on them.
     ("en-zh", "dev-v1"): "72304c9e51a8eae8a4c05a4c33427085dc3bd72a209524b357da73fee56cdf33",
     ("en-zh", "test-v1"): "5db74231b60ba33f7c7642242f1f67b6e9a47b4bec21488e1b580f4f608c6cf7",
+    # The first en-de corpus' training split: models/en-de and models/en-de-luong.
+    ("en-de-v1", "train"): "22085d0dc315e04644783746068b01486d65f196fc2995adfe724815e6f28a0e",
 }
 
 
@@ -141,6 +143,21 @@ def test_frozen_held_out_files_are_unchanged(corpus):
         assert hashlib.sha256(data).hexdigest() == FROZEN_SHA256[(pair, name)]
 
 
+def test_first_training_split_is_frozen_and_apart_from_held_out_files():
+    folder = ROOT / "en-de-v1"
+    data = (folder / "train.tsv.gz").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == FROZEN_SHA256[("en-de-v1", "train")]
+    train = read_tsv(folder / "train.tsv.gz")[0]
+    assert Counter(p.origin for p in train) == {"libreoffice": 30261, "ding": 18146,
+                                                "wesnoth": 12912}  # fmt: skip
+    assert "| total | | | 61,319 |" in (folder / "SOURCES.md").read_text()
+    english = {p.src.casefold() for p in train}
+    for name in PAIRS["en-de"][1]:
+        if name != "train":
+            held_out = read_tsv(ROOT / "en-de" / f"{name}.tsv.gz")[0]
+            assert not english & {p.src.casefold() for p in held_out}, name
+
+
 def test_everyday_words_are_in_the_dictionary_pairs(splits):
     pairs = {(p.src, p.tgt) for p in splits["train"] if p.origin == "dict"}
     if not pairs:
@@ -153,7 +170,7 @@ def test_no_source_uses_text_reserved_for_evaluation():
     # GNOME documentation and Widelands are reserved for outside evaluation.
     from training.sources import SOURCES
 
-    texts = [ROOT.joinpath(pair, "SOURCES.md").read_text() for pair in PAIRS]
+    texts = [ROOT.joinpath(pair, "SOURCES.md").read_text() for pair in [*PAIRS, "en-de-v1"]]
     for s in SOURCES.values():
         texts += [s.name, s.description, s.license, *s.packages, *s.apt_lists]
     for text in texts:

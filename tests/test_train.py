@@ -138,3 +138,18 @@ def test_init_from_starts_from_the_model_folder(tiny_model_dir, tmp_path):
     assert after.translate_texts(sources, beam_size=1) == before.translate_texts(
         sources, beam_size=1
     )
+
+
+def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():
+    # The compare view sets two attention mechanisms side by side: the Luong model must be
+    # trained like models/en-de on the same data (its first corpus, kept frozen as
+    # en-de-v1/train; dev.tsv.gz was renamed dev-v1), with only the attention changed.
+    luong = json.loads((ROOT / "training/configs/en-de-luong.json").read_text())
+    shipped = json.loads((ROOT / "models/en-de" / bundle.METADATA_FILE).read_text())["training"]
+    assert luong["train"] == "training/data/en-de-v1/train.tsv.gz"
+    assert (ROOT / luong["train"]).is_file() and shipped["dev"].endswith("en-de/dev.tsv.gz")
+    assert luong["dev"] == "training/data/en-de/dev-v1.tsv.gz"
+    assert luong["model"] == {**shipped["model"], "attention": "luong_general"}
+    paths = {"train", "dev", "out", "run_dir", "model", "train_pairs"}
+    assert {k: v for k, v in luong.items() if k not in paths} == {
+        k: v for k, v in shipped.items() if k not in paths}  # fmt: skip
