@@ -353,6 +353,20 @@ def test_direction_choices_are_label_code_pairs(page):
     assert w.compare_button is None and w.compare_slots == []  # one model per direction
 
 
+def test_a_rival_model_is_warmed_at_the_default_beam_only(tiny_model_dir, tiny_luong_dir):
+    # A second architecture has graphs of its own (~20 MB each): the rival gets the
+    # default beam's graphs, the direction's own model every beam and the trees.
+    translators, _ = app.load_translators([str(tiny_model_dir[0]), str(tiny_luong_dir)])
+    asked = {}
+    for code, translator in translators.items():
+        translator.warm_up = lambda code=code, **buckets: asked.setdefault(code, buckets) and []
+    app.warm_up(translators)
+    assert asked["en-de"]["beams"] == (1, 5, 10) and asked["en-de"]["trees"] == app.WARM_TREES
+    assert asked["en-de-luong"]["beams"] == app.RIVAL_BEAMS == (5,)
+    assert asked["en-de-luong"]["trees"] == ()
+    assert asked["en-de"]["widths"] == asked["en-de-luong"]["widths"] == app.WARM_WIDTHS
+
+
 def test_a_second_model_of_a_direction_is_offered_and_compared(
     tiny_model_dir, tiny_luong_dir, results, monkeypatch
 ):
