@@ -34,11 +34,13 @@ PAIRS = {  # pair: (minimum training pairs, {split: sources})
         },
     ),
     "en-zh": (
-        40_000,
+        80_000,
         {
-            "train": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
+            "train": ["wesnoth", "libreoffice", "ddtp", "freeciv", "cdda"],
             "dev-v1": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
             "test-v1": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
+            "dev-v2": ["cdda"],
+            "test-v2": ["cdda"],
         },
     ),
 }

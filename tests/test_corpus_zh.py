@@ -122,13 +122,18 @@ def test_chinese_menu_mnemonics_are_dropped_from_freeciv(tmp_path):
 
 
 def test_chinese_is_simplified_chinese_only(tmp_path):
-    assert [s.name for s in sources_for("zh")] == ["wesnoth", "libreoffice", "ddtp", "freeciv"]
+    assert [s.name for s in sources_for("zh")] == [
+        "wesnoth", "libreoffice", "ddtp", "freeciv", "cdda"]  # fmt: skip
     assert SOURCES["libreoffice"].package_names("zh")[1] == "libreoffice-help-zh-cn"
     assert SOURCES["ddtp"].list_files("zh")[1].endswith("_Translation-zh%5fCN.lz4")
     locale = tmp_path / "usr/share/games/wesnoth/1.16/locale"
     write_mo(locale / "zh_CN/LC_MESSAGES/wesnoth.mo", [("Horse", "马")])
     write_mo(locale / "zh_TW/LC_MESSAGES/wesnoth.mo", [("Horse", "馬")])
     assert list(extract(SOURCES["wesnoth"], tmp_path, "zh")) == [("Horse", "马")]
+    cdda = tmp_path / "usr/share/locale"
+    write_mo(cdda / "zh_CN/LC_MESSAGES/cataclysm-dda.mo", [("noun\x04Horse", "马")])
+    write_mo(cdda / "zh_TW/LC_MESSAGES/cataclysm-dda.mo", [("noun\x04Horse", "馬")])
+    assert list(extract(SOURCES["cdda"], tmp_path, "zh")) == [("Horse", "马")]  # no context
 
 
 def test_a_rebuild_keeps_v1_and_holds_out_nothing_new(tmp_path, monkeypatch):

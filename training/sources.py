@@ -31,6 +31,8 @@ LIBREOFFICE_DIR = "usr/share/libreoffice/help"
 DING_FILE = "usr/share/trans/de-en"
 FREECIV_DIR = "usr/share/locale"
 FREECIV_DOMAINS = ("freeciv-core", "freeciv-nations")
+CDDA_DIR = "usr/share/locale"
+CDDA_DOMAIN = "cataclysm-dda"
 APT_LISTS = Path("/var/lib/apt/lists")
 # DDTP files of the bookworm main archive, left by
 # ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN``; {lang} as apt names it.
@@ -116,6 +118,16 @@ SOURCES = {
         "Freeciv 3.0: message catalogs of the game and of its nations",
         ("de", "fr", "zh"),
     ),
+    # The package also has de and fr catalogues; the en-de and en-fr corpora will take them
+    # when they are rebuilt for the next models.
+    "cdda": Source(
+        "cdda",
+        ("cataclysm-dda-data",),
+        "CC-BY-SA-3.0",
+        "Cataclysm: Dark Days Ahead 0.F: message catalog of the game (item and monster "
+        "descriptions, NPC dialogue, messages)",
+        ("zh",),
+    ),
     "dict": Source(
         "dict",
         ("trans-de-en",),
@@ -146,6 +158,8 @@ def extract(
         yield from _wesnoth(root / WESNOTH_DIR / locale(lang) / "LC_MESSAGES")
     elif source.name == "freeciv":
         yield from _freeciv(root / FREECIV_DIR / locale(lang) / "LC_MESSAGES")
+    elif source.name == "cdda":
+        yield from _cdda(root / CDDA_DIR / locale(lang) / "LC_MESSAGES" / f"{CDDA_DOMAIN}.mo")
     elif source.name == "ddtp":
         en_file, xx_file = (lists / f for f in source.list_files(lang))
         yield from _ddtp(en_file, xx_file, lang)
@@ -356,6 +370,14 @@ def _freeciv(catalog_dir: Path) -> Iterator[tuple[str, str]]:
             if en.count("_") <= 1 and xx.count("_") <= 1:  # menu mnemonics: "Ci_ties"
                 en, xx = en.replace("_", ""), xx.replace("_", "")
             yield from align_long(en, xx)
+
+
+def _cdda(mo: Path) -> Iterator[tuple[str, str]]:
+    """Cataclysm: DDA's catalog: contexts are stripped by :func:`read_mo`; its colour tags
+    (``<color_red>``) and placeholders (``%s``, ``<npcname>``) are left for the cleaning to
+    drop; long descriptions are split like Wesnoth's."""
+    for msgid, msgstr in read_mo(mo):
+        yield from align_long(msgid, msgstr)
 
 
 # --- DDTP (Debian package descriptions and their translations) ---------------------
