@@ -29,9 +29,8 @@ WESNOTH_CAMPAIGNS = (
 WESNOTH_DIR = "usr/share/games/wesnoth/1.16/locale"
 LIBREOFFICE_DIR = "usr/share/libreoffice/help"
 DING_FILE = "usr/share/trans/de-en"
-FREECIV_DIR = "usr/share/locale"
+LOCALE_DIR = "usr/share/locale"  # gettext catalogues of Freeciv and Cataclysm
 FREECIV_DOMAINS = ("freeciv-core", "freeciv-nations")
-CDDA_DIR = "usr/share/locale"
 CDDA_DOMAIN = "cataclysm-dda"
 APT_LISTS = Path("/var/lib/apt/lists")
 # DDTP files of the bookworm main archive, left by
@@ -157,9 +156,9 @@ def extract(
     elif source.name == "wesnoth":
         yield from _wesnoth(root / WESNOTH_DIR / locale(lang) / "LC_MESSAGES")
     elif source.name == "freeciv":
-        yield from _freeciv(root / FREECIV_DIR / locale(lang) / "LC_MESSAGES")
+        yield from _freeciv(root / LOCALE_DIR / locale(lang) / "LC_MESSAGES")
     elif source.name == "cdda":
-        yield from _cdda(root / CDDA_DIR / locale(lang) / "LC_MESSAGES" / f"{CDDA_DOMAIN}.mo")
+        yield from _cdda(root / LOCALE_DIR / locale(lang) / "LC_MESSAGES" / f"{CDDA_DOMAIN}.mo")
     elif source.name == "ddtp":
         en_file, xx_file = (lists / f for f in source.list_files(lang))
         yield from _ddtp(en_file, xx_file, lang)
