@@ -44,7 +44,7 @@ from gradio.utils import get_upload_folder  # noqa: E402
 from seq2seq import tree_view, views  # noqa: E402
 from seq2seq.bundle import EVAL_FILE  # noqa: E402
 from seq2seq.compiled import default_cache_dir, use_disk_cache  # noqa: E402
-from seq2seq.options import DEFAULT_LENGTH_PENALTY, MAX_BEAM, DecodeOptions  # noqa: E402
+from seq2seq.options import MAX_BEAM, DecodeOptions  # noqa: E402
 from seq2seq.translator import Translation, Translator  # noqa: E402
 
 log = logging.getLogger("app")
@@ -129,11 +129,14 @@ def whole_number(name: str, value) -> int:
     return int(value)
 
 
-def decode_options(beam, n_best, alpha) -> DecodeOptions:
-    """Validated decode options (a bad value gets the library's message); ``n_best`` is
-    capped at the beam size, since the page's two sliders move independently."""
+def decode_options(beam, n_best, alpha, default: DecodeOptions) -> DecodeOptions:
+    """Validated decode options (a bad value gets the library's message); ``alpha`` None:
+    ``default``'s (the model's own); ``n_best`` is capped at the beam size, since the
+    page's two sliders move independently."""
     try:
-        options = DecodeOptions(beam_size=beam, length_penalty=alpha)
+        options = default.replace(beam_size=beam)
+        if alpha is not None:
+            options = options.replace(length_penalty=alpha)
         n_best = DecodeOptions(beam_size=MAX_BEAM, n_best=n_best).n_best
     except ValueError as e:
         raise gr.Error(str(e)) from None
@@ -273,6 +276,11 @@ class Demo:
         available = ", ".join(self.translators)
         raise gr.Error(f"Unknown direction {direction}. Available: {available}.")
 
+    def default_alpha(self, direction) -> float:
+        """The length penalty of ``direction``'s model (its folder's own, see
+        :meth:`DecodeOptions.for_model`)."""
+        return self.translator(direction).default_options.length_penalty
+
     def source_text(self, text) -> str:
         text = visible(text)
         if not text:
@@ -288,7 +296,7 @@ class Demo:
         becomes a clear ``gr.Error``."""
         text = self.source_text(text)
         translator = self.translator(direction)
-        options = decode_options(beam, n_best, alpha)
+        options = decode_options(beam, n_best, alpha, translator.default_options)
         try:
             result = translator.translate([text], options, tree=tree)[0]
         except ValueError as e:  # the library's caps (e.g. a sentence of too many tokens)
@@ -355,7 +363,8 @@ class Demo:
         finally:
             Path(path).unlink(missing_ok=True)  # uploads are not kept
         lines = split_lines(data)
-        translator, options = self.translator(direction), decode_options(beam, 1, alpha)
+        translator = self.translator(direction)
+        options = decode_options(beam, 1, alpha, translator.default_options)
         out, failed = self.translate_lines(translator, lines, options)
         text = "".join(x + "\n" for x in out)
         self.check_size(len(text.encode("utf-8")), "The translated file")
@@ -369,9 +378,9 @@ class Demo:
         text: str = "",
         direction: str = "",
         beam_size: int = 5,
-        length_penalty: float = DEFAULT_LENGTH_PENALTY,
+        length_penalty: float | None = None,
     ) -> str:
-        """The best translation of ``text``."""
+        """The best translation of ``text`` (``length_penalty`` None: the model's own)."""
         best = self.translation(text, direction, beam_size, 1, length_penalty).best
         if not best:
             raise gr.Error(EMPTY_OUTPUT)
@@ -383,9 +392,10 @@ class Demo:
         direction: str = "",
         beam_size: int = 5,
         n_best: int = 5,
-        length_penalty: float = DEFAULT_LENGTH_PENALTY,
+        length_penalty: float | None = None,
     ) -> dict:
-        """Beam candidates with scores (best first)."""
+        """Beam candidates with scores (best first; ``length_penalty`` None: the model's
+        own)."""
         result = self.translation(text, direction, beam_size, n_best, length_penalty)
         return views.json_safe(result.to_dict(attention=False))
 
@@ -394,7 +404,7 @@ class Demo:
     ) -> dict:
         """Source and output tokens of candidate ``rank`` and its attention matrix."""
         rank = whole_number("rank", rank)
-        result = self.translation(text, direction, beam_size, MAX_BEAM, DEFAULT_LENGTH_PENALTY)
+        result = self.translation(text, direction, beam_size, MAX_BEAM, None)
         if not 1 <= rank <= len(result.hypotheses):
             raise gr.Error(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")
         hyp = result.hypotheses[rank - 1]
@@ -410,11 +420,11 @@ class Demo:
         direction: str = "",
         beam_size: int = 5,
         n_best: int = 5,
-        length_penalty: float = DEFAULT_LENGTH_PENALTY,
+        length_penalty: float | None = None,
     ) -> dict:
         """The beam search's tree of each sentence: every candidate it ranked at every
         step (parent, token, piece, log-prob, score, open/finished/dropped, rank if
-        returned, on a returned path or not)."""
+        returned, on a returned path or not); ``length_penalty`` None: the model's own."""
         result = self.translation(text, direction, beam_size, n_best, length_penalty, tree=True)
         sentences = [{"source": s.source, "source_pieces": s.source_pieces, **s.tree.to_dict()}
                      for s in result.sentences if s.tree is not None]  # fmt: skip
@@ -454,12 +464,13 @@ def from_query(demo: Demo, request: gr.Request | None) -> Prefill:
         return min(max(value, low), high) if math.isfinite(value) else default
 
     direction = params.get("dir", "")
+    direction = direction if direction in demo.translators else next(iter(demo.translators))
     return Prefill(
         text=params.get("text", ""),
-        direction=direction if direction in demo.translators else next(iter(demo.translators)),
+        direction=direction,
         beam=int(number("beam", 5, 1, MAX_BEAM)),
         n_best=int(number("n", 3, 1, MAX_BEAM)),
-        alpha=number("lp", DEFAULT_LENGTH_PENALTY, 0.0, 2.0),
+        alpha=number("lp", demo.default_alpha(direction), 0.0, 2.0),
     )
 
 
@@ -532,7 +543,7 @@ def _input_widgets(demo: Demo) -> dict:
             direction = gr.Dropdown(choices, value=first, label="Direction")
             beam = gr.Slider(1, MAX_BEAM, value=5, step=1, label="Beam size")
             n_best = gr.Slider(1, MAX_BEAM, value=3, step=1, label="Candidates shown")
-            alpha = gr.Slider(0.0, 2.0, value=DEFAULT_LENGTH_PENALTY, step=0.1,
+            alpha = gr.Slider(0.0, 2.0, value=demo.default_alpha(first), step=0.1,
                               label="Length penalty α (re-ranks without decoding)")  # fmt: skip
             button = gr.Button("Translate", variant="primary")
     return dict(text=text, reference=reference, direction=direction, beam=beam,
@@ -693,7 +704,7 @@ class Events:
     def rerank(self, result, alpha, reference, hide_eos, word_level):
         if result is None:
             return {}
-        alpha = decode_options(1, 1, alpha).length_penalty
+        alpha = decode_options(1, 1, alpha, DecodeOptions()).length_penalty
         return self.render(result.rerank(alpha), reference, hide_eos, word_level)
 
     def select_candidate(self, result, hide_eos, word_level, evt: gr.SelectData):
@@ -785,6 +796,8 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
         w.compare_button.click(events.compare, compared, slots, **hidden)
     examples = [w.examples.dataset, w.info]
     w.direction.change(events.change_direction, [w.direction], examples, **hidden)
+    # Only a visitor's choice resets α: a shared link's direction keeps its own α.
+    w.direction.input(events.demo.default_alpha, [w.direction], [w.alpha], **hidden)
     prefilled = [w.text, w.direction, w.beam, w.n_best, w.alpha]
     blocks.load(events.load, None, [*prefilled, *outputs], **hidden)
 

@@ -163,6 +163,12 @@ def license_name(licenses: list[str]) -> str:
     return "-and-".join(x.lower() for x in licenses or ["unknown"]) + "-training-data"
 
 
+def search_setting(evaluation: dict) -> str:
+    """``beam 5, α 1.0``: how an ``eval.json`` decoded (older ones name no α)."""
+    alpha = evaluation.get("length_penalty")
+    return f"beam {evaluation['beam_size']}" + ("" if alpha is None else f", α {alpha:g}")
+
+
 def _eval_results(evaluation: dict, src: str, tgt: str) -> list:
     from huggingface_hub import EvalResult
 
@@ -173,13 +179,13 @@ def _eval_results(evaluation: dict, src: str, tgt: str) -> list:
         dataset_name=f"{src}-{tgt} test split ({evaluation['sentences']} sentences)",
         dataset_split="test",
     )
-    beam = evaluation["beam_size"]
+    setting = search_setting(evaluation)
     return [
         EvalResult(**common, metric_type="bleu", metric_value=evaluation["bleu"],
-                   metric_name=f"BLEU (sacreBLEU, beam {beam})",
+                   metric_name=f"BLEU (sacreBLEU, {setting})",
                    metric_args={"signature": evaluation["bleu_signature"]}),
         EvalResult(**common, metric_type="chrf", metric_value=evaluation["chrf"],
-                   metric_name=f"chrF (sacreBLEU, beam {beam})",
+                   metric_name=f"chrF (sacreBLEU, {setting})",
                    metric_args={"signature": evaluation["chrf_signature"]}),
     ]  # fmt: skip
 
@@ -195,8 +201,9 @@ def _description(model: dict, meta: dict, evaluation: dict | None) -> list[str]:
     ]
     if evaluation:
         lines += [
-            f"**Test BLEU {evaluation['bleu']}, chrF {evaluation['chrf']}** (beam "
-            f"{evaluation['beam_size']}, {evaluation['sentences']} sentences).",
+            f"**Test BLEU {evaluation['bleu']}, chrF {evaluation['chrf']}** ("
+            f"{search_setting(evaluation)}, "
+            f"{evaluation['sentences']} sentences).",
             f"`{evaluation['bleu_signature']}`",
             f"`{evaluation['chrf_signature']}`",
             "",

@@ -20,6 +20,7 @@ MAX_BEAM = 10  # largest beam size, number of candidates and number of samples
 DEFAULT_LENGTH_PENALTY = 0.6  # GNMT alpha (Wu et al. 2016)
 MAX_LENGTH_PENALTY = 5.0
 MAX_TEMPERATURE = 100.0
+MODEL_DEFAULTS = ("length_penalty",)  # what a model folder may set for itself (metadata)
 
 
 def _integer(name: str, value, low: int, high: int) -> int:
@@ -103,3 +104,26 @@ class DecodeOptions:
     def replace(self, **changes) -> DecodeOptions:
         """A validated copy with ``changes`` applied."""
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def for_model(cls, metadata: dict) -> DecodeOptions:
+        """A model folder's own defaults: ``metadata.json``'s ``decoding`` part, e.g.
+        ``{"length_penalty": 1.0, "chosen_on": "…"}`` (the length penalty chosen on the
+        dev split; ``chosen_on`` says how), else the library's defaults.
+
+        Example:
+            >>> DecodeOptions.for_model({"decoding": {"length_penalty": 1.0}}).length_penalty
+            1.0
+            >>> DecodeOptions.for_model({}).length_penalty
+            0.6
+        """
+        decoding = metadata.get("decoding") or {}
+        if not isinstance(decoding, dict):
+            raise ValueError(f"metadata's decoding must be an object, got {decoding!r}")
+        unknown = sorted(set(decoding) - set(MODEL_DEFAULTS) - {"chosen_on"})
+        if unknown:
+            raise ValueError(
+                f"metadata's decoding has unknown fields {unknown}; "
+                f"known: {list(MODEL_DEFAULTS)} and chosen_on"
+            )
+        return cls(**{k: v for k, v in decoding.items() if k in MODEL_DEFAULTS})

@@ -1,6 +1,6 @@
 """Translate one sentence (or text) per line, stdin to stdout or ``-i FILE`` to ``-o FILE``:
 ``python -m seq2seq.translate --model models/en-de [--beam-size 5] [--n-best 3]
-[--length-penalty 0.6] [--format text|nbest|moses|json|pharaoh] [--alignments]
+[--length-penalty ALPHA] [--format text|nbest|moses|json|pharaoh] [--alignments]
 [--word-level] [--batch-size 64] [-i INPUT] [-o OUTPUT]``.
 
 Formats:
@@ -277,7 +277,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("-o", "--output", help="write this file instead of stdout")
     parser.add_argument("--beam-size", type=_whole, default=5, help="1 = greedy search")
     parser.add_argument("--n-best", type=_whole, default=1, help="candidates per line")
-    parser.add_argument("--length-penalty", type=_finite, default=DEFAULT_LENGTH_PENALTY)
+    parser.add_argument(
+        "--length-penalty",
+        type=_finite,
+        help="GNMT alpha (default: the model's own, else "
+        f"{DEFAULT_LENGTH_PENALTY}; see seq2seq.options)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument(
         "--alignments", action="store_true", help="append Pharaoh alignments to each line"
@@ -317,7 +322,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     try:
         args.options = DecodeOptions(
-            beam_size=args.beam_size, n_best=args.n_best, length_penalty=args.length_penalty
+            beam_size=args.beam_size,
+            n_best=args.n_best,
+            length_penalty=DEFAULT_LENGTH_PENALTY
+            if args.length_penalty is None
+            else args.length_penalty,
         )
     except ValueError as e:  # "beam_size must be …" → "--beam-size must be …"
         field, rest = str(e).split(" ", 1)
@@ -425,6 +434,10 @@ def main(argv=None):
         max_input_chars=args.max_input_chars,
         shortlist=not args.no_shortlist,
     )
+    if args.length_penalty is None:
+        args.options = args.options.replace(
+            length_penalty=translator.default_options.length_penalty
+        )
     try:
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
     except OSError as e:

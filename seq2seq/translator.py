@@ -16,7 +16,7 @@ import numpy as np
 
 from seq2seq import hub
 from seq2seq.beam_tree import BeamTree
-from seq2seq.bundle import Bundle
+from seq2seq.bundle import Bundle, BundleError
 from seq2seq.compiled import CompiledSearch, use_disk_cache
 from seq2seq.options import DecodeOptions
 from seq2seq.search import NEG, gnmt_penalty
@@ -44,6 +44,11 @@ class Translator:
             shortlist (:mod:`seq2seq.shortlist`; faster, scores normalised over the
             candidates); False: always the whole vocabulary.
 
+    Attributes:
+        default_options: the options a call without any uses, and the base that
+            option keywords change: the model folder's own defaults
+            (:meth:`DecodeOptions.for_model`).
+
     Example:
         >>> translator = Translator.load("models/en-de")
         >>> [t.best for t in translator.translate(["Good morning!"], beam_size=5)]
@@ -64,6 +69,10 @@ class Translator:
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        try:
+            self.default_options = DecodeOptions.for_model(bundle.metadata)
+        except ValueError as e:
+            raise BundleError(f"{bundle.source}: metadata.json: {e}") from None
         self.bundle, self.model, self.tokenizer = bundle, bundle.model, bundle.tokenizer
         self.batch_size = batch_size
         self.max_input_chars, self.max_sentence_tokens = max_input_chars, max_sentence_tokens
@@ -143,11 +152,10 @@ class Translator:
 
     # --- steps -----------------------------------------------------------------------
 
-    @staticmethod
-    def _options(options, fields) -> DecodeOptions:
+    def _options(self, options, fields) -> DecodeOptions:
         if options is not None and fields:
             raise ValueError("give either a DecodeOptions or its fields, not both")
-        return options if options is not None else DecodeOptions(**fields)
+        return options if options is not None else self.default_options.replace(**fields)
 
     def _check(self, texts) -> None:
         """Refuse what is not a list of texts within the caps (a clear ValueError)."""

@@ -20,6 +20,8 @@ import sacrebleu
 
 from seq2seq.alignment import WORD_START, merge_attention, pharaoh, word_index, words
 from seq2seq.coverage import Report
+from seq2seq.hub import search_setting
+from seq2seq.options import DEFAULT_LENGTH_PENALTY
 from seq2seq.translation import Hypothesis, Translation
 
 EOS_PIECE = "</s>"
@@ -227,6 +229,15 @@ def rival_markdown(key: str, bundle, evaluation: dict | None, hypothesis: Hypoth
     return "\n".join(lines)
 
 
+def decoding_note(metadata: dict) -> str:
+    """``1 (chosen on dev-v1.tsv.gz chrF, beam 5: …)``, or the library's default."""
+    decoding = metadata.get("decoding") or {}
+    if "length_penalty" not in decoding:
+        return f"{DEFAULT_LENGTH_PENALTY:g} (the library's default)"
+    how = decoding.get("chosen_on")
+    return f"{decoding['length_penalty']:g}" + (f" (chosen on {how})" if how else "")
+
+
 def model_markdown(bundle, evaluation: dict | None) -> str:
     """The model info panel."""
     meta = bundle.metadata or {}
@@ -238,13 +249,15 @@ def model_markdown(bundle, evaluation: dict | None) -> str:
         "",
         f"**Attention:** {attention_formula(c.attention)}",
         "",
+        f"**Length penalty α:** {decoding_note(meta)}",
+        "",
         f"**Loaded from:** {bundle.source}",
     ]
     if evaluation:
         lines += [
             "",
-            f"**Test set** ({evaluation.get('sentences')} sentences, beam "
-            f"{evaluation.get('beam_size')}): BLEU **{evaluation['bleu']}**, "
+            f"**Test set** ({evaluation.get('sentences')} sentences, "
+            f"{search_setting(evaluation)}): BLEU **{evaluation['bleu']}**, "
             f"chrF **{evaluation['chrf']}**",
             f"`{evaluation['bleu_signature']}`  ",
             f"`{evaluation['chrf_signature']}`",

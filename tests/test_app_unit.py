@@ -16,6 +16,7 @@ import pytest
 
 import app
 from seq2seq import views
+from seq2seq.options import DecodeOptions
 from seq2seq.translator import Hypothesis, Translation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +63,9 @@ class FakeTranslator:
     bundle = SimpleNamespace(direction="xx-yy", path="/nonexistent")
     model = SimpleNamespace(model_config=SimpleNamespace(src_lang="xx", tgt_lang="yy"))
 
-    def __init__(self):
+    def __init__(self, length_penalty=0.6):
         self.seen = []
+        self.default_options = DecodeOptions(length_penalty=length_penalty)
 
     def translate(self, texts, options, split=True, errors="raise", tree=False):
         assert isinstance(texts, list)
@@ -199,7 +201,6 @@ BAD_PARAMETERS = [
     ("api_translate", ("a b", "", math.inf), "beam_size must be a whole number"),
     ("api_translate", ("a b", "", 2.5), "beam_size must be a whole number"),
     ("api_translate", ("a b", "", 11), "beam_size must be between 1 and 10"),
-    ("api_translate", ("a b", "", 5, None), "length_penalty must be a number"),
     ("api_translate", ("a b", "", 5, math.nan), "length_penalty must be a number"),
     ("api_translate", ("a b", "", 5, 1e308), "length_penalty must be a number"),
     ("api_translate", ("a b", "", 5, -100), "length_penalty must be a number"),
@@ -430,6 +431,38 @@ def test_query_string_prefill(fake, query, expected):
     assert app.from_query(demo, SimpleNamespace(query_params=query)) == expected
 
 
+def test_each_model_has_its_own_length_penalty(results):
+    """The model's α where none is given (API None, a link without ``lp``); a given α
+    wins."""
+    one, two = FakeTranslator(0.6), FakeTranslator(1.25)
+    two.bundle = SimpleNamespace(direction="yy-xx", path="/nonexistent")
+    two.model = SimpleNamespace(model_config=SimpleNamespace(src_lang="yy", tgt_lang="xx"))
+    demo = app.Demo({"xx-yy": one, "yy-xx": two}, max_input_chars=100, results=results)
+    assert demo.api_beam("a b", "yy-xx", 3, 1)["length_penalty"] == 1.25
+    assert demo.api_beam("a b", "yy-xx", 3, 1, None)["length_penalty"] == 1.25
+    assert demo.api_beam("a b", "yy-xx", 3, 1, 0.2)["length_penalty"] == 0.2
+    assert demo.api_beam("a b", "xx-yy", 3, 1)["length_penalty"] == 0.6
+    query = SimpleNamespace(query_params={"text": "a", "dir": "yy-xx"})
+    assert app.from_query(demo, query).alpha == 1.25
+    query.query_params["lp"] = "0.3"
+    assert app.from_query(demo, query).alpha == 0.3
+
+
+def test_the_alpha_slider_starts_and_resets_at_the_models(tiny, results):
+    import copy
+
+    other = copy.copy(tiny)
+    other.default_options = DecodeOptions(length_penalty=1.25)
+    demo = app.Demo({"en-de": tiny, "en-de-x": other}, max_input_chars=100, results=results)
+    with gr.Blocks() as blocks:
+        widgets = app.layout(demo)
+        app.wire(blocks, widgets, app.Events(demo, widgets))
+    assert widgets.alpha.value == 0.6  # the first direction's
+    [reset] = [d for d in blocks.fns.values() if d.targets == [(widgets.direction._id, "input")]]
+    assert [o._id for o in reset.outputs] == [widgets.alpha._id]
+    assert reset.fn("en-de-x") == 1.25 and reset.fn("en-de") == 0.6
+
+
 def test_main_serves_before_it_warms_up(tiny, monkeypatch):
     """The server listens first; the warm-up runs in the background afterwards."""
     import socket
@@ -482,3 +515,18 @@ def test_freed_large_blocks_go_back_to_the_system():
         libc.free(block)
     given_back = before - rss_mb()
     assert given_back > 16, f"of 24 MB freed, {given_back:.0f} MB went back"
+
+
+def test_the_model_panel_names_the_length_penalty_and_how_it_was_chosen(tiny):
+    import copy
+
+    own = copy.copy(tiny.bundle)
+    own.metadata = {**own.metadata, "decoding": {"length_penalty": 1.5, "chosen_on": "dev X"}}
+    evaluation = {"bleu": 1.0, "chrf": 2.0, "beam_size": 5, "length_penalty": 1.5,
+                  "sentences": 3, "bleu_signature": "b", "chrf_signature": "c"}  # fmt: skip
+    text = views.model_markdown(own, evaluation)
+    assert "**Length penalty α:** 1.5 (chosen on dev X)" in text
+    assert "(3 sentences, beam 5, α 1.5): BLEU **1.0**" in text
+    assert "**Length penalty α:** 0.6 (the library's default)" in views.model_markdown(
+        tiny.bundle, None
+    )

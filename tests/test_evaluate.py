@@ -51,6 +51,7 @@ def test_scores_are_the_whole_vocabulary_unless_asked(tiny_model_dir, tmp_path, 
         evaluate.main(["--model", str(tiny_model_dir[0]), "--test", str(test), "--json", *extra])
         results.append(json.loads(capsys.readouterr().out))
     assert [r["shortlist"] for r in results] == [False, True]
+    assert [r["length_penalty"] for r in results] == [0.6, 0.6]  # the model sets none
     assert results[0]["bleu"] == results[1]["bleu"]  # the tiny vocabulary fits the set
 
 
@@ -84,6 +85,8 @@ def test_one_failing_text_costs_only_itself():
         (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
         (["--max-sentence-tokens", "1"], "--max-sentence-tokens must be at least 2"),
         (["--limit", "0"], "--limit must be at least 1, got 0"),
+        (["--length-penalty", "nan"], "--length-penalty must be a number between 0 and 5"),
+        (["--length-penalty", "-1"], "--length-penalty must be a number between 0 and 5"),
     ],
 )
 def test_bad_options_are_usage_errors(args, message, capsys):
@@ -91,6 +94,21 @@ def test_bad_options_are_usage_errors(args, message, capsys):
         evaluate.main(["--model", "unused", "--test", "unused", *args])
     assert exit_info.value.code == 2
     assert f"error: {message}" in capsys.readouterr().err
+
+
+def test_the_length_penalty_is_the_models_unless_given(tiny_model_dir, tmp_path, capsys):
+    import shutil
+
+    from seq2seq import bundle
+
+    folder = shutil.copytree(tiny_model_dir[0], tmp_path / "model")
+    bundle.update_metadata(folder, decoding={"length_penalty": 1.5})
+    test = write_tsv(tmp_path / "test.tsv", reverse_task(5, seed=7))
+    alphas = []
+    for extra in ([], ["--length-penalty", "0.2"]):
+        evaluate.main(["--model", str(folder), "--test", str(test), "--json", *extra])
+        alphas.append(json.loads(capsys.readouterr().out)["length_penalty"])
+    assert alphas == [1.5, 0.2]
 
 
 def test_unreadable_test_file_is_a_clean_error(tiny_model_dir, tmp_path, capsys):

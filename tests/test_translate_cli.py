@@ -126,6 +126,21 @@ def test_json_has_attention_of_right_shape(cli):
     assert json.loads(lines[1]) == {"source": "", "hypotheses": []}
 
 
+def test_the_length_penalty_is_the_models_unless_given(cli):
+    from seq2seq.options import DecodeOptions
+
+    def alpha(*args) -> float:
+        return json.loads(ok(cli, "one two three\n", "--format", "json", *args))["length_penalty"]
+
+    assert alpha() == 0.6  # the library's default, for a folder that sets none
+    cli.translator.default_options = DecodeOptions(length_penalty=1.5)
+    try:
+        assert alpha() == 1.5
+        assert alpha("--length-penalty", "0.2") == 0.2
+    finally:
+        cli.translator.default_options = DecodeOptions()
+
+
 def test_pharaoh_output(cli):
     lines = ok(cli, INPUT, "--format", "pharaoh").split("\n")[:-1]
     assert len(lines) == 5 and lines[1] == ""

@@ -138,3 +138,31 @@ def test_sentences_join_with_a_space_except_after_full_width_punctuation():
         "兽人来了！我们必须保卫村庄。Ja."
     )
     assert Hypothesis.join([hyp("好"), hyp("是")]).text == "好 是"  # no full stop: a space
+
+
+def test_a_model_folder_sets_its_own_length_penalty(tiny_model_dir, tmp_path):
+    import shutil
+
+    from seq2seq import bundle
+
+    folder = shutil.copytree(tiny_model_dir[0], tmp_path / "model")
+    bundle.update_metadata(folder, decoding={"length_penalty": 1.5, "chosen_on": "a test"})
+    own = Translator.load(folder, batch_size=4)
+    assert own.default_options == DecodeOptions(length_penalty=1.5)
+    (result,) = own.translate(["one two three"], beam_size=3, n_best=3)
+    assert result.length_penalty == 1.5  # keywords change the model's defaults
+    for h in result.hypotheses:
+        assert h.score == pytest.approx(h.log_prob / ((5 + h.length) / 6) ** 1.5, rel=1e-5)
+    (asked,) = own.translate(["one two three"], beam_size=3, length_penalty=0.0)
+    assert asked.length_penalty == 0.0
+    assert Translator.load(tiny_model_dir[0]).default_options == DecodeOptions()
+
+    for decoding, message in [
+        ({"length_penalty": "high"}, "length_penalty must be a number"),
+        ({"beam_size": 3}, "unknown fields ['beam_size']"),
+        ([1.0], "decoding must be an object"),
+    ]:
+        bundle.update_metadata(folder, decoding=decoding)
+        with pytest.raises(bundle.BundleError, match="metadata.json") as error:
+            Translator.load(folder)
+        assert message in str(error.value)

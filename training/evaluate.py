@@ -107,11 +107,20 @@ def translate_all(translator: Translator, texts: list[str], options: DecodeOptio
     return hypotheses, failures
 
 
-def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int | None = None):
+def evaluate(
+    translator: Translator,
+    test: str,
+    beam_size: int = 5,
+    limit: int | None = None,
+    length_penalty: float | None = None,
+):
     """Translate ``test`` and score it; returns a JSON-able dict. A test line that cannot
     be translated scores as an empty hypothesis and is counted (``failed``) and listed
-    (``failures``: test pair number, 1-based, and why)."""
-    options = DecodeOptions(beam_size=beam_size)
+    (``failures``: test pair number, 1-based, and why). ``length_penalty`` None: the
+    model's own default (:attr:`Translator.default_options`)."""
+    options = translator.default_options.replace(beam_size=beam_size)
+    if length_penalty is not None:
+        options = options.replace(length_penalty=length_penalty)
     src_lang, tgt_lang = translator.bundle.direction.split("-")
     pairs, report = read_corpus(test, reverse=src_lang != "en")
     pairs = pairs[:limit] if limit else pairs
@@ -128,6 +137,7 @@ def evaluate(translator: Translator, test: str, beam_size: int = 5, limit: int |
         "direction": translator.bundle.direction,
         "test": test,
         "beam_size": beam_size,
+        "length_penalty": options.length_penalty,
         "shortlist": translator.search.shortlist is not None,
         **score(hypotheses, [p.tgt for p in pairs], tgt_lang),
         "decode_seconds": round(seconds, 1),
@@ -164,6 +174,11 @@ def main(argv=None):
     parser.add_argument("--model", required=True, help="model folder or USER/NAME[@REVISION]")
     parser.add_argument("--test", required=True, help="TSV(.gz) or SRC_FILE,TGT_FILE")
     parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument(
+        "--length-penalty",
+        type=float,
+        help="GNMT alpha (default: the model's own, see seq2seq.options)",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(
         "--max-sentence-tokens",
@@ -183,9 +198,10 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
     try:
-        DecodeOptions(beam_size=args.beam_size)
+        DecodeOptions(beam_size=args.beam_size, length_penalty=args.length_penalty or 0.0)
     except ValueError as e:  # "beam_size must be …" → "--beam-size must be …"
-        parser.error(f"--beam-size {str(e).split(' ', 1)[1]}")
+        field, rest = str(e).split(" ", 1)
+        parser.error(f"--{field.replace('_', '-')} {rest}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.max_sentence_tokens < 2:
@@ -201,7 +217,7 @@ def main(argv=None):
         shortlist=args.shortlist,
     )
     try:
-        result = evaluate(translator, args.test, args.beam_size, args.limit)
+        result = evaluate(translator, args.test, args.beam_size, args.limit, args.length_penalty)
     except CorpusFormatError as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -211,7 +227,10 @@ def main(argv=None):
         json.dump(result, sys.stdout, indent=1, ensure_ascii=False)
         print()
         return
-    print(f"{result['direction']}  {result['test']}  beam {args.beam_size}")
+    print(
+        f"{result['direction']}  {result['test']}  beam {args.beam_size}  "
+        f"length penalty {result['length_penalty']:g}"
+    )
     print(f"BLEU {result['bleu']:6.2f}  {result['bleu_signature']}")
     print(f"chrF {result['chrf']:6.2f}  {result['chrf_signature']}")
     for name, s in result.get("per_source", {}).items():

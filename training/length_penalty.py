@@ -1,0 +1,96 @@
+"""Choose a model's length penalty on a dev split:
+``python -m training.length_penalty --model models/en-zh --dev training/data/en-zh/dev-v1.tsv.gz
+[--alphas 0.6,0.8,1.0,1.2,1.4] [--metric chrf] [--write]``.
+
+Translates the dev split once per GNMT alpha (beam search, ``--beam-size``), scores each
+with ``training.evaluate`` and prints a table. ``--write`` records the best alpha in the
+folder's ``metadata.json`` (``decoding``: ``length_penalty`` and ``chosen_on``, which
+names the split, the metric and every alpha's score); the translator, the CLI, evaluation
+and the app then use it wherever no length penalty is given (see
+:meth:`seq2seq.options.DecodeOptions.for_model`). A tie goes to the alpha listed first.
+
+Choose on a dev split only: the test split is for reporting the chosen model.
+
+Not for: scoring a model (see :mod:`training.evaluate`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from seq2seq import bundle
+from seq2seq.cli import load_translator_or_exit
+from seq2seq.options import DecodeOptions
+from training.evaluate import MAX_INPUT_CHARS, MAX_SENTENCE_TOKENS, evaluate
+
+ALPHAS = (0.6, 0.8, 1.0, 1.2, 1.4)
+METRICS = ("chrf", "bleu")
+
+
+def sweep(translator, dev: str, alphas, beam_size: int = 5) -> dict[float, dict]:
+    """``training.evaluate``'s result on ``dev`` for each alpha."""
+    return {a: evaluate(translator, dev, beam_size, length_penalty=a) for a in alphas}
+
+
+def choose(results: dict[float, dict], metric: str) -> float:
+    """The alpha of the best ``metric`` (the first listed, on a tie)."""
+    return max(results, key=lambda a: results[a][metric])
+
+
+def chosen_on(dev: str, metric: str, beam_size: int, results: dict[float, dict]) -> str:
+    """``dev-v1.tsv.gz chrF, beam 5: α 0.6 33.92, α 1.0 34.26``: how the alpha was chosen."""
+    name = {"chrf": "chrF", "bleu": "BLEU"}[metric]
+    scores = ", ".join(f"α {a:g} {r[metric]}" for a, r in results.items())
+    return f"{Path(dev).name} {name}, beam {beam_size}: {scores}"
+
+
+def _alphas(text: str) -> list[float]:
+    try:
+        alphas = [DecodeOptions(length_penalty=float(x)).length_penalty for x in text.split(",")]
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("length_penalty", "each alpha")) from None
+    if len(set(alphas)) != len(alphas):
+        raise argparse.ArgumentTypeError(f"alphas repeat: {text}")
+    return alphas
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m training.length_penalty",
+                                     description=__doc__)  # fmt: skip
+    parser.add_argument("--model", required=True, help="model folder")
+    parser.add_argument("--dev", required=True, help="dev split, TSV(.gz) or SRC_FILE,TGT_FILE")
+    parser.add_argument("--alphas", type=_alphas, default=list(ALPHAS),
+                        help="comma-separated GNMT alphas (default %(default)s)")  # fmt: skip
+    parser.add_argument("--metric", choices=METRICS, default="chrf")
+    parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--write", action="store_true",
+                        help="record the best alpha in the folder's metadata.json")  # fmt: skip
+    args = parser.parse_args(argv)
+    try:
+        DecodeOptions(beam_size=args.beam_size)
+    except ValueError as e:
+        parser.error(f"--beam-size {str(e).split(' ', 1)[1]}")
+    if args.write and not (Path(args.model) / bundle.METADATA_FILE).is_file():
+        parser.error(f"--write needs a local model folder; {args.model} has no metadata.json")
+    logging.basicConfig(level=logging.WARNING)
+    translator = load_translator_or_exit(  # as training.evaluate scores: whole vocabulary
+        args.model,
+        max_sentence_tokens=MAX_SENTENCE_TOKENS,
+        max_input_chars=MAX_INPUT_CHARS,
+        shortlist=False,
+    )
+    results = sweep(translator, args.dev, args.alphas, args.beam_size)
+    best = choose(results, args.metric)
+    for a, r in results.items():
+        mark = "  ← best" if a == best else ""
+        print(f"α {a:4.2f}  BLEU {r['bleu']:6.2f}  chrF {r['chrf']:6.2f}{mark}")
+    if args.write:
+        how = chosen_on(args.dev, args.metric, args.beam_size, results)
+        bundle.update_metadata(args.model, decoding={"length_penalty": best, "chosen_on": how})
+        print(f"{args.model}: length penalty {best:g} ({how})")
+
+
+if __name__ == "__main__":
+    main()
