@@ -11,30 +11,34 @@ from training import length_penalty
 
 
 def test_choose_takes_the_best_and_the_first_on_a_tie():
-    results = {0.6: {"chrf": 30.0, "bleu": 9.0}, 1.0: {"chrf": 31.0, "bleu": 8.0},
+    results = {0.6: {"chrf": 30.0, "bleu": 9.0}, 1.0: {"chrf": 31.0, "bleu": 8.5},
                1.4: {"chrf": 31.0, "bleu": 7.0}}  # fmt: skip
     assert length_penalty.choose(results, "chrf") == 1.0
     assert length_penalty.choose(results, "bleu") == 0.6
+    assert length_penalty.choose(results, "mean") == 1.0  # 19.75 > 19.5 and 19.0
 
 
 def test_write_records_the_chosen_alpha_and_how(tiny_model_dir, tmp_path, capsys, monkeypatch):
     folder = shutil.copytree(tiny_model_dir[0], tmp_path / "model")
     dev = write_tsv(tmp_path / "dev.tsv", reverse_task(8, seed=9))
-    scores = {0.2: 40.0, 1.6: 42.5}  # the sweep's scores, stood in for: the tiny model
-    # translates its task perfectly whatever the alpha, so every alpha would tie
+    scores = {0.2: (3.0, 40.0), 1.6: (1.0, 42.5)}  # the sweep's scores, stood in for: the
+    # tiny model translates its task perfectly whatever the alpha, so every alpha would tie
 
     def fake_evaluate(translator, test, beam_size, length_penalty):
         assert test == str(dev) and beam_size == 3 and translator.search.shortlist is None
-        return {"bleu": 1.0, "chrf": scores[length_penalty]}
+        return dict(zip(["bleu", "chrf"], scores[length_penalty]))
 
     monkeypatch.setattr(length_penalty, "evaluate", fake_evaluate)
     length_penalty.main(["--model", str(folder), "--dev", str(dev), "--alphas", "0.2,1.6",
                          "--beam-size", "3", "--write"])  # fmt: skip
     out = capsys.readouterr().out
-    assert "α 1.60  BLEU   1.00  chrF  42.50  ← best" in out
+    assert "α 1.60  BLEU   1.00  chrF  42.50  ← best" in out  # mean 21.75 > 21.5
     decoding = json.loads((folder / "metadata.json").read_text())["decoding"]
-    assert decoding == {"length_penalty": 1.6,
-                        "chosen_on": "dev.tsv chrF, beam 3: α 0.2 40.0, α 1.6 42.5"}  # fmt: skip
+    assert decoding == {
+        "length_penalty": 1.6,
+        "chosen_on": "dev.tsv, best mean of BLEU and chrF, beam 3 "
+        "(BLEU / chrF: α 0.2 3.0 / 40.0, α 1.6 1.0 / 42.5)",
+    }
     assert Translator.load(folder).default_options.length_penalty == 1.6
 
 
