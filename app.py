@@ -543,8 +543,11 @@ def _input_widgets(demo: Demo) -> dict:
             direction = gr.Dropdown(choices, value=first, label="Direction")
             beam = gr.Slider(1, MAX_BEAM, value=5, step=1, label="Beam size")
             n_best = gr.Slider(1, MAX_BEAM, value=3, step=1, label="Candidates shown")
-            alpha = gr.Slider(0.0, 2.0, value=demo.default_alpha(first), step=0.1,
-                              label="Length penalty α (re-ranks without decoding)")  # fmt: skip
+            alpha = gr.Slider(
+                0.0, 2.0, value=demo.default_alpha(first), step=0.1,
+                label="Length penalty α (re-ranks without decoding)",
+                info="Starts at the model's own, chosen on its dev split",
+            )  # fmt: skip
             button = gr.Button("Translate", variant="primary")
     return dict(text=text, reference=reference, direction=direction, beam=beam,
                 n_best=n_best, alpha=alpha, button=button)  # fmt: skip

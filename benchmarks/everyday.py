@@ -33,16 +33,22 @@ def main(argv=None):
     parser.add_argument("--model", default="models/en-de")
     parser.add_argument("--data", default="tests/data/everyday.tsv")
     parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--length-penalty", type=float, help="default: the model's own")
     parser.add_argument("--json", metavar="FILE", help="also write scores and rows here")
     args = parser.parse_args(argv)
 
     sources, references = map(list, zip(*load_pairs(args.data)))
-    outputs = Translator.load(args.model).translate_texts(sources, beam_size=args.beam_size)
+    translator = Translator.load(args.model)
+    options = translator.default_options.replace(beam_size=args.beam_size)
+    if args.length_penalty is not None:
+        options = options.replace(length_penalty=args.length_penalty)
+    outputs = translator.translate_texts(sources, options)
     bleu, chrf = sacrebleu.metrics.BLEU(), sacrebleu.metrics.CHRF()
     result = {
         "model": args.model,
         "data": args.data,
         "beam_size": args.beam_size,
+        "length_penalty": options.length_penalty,
         "sentences": len(sources),
         "bleu": round(bleu.corpus_score(outputs, [references]).score, 2),
         "bleu_signature": str(bleu.get_signature()),
@@ -53,7 +59,8 @@ def main(argv=None):
             for s, o, r in zip(sources, outputs, references)
         ],
     }
-    print(f"{args.model} on {args.data} ({len(sources)} sentences, beam {args.beam_size})")
+    print(f"{args.model} on {args.data} ({len(sources)} sentences, beam {args.beam_size}, "
+          f"α {options.length_penalty:g})")  # fmt: skip
     print(f"BLEU {result['bleu']:6.2f}  {result['bleu_signature']}")
     print(f"chrF {result['chrf']:6.2f}  {result['chrf_signature']}")
     print()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seq2seq import bundle as bundle_lib
+from seq2seq.options import DecodeOptions
 
 MODEL_FILES = bundle_lib.MODEL_FILES
 EXTRA_FILES = bundle_lib.EXTRA_FILES
@@ -153,7 +154,12 @@ def model_card(folder: str | Path, repo_id: str, code_url: str = CODE_URL):
         "",
         *_description(model, meta, evaluation),
         *_provenance(meta, licenses),
-        *_usage(repo_id, code_url, EXAMPLES.get(src, "...")),
+        *_usage(
+            repo_id,
+            code_url,
+            EXAMPLES.get(src, "..."),
+            DecodeOptions.for_model(meta).length_penalty,
+        ),  # fmt: skip
     ]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body))
 
@@ -240,7 +246,8 @@ def _provenance(meta: dict, licenses: list[str]) -> list[str]:
     return lines
 
 
-def _usage(repo_id: str, code_url: str, example: str) -> list[str]:
+def _usage(repo_id: str, code_url: str, example: str, alpha: float) -> list[str]:
+    """``alpha``: the model's length penalty, which Keras alone does not read."""
     return [
         "## Use",
         "",
@@ -258,7 +265,8 @@ def _usage(repo_id: str, code_url: str, example: str) -> list[str]:
         "from seq2seq.translator import Translator",
         "",
         f'model = keras.saving.load_model("hf://{repo_id}")',
-        f'print(Translator.for_model(model).translate_texts(["{example}"], beam_size=5))',
+        "translator = Translator.for_model(model)  # Keras reads no metadata.json: give α",
+        f'print(translator.translate_texts(["{example}"], beam_size=5, length_penalty={alpha:g}))',
         "```",
         "",
         "With the library's translator (a revision, n-best lists, attention weights):",

@@ -64,18 +64,22 @@ def check_card(text: str, folder: Path, repo_id: str):
     assert (data.library_name, data.pipeline_tag, data.language) == ("keras", "translation",
                                                                       [src, tgt])  # fmt: skip
     meta = json.loads((folder / "metadata.json").read_text())
+    alpha = meta.get("decoding", {}).get("length_penalty", 0.6)  # Keras's path must be told
+    assert f"beam_size=5, length_penalty={alpha:g}))" in text
     licenses = sorted({s["license"] for s in meta["data_sources"].values()})
     assert data.license == "other" and data.license_link == "LICENSE.md"
     assert data.license_name == "-and-".join(x.lower() for x in licenses) + "-training-data"
     evaluation = json.loads((folder / "eval.json").read_text())
-    beam = evaluation["beam_size"]
+    setting = f"beam {evaluation['beam_size']}"  # and the α, where the evaluation names it
+    if "length_penalty" in evaluation:
+        setting += f", α {evaluation['length_penalty']:g}"
     assert data.model_name == repo_id
     found = [(r.task_type, r.dataset_split, r.metric_type, r.metric_value, r.metric_name,
               r.metric_args) for r in data.eval_results]  # fmt: skip
     assert found == [
-        ("translation", "test", "bleu", evaluation["bleu"], f"BLEU (sacreBLEU, beam {beam})",
+        ("translation", "test", "bleu", evaluation["bleu"], f"BLEU (sacreBLEU, {setting})",
          {"signature": evaluation["bleu_signature"]}),
-        ("translation", "test", "chrf", evaluation["chrf"], f"chrF (sacreBLEU, beam {beam})",
+        ("translation", "test", "chrf", evaluation["chrf"], f"chrF (sacreBLEU, {setting})",
          {"signature": evaluation["chrf_signature"]}),
     ]  # fmt: skip
     assert all(f"{evaluation['sentences']} sentences" in r.dataset_name for r in data.eval_results)
@@ -152,8 +156,11 @@ def test_a_keras_native_push_loads_through_both_paths(hub, env):
         # The library's loader first: it must fetch assets/ itself (Keras's download
         # would fill the shared cache with the whole repo).
         assert Translator.load("alice/native").translate_texts(text, beam_size=5) == local
-        native = keras.saving.load_model("hf://alice/native")
-        assert Translator.for_model(native).translate_texts(text) == local
+        native = Translator.for_model(keras.saving.load_model("hf://alice/native"))
+        # Keras alone reads no metadata.json: the library's α, unless one is given.
+        alpha = Translator.load("models/en-de").default_options.length_penalty
+        assert native.default_options.length_penalty == 0.6 != alpha
+        assert native.translate_texts(text, length_penalty=alpha) == local
         print(local)
     """
     run_code(code, env, ROOT)
