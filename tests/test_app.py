@@ -112,7 +112,9 @@ def client(app_url):
 
 def test_api_endpoints_are_consistent(client):
     best = client.predict(SENTENCE, api_name="/translate")
-    beam = client.predict(SENTENCE, "", 5, 4, 0.6, api_name="/beam")
+    beam = client.predict(SENTENCE, "", 5, 4, None, api_name="/beam")  # None: the model's α
+    meta = json.loads((ROOT / "models/en-de/metadata.json").read_text())
+    assert beam["length_penalty"] == meta["decoding"]["length_penalty"]
     hyps = beam["hypotheses"]
     assert best == hyps[0]["text"] and best.strip()
     assert [h["rank"] for h in hyps] == [1, 2, 3, 4]
@@ -244,7 +246,7 @@ def raw_call(url: str, api: str, body: str) -> tuple[str, str]:
      ("/translate", (SENTENCE, "", "abc"), "beam_size must be a whole number, got 'abc'"),
      ("/translate", (SENTENCE, "", None), "beam_size must be a whole number, got None"),
      ("/translate", (SENTENCE, "", 2.5), "beam_size must be a whole number, got 2.5"),
-     ("/translate", (SENTENCE, "", 5, None), "length_penalty must be a number, got None"),
+     ("/translate", (SENTENCE, "", 5, "high"), "length_penalty must be a number, got 'high'"),
      ("/translate", (SENTENCE, "", 5, 1e308), "length_penalty must be a number between 0"),
      ("/translate", (SENTENCE, "", 5, -100), "length_penalty must be a number between 0"),
      ("/translate", (42,), "The text must be a string, got int."),
