@@ -134,9 +134,7 @@ def decode_options(beam, n_best, alpha, default: DecodeOptions) -> DecodeOptions
     ``default``'s (the model's own); ``n_best`` is capped at the beam size, since the
     page's two sliders move independently."""
     try:
-        options = default.replace(beam_size=beam)
-        if alpha is not None:
-            options = options.replace(length_penalty=alpha)
+        options = default.replace(beam_size=beam).with_length_penalty(alpha)
         n_best = DecodeOptions(beam_size=MAX_BEAM, n_best=n_best).n_best
     except ValueError as e:
         raise gr.Error(str(e)) from None

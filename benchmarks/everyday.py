@@ -40,8 +40,7 @@ def main(argv=None):
     sources, references = map(list, zip(*load_pairs(args.data)))
     translator = Translator.load(args.model)
     options = translator.default_options.replace(beam_size=args.beam_size)
-    if args.length_penalty is not None:
-        options = options.replace(length_penalty=args.length_penalty)
+    options = options.with_length_penalty(args.length_penalty)
     outputs = translator.translate_texts(sources, options)
     bleu, chrf = sacrebleu.metrics.BLEU(), sacrebleu.metrics.CHRF()
     result = {

@@ -105,6 +105,11 @@ class DecodeOptions:
         """A validated copy with ``changes`` applied."""
         return dataclasses.replace(self, **changes)
 
+    def with_length_penalty(self, alpha: float | None) -> DecodeOptions:
+        """A validated copy with length penalty ``alpha``; None keeps this one's (a
+        model's own, from :meth:`for_model`)."""
+        return self if alpha is None else self.replace(length_penalty=alpha)
+
     @classmethod
     def for_model(cls, metadata: dict) -> DecodeOptions:
         """A model folder's own defaults: ``metadata.json``'s ``decoding`` part, e.g.

@@ -119,8 +119,7 @@ def evaluate(
     (``failures``: test pair number, 1-based, and why). ``length_penalty`` None: the
     model's own default (:attr:`Translator.default_options`)."""
     options = translator.default_options.replace(beam_size=beam_size)
-    if length_penalty is not None:
-        options = options.replace(length_penalty=length_penalty)
+    options = options.with_length_penalty(length_penalty)
     src_lang, tgt_lang = translator.bundle.direction.split("-")
     pairs, report = read_corpus(test, reverse=src_lang != "en")
     pairs = pairs[:limit] if limit else pairs
