@@ -36,7 +36,7 @@ PAIRS = {  # pair: (minimum training pairs, {split: sources})
     "en-zh": (
         80_000,
         {
-            "train": ["wesnoth", "libreoffice", "ddtp", "freeciv", "cdda"],
+            "train": ["wesnoth", "libreoffice", "ddtp", "freeciv", "cdda", "warzone", "crawl"],
             "dev-v1": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
             "test-v1": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
             "dev-v2": ["cdda"],
@@ -115,6 +115,12 @@ def test_counts_match_sources_md_and_stats(corpus):
         row = re.search(rf"^\| {name} \|(.*)\|$", md, re.M).group(1)
         numbers = [int(x) for x in row.split("|")]
         assert numbers == [per_source[c] for c in columns] + [len(pairs)]
+    # The sources nothing is held out from are named as such, and only those.
+    from training.sources import SOURCES
+
+    named = re.search(r"Nothing is held out from (.*?) \(", md)
+    training_only = {c for c in columns if not SOURCES[c].held_out}
+    assert set(re.findall(r"`(\w+)`", named.group(1)) if named else []) == training_only
 
 
 def test_pairs_are_clean(corpus):

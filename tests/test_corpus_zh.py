@@ -123,7 +123,7 @@ def test_chinese_menu_mnemonics_are_dropped_from_freeciv(tmp_path):
 
 def test_chinese_is_simplified_chinese_only(tmp_path):
     assert [s.name for s in sources_for("zh")] == [
-        "wesnoth", "libreoffice", "ddtp", "freeciv", "cdda"]  # fmt: skip
+        "wesnoth", "libreoffice", "ddtp", "freeciv", "cdda", "warzone", "crawl"]  # fmt: skip
     assert SOURCES["libreoffice"].package_names("zh")[1] == "libreoffice-help-zh-cn"
     assert SOURCES["ddtp"].list_files("zh")[1].endswith("_Translation-zh%5fCN.lz4")
     locale = tmp_path / "usr/share/games/wesnoth/1.16/locale"
@@ -134,6 +134,35 @@ def test_chinese_is_simplified_chinese_only(tmp_path):
     write_mo(cdda / "zh_CN/LC_MESSAGES/cataclysm-dda.mo", [("noun\x04Horse", "马")])
     write_mo(cdda / "zh_TW/LC_MESSAGES/cataclysm-dda.mo", [("noun\x04Horse", "馬")])
     assert list(extract(SOURCES["cdda"], tmp_path, "zh")) == [("Horse", "马")]  # no context
+    write_mo(cdda / "zh_CN/LC_MESSAGES/warzone2100.mo", [("Tank", "坦克")])
+    write_mo(cdda / "zh_TW/LC_MESSAGES/warzone2100.mo", [("Tank", "戰車")])
+    assert list(extract(SOURCES["warzone"], tmp_path, "zh")) == [("Tank", "坦克")]
+
+
+def test_crawl_descriptions_pair_by_entry_name(tmp_path):
+    descript = tmp_path / "usr/share/crawl/dat/descript"
+    (descript / "zh").mkdir(parents=True)
+    (descript / "monsters.txt").write_text(
+        "%%%%\n# Uniques\nAizul\n\nOnce the guardian serpent of a hoard,\nshe was "
+        "disgraced.\n%%%%\nbat\n\nA small flying mammal.\n%%%%\n__cap_suffix\n\n{{\n"
+        "return \"x\"\n}}\n%%%%\nrat\n\nA rodent.\n%%%%\n"
+    )  # fmt: skip
+    (descript / "zh" / "monsters.txt").write_text(
+        "%%%%\nAizul\n\n它曾经是宝库的守护之蛇，\n却蒙受了耻辱。\n%%%%\nbat\n\n一种会飞的小型哺乳动物。\n"
+        "%%%%\n__cap_suffix\n\n{{\nreturn \"它\"\n}}\n%%%%\nghost\n\n鬼魂。\n%%%%\n"
+    )  # fmt: skip
+    (descript / "zh" / "spells.txt").write_text("%%%%\nBlink\n\n瞬移。\n%%%%\n")  # no English file
+    (descript / "spells.txt").write_text("%%%%\nBlink\n\nTeleports you.\n%%%%\n")
+    (descript / "de").mkdir()
+    (descript / "de" / "monsters.txt").write_text("%%%%\nbat\n\nEine Fledermaus.\n%%%%\n")
+    assert list(extract(SOURCES["crawl"], tmp_path, "zh")) == [
+        (
+            "Once the guardian serpent of a hoard, she was disgraced.",
+            "它曾经是宝库的守护之蛇，却蒙受了耻辱。",
+        ),
+        ("A small flying mammal.", "一种会飞的小型哺乳动物。"),
+        ("Teleports you.", "瞬移。"),
+    ]  # Lua entries and entries without a partner are skipped; lines joined (none in CJK)
 
 
 def test_a_rebuild_keeps_v1_and_holds_out_nothing_new(tmp_path, monkeypatch):

@@ -153,3 +153,19 @@ def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():
     paths = {"train", "dev", "out", "run_dir", "model", "train_pairs", "verbose"}  # + logging
     assert {k: v for k, v in luong.items() if k not in paths} == {
         k: v for k, v in shipped.items() if k not in paths}  # fmt: skip
+
+
+def test_upsample_repeats_the_pairs_of_the_named_sources():
+    import pytest
+
+    from training.readers import Pair
+    from training.train import TrainConfig, upsampled
+
+    pairs = [Pair("a", "A", "wesnoth"), Pair("b", "B", "libreoffice"), Pair("c", "C", "wesnoth")]
+    out = upsampled(pairs, {"wesnoth": 3})
+    assert sorted(p.src for p in out) == ["a"] * 3 + ["b"] + ["c"] * 3
+    assert upsampled(pairs, {}) == pairs
+    for bad in ({"wesnoth": 0}, {"wesnoth": 1.5}, {"wesnoth": True}, {"cdda": 2}):
+        with pytest.raises(SystemExit, match="upsample"):
+            upsampled(pairs, bad)
+    assert TrainConfig().upsample == {}  # off unless a config names it

@@ -173,11 +173,17 @@ def sources_md(pair: str, sources: list[Source], stats: dict) -> str:
         if f"dev-{NEW}" in stats["splits"]
         else ""
     )
+    training_only = ", ".join(f"`{s.name}`" for s in sources if not s.held_out)
+    if training_only:
+        training_only = (
+            f"Nothing is held out from {training_only} (word lists, or text added after the "
+            "held-out sets were drawn, which holding out would redraw). "
+        )
     lines += [
         "",
         f"`dev-{FROZEN}`/`test-{FROZEN}` are the held-out sets of the first corpus, kept "
         f"byte-identical so every model is compared on them{newer}. "
-        "`dict` (word and phrase pairs) is training-only. No English sentence "
+        f"{training_only}No English sentence "
         "(case-folded) of any dev or test file occurs in train, nor in another dev or "
         "test file; `tests/test_corpus_data.py` checks this and these counts.",
         "",

@@ -32,6 +32,8 @@ DING_FILE = "usr/share/trans/de-en"
 LOCALE_DIR = "usr/share/locale"  # gettext catalogues of Freeciv and Cataclysm
 FREECIV_DOMAINS = ("freeciv-core", "freeciv-nations")
 CDDA_DOMAIN = "cataclysm-dda"
+WARZONE_DOMAIN = "warzone2100"
+CRAWL_DIR = "usr/share/crawl/dat/descript"  # English *.txt, translations in <lang>/*.txt
 APT_LISTS = Path("/var/lib/apt/lists")
 # DDTP files of the bookworm main archive, left by
 # ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN``; {lang} as apt names it.
@@ -127,6 +129,26 @@ SOURCES = {
         "descriptions, NPC dialogue, messages)",
         ("zh",),
     ),
+    # Both also have de and fr text. Training only: v2 was drawn before they came, and
+    # holding them out would redraw it.
+    "warzone": Source(
+        "warzone",
+        ("warzone2100-data",),
+        "GPL-2.0-or-later",
+        "Warzone 2100 4.3: message catalog of the game (campaign briefings, research and "
+        "unit names, messages)",
+        ("zh",),
+        held_out=False,
+    ),
+    "crawl": Source(
+        "crawl",
+        ("crawl-common",),
+        "GPL-2.0-or-later",
+        "Dungeon Crawl Stone Soup 0.28: descriptions of monsters, items, gods, spells and "
+        "places, and the quotes shown with them, aligned by entry name",
+        ("zh",),
+        held_out=False,
+    ),
     "dict": Source(
         "dict",
         ("trans-de-en",),
@@ -159,6 +181,13 @@ def extract(
         yield from _freeciv(root / LOCALE_DIR / locale(lang) / "LC_MESSAGES")
     elif source.name == "cdda":
         yield from _cdda(root / LOCALE_DIR / locale(lang) / "LC_MESSAGES" / f"{CDDA_DOMAIN}.mo")
+    elif source.name == "warzone":
+        for msgid, msgstr in read_mo(
+            root / LOCALE_DIR / locale(lang) / "LC_MESSAGES" / f"{WARZONE_DOMAIN}.mo"
+        ):
+            yield from align_long(msgid, msgstr)
+    elif source.name == "crawl":
+        yield from _crawl(root / CRAWL_DIR, lang)
     elif source.name == "ddtp":
         en_file, xx_file = (lists / f for f in source.list_files(lang))
         yield from _ddtp(en_file, xx_file, lang)
@@ -377,6 +406,36 @@ def _cdda(mo: Path) -> Iterator[tuple[str, str]]:
     drop; long descriptions are split like Wesnoth's."""
     for msgid, msgstr in read_mo(mo):
         yield from align_long(msgid, msgstr)
+
+
+# --- Dungeon Crawl (descriptions aligned by entry name) ------------------------------
+
+
+def read_descriptions(path: Path) -> dict[str, str]:
+    """Entries of a Crawl description file: ``%%%%`` lines separate them, an entry's first
+    line is its name and the rest its text; ``#`` lines are comments. Entries whose text is
+    Lua code (``{{ }}``) are skipped; wrapped lines are joined, blank lines kept between
+    paragraphs."""
+    entries: dict[str, str] = {}
+    for block in path.read_text(encoding="utf-8").split("%%%%\n"):
+        lines = [line for line in block.rstrip("\n").split("\n") if not line.startswith("#")]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if len(lines) < 2 or "{{" in block:
+            continue
+        paragraphs = _paragraphs("\n".join(lines[1:]))
+        entries[lines[0].strip()] = "\n\n".join(_join_lines(p.split("\n")) for p in paragraphs)
+    return entries
+
+
+def _crawl(descript_dir: Path, lang: str) -> Iterator[tuple[str, str]]:
+    """Pairs of the entries an English and a ``lang`` file of the same name share (the
+    translations may lag the English text: the cleaning's length ratio drops the worst)."""
+    for xx_file in sorted((descript_dir / lang).glob("*.txt")):
+        english = read_descriptions(descript_dir / xx_file.name)
+        for name, xx in read_descriptions(xx_file).items():
+            if name in english and xx:
+                yield from align_long(english[name], xx)
 
 
 # --- DDTP (Debian package descriptions and their translations) ---------------------

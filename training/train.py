@@ -88,6 +88,9 @@ class TrainConfig:
             (``model`` may change only non-shape fields such as ``dropout``) and its
             weights are loaded before training (no unigram bias init). ``--resume``
             continues from the run's own checkpoint instead.
+        upsample: ``{source: n}``: each training pair from corpus source ``source`` (the
+            TSV's third column) is seen ``n`` times an epoch (a whole number, at least 1),
+            to weigh the domains the dev and test sets hold more of than the corpus does.
     """
 
     direction: str = "en-de"
@@ -115,6 +118,7 @@ class TrainConfig:
     max_minutes: float = 0.0
     init_from: str = ""
     model: dict = field(default_factory=dict)
+    upsample: dict = field(default_factory=dict)
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrainConfig:
@@ -136,7 +140,7 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
     parser.add_argument("--resume", action="store_true", help="continue from run_dir")
     defaults = TrainConfig()
     for f in dataclasses.fields(TrainConfig):
-        if f.name != "model":
+        if f.name not in ("model", "upsample"):  # in the config file only
             parser.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)))
     for f in dataclasses.fields(ModelConfig):
         if f.name not in ("vocab_size", "src_lang", "tgt_lang"):
@@ -147,7 +151,7 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
     config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
     for f in dataclasses.fields(TrainConfig):
         value = getattr(args, f.name, None)
-        if f.name != "model" and value is not None:
+        if f.name not in ("model", "upsample") and value is not None:
             setattr(config, f.name, value)
     for key, value in vars(args).items():
         if key.startswith("model__") and value is not None:
@@ -168,6 +172,21 @@ def read_pairs(path: str, config: TrainConfig):
     pairs, report = read_corpus(path, reverse=src != "en")
     log.info("%s", report.summary())
     return pairs
+
+
+def upsampled(pairs: list, weights: dict) -> list:
+    """``pairs`` with each pair of a source named in ``weights`` repeated that many times."""
+    for name, n in weights.items():
+        if type(n) is not int or n < 1:
+            raise SystemExit(f"upsample: {name!r} must be a whole number of at least 1, got {n!r}")
+    missing = set(weights) - {p.origin for p in pairs}
+    if missing:
+        raise SystemExit(f"upsample: no training pair comes from {sorted(missing)}")
+    out = [p for p in pairs for _ in range(weights.get(p.origin, 1))]
+    if weights:
+        log.info("upsample %s: %d training pairs an epoch (%d distinct)", weights, len(out),
+                 len(pairs))  # fmt: skip
+    return out
 
 
 def unigram_log_probs(examples, vocab_size: int) -> np.ndarray:
@@ -396,6 +415,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         out.mkdir(parents=True, exist_ok=True)
 
     train_pairs, dev_pairs = read_pairs(config.train, config), read_pairs(config.dev, config)
+    epoch_pairs = upsampled(train_pairs, config.upsample)  # the tokenizer sees each pair once
     tokenizer_path = run_dir / bundle_lib.TOKENIZER_FILE
     init = load_init(config) if config.init_from else None  # its shape, on resume too
     if resume and tokenizer_path.exists():
@@ -426,7 +446,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
                  config.max_len)  # fmt: skip
         return kept
 
-    train_examples = examples(train_pairs, "train")
+    train_examples = examples(epoch_pairs, "train")
     devices = {"devices": dist.devices, "shard": dist.shard}
     train_data = BucketedBatches(
         train_examples, config.batch_tokens, config.bucket_step, seed=config.seed, **devices
