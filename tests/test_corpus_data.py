@@ -116,10 +116,9 @@ def test_counts_match_sources_md_and_stats(corpus):
         numbers = [int(x) for x in row.split("|")]
         assert numbers == [per_source[c] for c in columns] + [len(pairs)]
     # The sources nothing is held out from are named as such, and only those.
-    from training.sources import SOURCES
-
     named = re.search(r"Nothing is held out from (.*?) \(", md)
-    training_only = {c for c in columns if not SOURCES[c].held_out}
+    held = {p.origin for name, pairs in splits.items() if name != "train" for p in pairs}
+    training_only = set(columns) - held
     assert set(re.findall(r"`(\w+)`", named.group(1)) if named else []) == training_only
 
 

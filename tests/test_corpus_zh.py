@@ -1,8 +1,9 @@
 """Chinese in the corpus builder: lengths, untranslated text, sentence splitting, DDTP line
 joining, Freeciv mnemonics, Simplified-only locales, and a rebuild of a pair whose
-sources are all in its first held-out sets."""
+sources are all in its first held-out sets, and of one whose held-out sets are all drawn."""
 
 import struct
+from collections import Counter
 
 from training import corpus
 from training.clean import chinese_punctuation, clean, reject_reason, text_length
@@ -194,3 +195,16 @@ def test_a_rebuild_keeps_v1_and_holds_out_nothing_new(tmp_path, monkeypatch):
     assert cleaned_as == ["xx"] * 4
     assert "dev-v2" not in (out / "SOURCES.md").read_text()
     assert build()[0] == second
+    # A source added later gets v2 of its own; v1, v2 and everything in train stay when
+    # yet another source comes, which is training-only.
+    pairs["cdda"] = [(f"Item {i}", f"物品{i}") for i in range(500)]
+    third, train_before = build()
+    assert {r[2] for r in read_tsv(out / "dev-v2.tsv.gz")[0]} == {"cdda"}
+    pairs["crawl"] = [(f"Monster {i}", f"怪物{i}") for i in range(100)]
+    fourth, train = build()
+    assert {k: fourth[k] for k in third if k != "train.tsv.gz"} == {
+        k: v for k, v in third.items() if k != "train.tsv.gz"}  # fmt: skip
+    assert sorted(fourth) == sorted(third)
+    assert Counter(p.origin for p in train)["crawl"] == 100
+    assert set(train_before) < set(train)
+    assert "Nothing is held out from `crawl` (" in (out / "SOURCES.md").read_text()

@@ -8,10 +8,11 @@ held-out ``dev-vN``/``test-vN.tsv.gz`` (columns: English, foreign, source name),
 ``stats.json`` and ``SOURCES.md``. Sources read from apt's lists folder (DDTP) need
 ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN`` first.
 
-Held-out versions: ``dev-v1``/``test-v1`` (the first corpus' splits) are frozen: a
-rebuild keeps them byte-identical, leaves every English sentence of them out of train,
-and draws a new ``dev-v2``/``test-v2`` only from the sources v1 does not contain (none when
-v1 contains them all). A pair without v1 files gets its v1 drawn from all its sources.
+Held-out versions: a pair without held-out files gets ``dev-v1``/``test-v1`` drawn from
+all its sources; a rebuild keeps every held-out file it finds byte-identical and leaves
+every English sentence of them out of train. While only v1 exists, a rebuild draws
+``dev-v2``/``test-v2`` from the sources v1 does not contain (none when v1 contains them
+all); once v2 exists, nothing new is held out and sources added later are training-only.
 
 Not for: reading corpora at training time (see :mod:`training.readers`).
 """
@@ -35,8 +36,9 @@ from training.sources import APT_LISTS, SOURCES, Source, extract, sources_for
 log = logging.getLogger("training.corpus")
 
 SPLITS = ("train", "dev", "test")
-FROZEN = "v1"  # held-out version kept byte-identical by rebuilds
-NEW = "v2"  # held-out version drawn from the sources the frozen one lacks
+FROZEN = "v1"  # the first corpus' held-out version
+NEW = "v2"  # held-out version drawn from the sources v1 lacks
+KEPT = "in_earlier_dev_test"  # cleaning row: pairs whose English a kept held-out file has
 FILTERS = (
     "empty", "markup_or_placeholder", "no_letters", "untranslated",
     "too_long", "length_ratio", "duplicate",
@@ -159,7 +161,7 @@ def sources_md(pair: str, sources: list[Source], stats: dict) -> str:
     names = [s.name for s in sources]
     lines.append("| filter | " + " | ".join(names) + " |")
     lines.append("|---|" + "---|" * len(names))
-    rows = ("raw", *FILTERS, "kept", "held_out_alternatives", f"in_dev_test_{FROZEN}")
+    rows = ("raw", *FILTERS, "kept", "held_out_alternatives", KEPT)
     for f in rows:
         row = [str(stats["cleaning"][n].get(f, 0)) for n in names]
         lines.append(f"| {f} | " + " | ".join(row) + " |")
@@ -173,7 +175,10 @@ def sources_md(pair: str, sources: list[Source], stats: dict) -> str:
         if f"dev-{NEW}" in stats["splits"]
         else ""
     )
-    training_only = ", ".join(f"`{s.name}`" for s in sources if not s.held_out)
+    held_out = [sp for sp in stats["splits"] if sp != "train"]
+    training_only = ", ".join(
+        f"`{n}`" for n in names if not any(stats["splits"][sp].get(n) for sp in held_out)
+    )
     if training_only:
         training_only = (
             f"Nothing is held out from {training_only} (word lists, or text added after the "
@@ -214,14 +219,14 @@ def lists_files(sources: list[Source], lang: str, lists: Path) -> dict[str, str]
 
 
 def read_frozen(out: Path, pair: str) -> dict[str, list[tuple[str, str, str]]]:
-    """The frozen held-out files (``dev-v1``, ``test-v1``) of ``pair``: from ``out``, else
-    from the committed corpus; empty when the pair has none yet."""
+    """The held-out files already drawn (``dev-v1``, ``test-v1``, ``dev-v2``, ...) of
+    ``pair``: from ``out``, else from the committed corpus; empty when it has none yet."""
     found = {}
     for folder in (out, Path(__file__).parent / "data" / pair):
-        for sp in ("dev", "test"):
-            path = folder / f"{sp}-{FROZEN}.tsv.gz"
-            if path.is_file() and f"{sp}-{FROZEN}" not in found:
-                found[f"{sp}-{FROZEN}"] = [tuple(p) for p in read_tsv(path)[0]]
+        for name in (f"{sp}-{v}" for v in (FROZEN, NEW) for sp in ("dev", "test")):
+            path = folder / f"{name}.tsv.gz"
+            if path.is_file() and name not in found:
+                found[name] = [tuple(p) for p in read_tsv(path)[0]]
     return found
 
 
@@ -254,13 +259,15 @@ def build(
         cleaning[s.name] = counts
         log.info("%s: %s", s.name, dict(counts))
     held_sources = {s.name for s in sources if s.held_out and s.name not in in_frozen_sources}
+    if f"dev-{NEW}" in frozen:  # both versions drawn: sources added now are training-only
+        held_sources = set()
     splits, dropped, in_frozen = split(
         cleaned, held_out, seed, frozen=frozen_keys, held_sources=held_sources
     )
     for name, n in dropped.items():
         cleaning[name]["held_out_alternatives"] = n
     for name, n in in_frozen.items():
-        cleaning[name][f"in_dev_test_{FROZEN}"] = n
+        cleaning[name][KEPT] = n
     out.mkdir(parents=True, exist_ok=True)
     stats = {
         "pair": pair,

@@ -129,8 +129,7 @@ SOURCES = {
         "descriptions, NPC dialogue, messages)",
         ("zh",),
     ),
-    # Both also have de and fr text. Training only: v2 was drawn before they came, and
-    # holding them out would redraw it.
+    # Both also have de and fr text.
     "warzone": Source(
         "warzone",
         ("warzone2100-data",),
@@ -138,7 +137,6 @@ SOURCES = {
         "Warzone 2100 4.3: message catalog of the game (campaign briefings, research and "
         "unit names, messages)",
         ("zh",),
-        held_out=False,
     ),
     "crawl": Source(
         "crawl",
@@ -147,7 +145,6 @@ SOURCES = {
         "Dungeon Crawl Stone Soup 0.28: descriptions of monsters, items, gods, spells and "
         "places, and the quotes shown with them, aligned by entry name",
         ("zh",),
-        held_out=False,
     ),
     "dict": Source(
         "dict",
