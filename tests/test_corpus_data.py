@@ -16,7 +16,8 @@ PAIRS = {  # pair: (minimum training pairs, {split: sources})
     "en-de": (
         140_000,
         {
-            "train": ["ding", "wesnoth", "libreoffice", "ddtp", "freeciv", "dict"],
+            "train": ["ding", "wesnoth", "libreoffice", "ddtp", "freeciv", "dict"]
+            + ["cdda", "warzone", "crawl"],
             "dev-v1": ["ding", "wesnoth", "libreoffice"],
             "test-v1": ["ding", "wesnoth", "libreoffice"],
             "dev-v2": ["ddtp", "freeciv"],
@@ -26,7 +27,7 @@ PAIRS = {  # pair: (minimum training pairs, {split: sources})
     "en-fr": (
         100_000,
         {
-            "train": ["wesnoth", "libreoffice", "ddtp", "freeciv"],
+            "train": ["wesnoth", "libreoffice", "ddtp", "freeciv", "cdda", "warzone", "crawl"],
             "dev-v1": ["wesnoth", "libreoffice"],
             "test-v1": ["wesnoth", "libreoffice"],
             "dev-v2": ["ddtp", "freeciv"],

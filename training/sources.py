@@ -119,24 +119,21 @@ SOURCES = {
         "Freeciv 3.0: message catalogs of the game and of its nations",
         ("de", "fr", "zh"),
     ),
-    # The package also has de and fr catalogues; the en-de and en-fr corpora will take them
-    # when they are rebuilt for the next models.
     "cdda": Source(
         "cdda",
         ("cataclysm-dda-data",),
         "CC-BY-SA-3.0",
         "Cataclysm: Dark Days Ahead 0.F: message catalog of the game (item and monster "
         "descriptions, NPC dialogue, messages)",
-        ("zh",),
+        ("zh", "de", "fr"),
     ),
-    # Both also have de and fr text.
     "warzone": Source(
         "warzone",
         ("warzone2100-data",),
         "GPL-2.0-or-later",
         "Warzone 2100 4.3: message catalog of the game (campaign briefings, research and "
         "unit names, messages)",
-        ("zh",),
+        ("zh", "de", "fr"),
     ),
     "crawl": Source(
         "crawl",
@@ -144,7 +141,7 @@ SOURCES = {
         "GPL-2.0-or-later",
         "Dungeon Crawl Stone Soup 0.28: descriptions of monsters, items, gods, spells and "
         "places, and the quotes shown with them, aligned by entry name",
-        ("zh",),
+        ("zh", "de", "fr"),
     ),
     "dict": Source(
         "dict",
