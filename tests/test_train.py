@@ -143,7 +143,10 @@ def test_init_from_starts_from_the_model_folder(tiny_model_dir, tmp_path):
 def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():
     # The compare view sets two attention mechanisms side by side: the Luong model must be
     # trained like models/en-de on the same data (its first corpus, kept frozen as
-    # en-de-v1/train; dev.tsv.gz was renamed dev-v1), with only the attention changed.
+    # en-de-v1/train; dev.tsv.gz was renamed dev-v1), the same shape and optimiser, with
+    # only the attention changed. The schedule is the exception: models/en-de trained for
+    # 36 epochs on a GPU; the Luong model trains on this 2-core CPU in one session, so its
+    # batches are bucketed tightly (less padding) and its cosine decay spans 10 epochs.
     luong = json.loads((ROOT / "training/configs/en-de-luong.json").read_text())
     shipped = json.loads((ROOT / "models/en-de" / bundle.METADATA_FILE).read_text())["training"]
     assert luong["train"] == "training/data/en-de-v1/train.tsv.gz"
@@ -151,8 +154,10 @@ def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():
     assert luong["dev"] == "training/data/en-de/dev-v1.tsv.gz"
     assert luong["model"] == {**shipped["model"], "attention": "luong_general"}
     paths = {"train", "dev", "out", "run_dir", "model", "train_pairs", "verbose"}  # + logging
-    assert {k: v for k, v in luong.items() if k not in paths} == {
-        k: v for k, v in shipped.items() if k not in paths}  # fmt: skip
+    cpu_schedule = {"batch_tokens", "bucket_step", "epochs", "jit_compile", "max_minutes"}
+    cpu_schedule |= {"checkpoint_every"}
+    assert {k: v for k, v in luong.items() if k not in paths | cpu_schedule} == {
+        k: v for k, v in shipped.items() if k not in paths | cpu_schedule}  # fmt: skip
 
 
 def test_upsample_repeats_the_pairs_of_the_named_sources():
