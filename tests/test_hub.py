@@ -153,13 +153,15 @@ def test_a_keras_native_push_loads_through_both_paths(hub, env):
         text = ["Thank you very much."]
         local = Translator(load("models/en-de")).translate_texts(text)
         keras.saving.load_model("models/en-de").save("hf://alice/native")
+        # Keras's upload carries no metadata.json: the library's α, unless one is given.
+        alpha = Translator.load("models/en-de").default_options.length_penalty
         # The library's loader first: it must fetch assets/ itself (Keras's download
         # would fill the shared cache with the whole repo).
-        assert Translator.load("alice/native").translate_texts(text, beam_size=5) == local
+        pulled = Translator.load("alice/native")
+        assert pulled.default_options.length_penalty == 0.6 != alpha
+        assert pulled.translate_texts(text, beam_size=5, length_penalty=alpha) == local
         native = Translator.for_model(keras.saving.load_model("hf://alice/native"))
-        # Keras alone reads no metadata.json: the library's α, unless one is given.
-        alpha = Translator.load("models/en-de").default_options.length_penalty
-        assert native.default_options.length_penalty == 0.6 != alpha
+        assert native.default_options.length_penalty == 0.6
         assert native.translate_texts(text, length_penalty=alpha) == local
         print(local)
     """
