@@ -48,7 +48,9 @@ from seq2seq.options import MAX_BEAM, DecodeOptions  # noqa: E402
 from seq2seq.translator import Translation, Translator  # noqa: E402
 
 log = logging.getLogger("app")
-DEFAULT_MODELS = ["models/en-de", "models/de-en", "models/en-fr", "models/en-zh"]
+DEFAULT_MODELS = [
+    "models/en-de", "models/de-en", "models/en-fr", "models/en-zh", "models/en-de-luong",
+]  # fmt: skip
 # Source widths (subword tokens) compiled with XLA after start, for one sentence at beam 1,
 # 2-5 and 6-10: sentences up to ~70 words. Every graph costs ~20 MB and is shared by the
 # models (all four: ~1.43 GB resident after warm-up); longer or multi-sentence requests run

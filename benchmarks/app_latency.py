@@ -50,7 +50,7 @@ from benchmarks.common import (
 )
 
 SENTENCE = "My brother lives in a small house near the river with his dog."  # 12 words
-DEFAULT_MODELS = "models/en-de,models/de-en,models/en-fr,models/en-zh"
+DEFAULT_MODELS = "models/en-de,models/de-en,models/en-fr,models/en-zh,models/en-de-luong"
 LENGTH_PENALTY = 0.6
 CACHE_LOADS = "XlaSerializedCacheEntry"  # TensorFlow logs it when it loads a cached program
 

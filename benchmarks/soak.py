@@ -57,7 +57,7 @@ from benchmarks.common import (  # noqa: E402
     word_pools,
 )
 
-DEFAULT_MODELS = "models/en-de,models/de-en,models/en-fr,models/en-zh"
+DEFAULT_MODELS = "models/en-de,models/de-en,models/en-fr,models/en-zh,models/en-de-luong"
 ODD_TEXTS = ["", "   ", "\u200b", "\ufeff", "o", "é", "...", "\u2028"]
 PROBE = "Thank you very much for your help."
 

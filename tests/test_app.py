@@ -167,7 +167,8 @@ def test_api_rejects_bad_input_clearly(client):
     [("en-de", SENTENCE, "Pfeil"),
      ("de-en", "Klicken Sie auf den Pfeil neben dem Symbol.", "arrow"),
      ("en-fr", SENTENCE, "flèche"),
-     ("en-zh", SENTENCE, "箭头")],
+     ("en-zh", SENTENCE, "箭头"),
+     ("en-de-luong", SENTENCE, "Pfeil")],
 )  # fmt: skip
 def test_every_shipped_direction_through_the_api(client, direction, source, expected):
     assert expected in client.predict(source, direction, api_name="/translate")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from training.corpus import provenance
 from training.readers import read_tsv
 
 ROOT = Path(__file__).resolve().parents[1] / "training" / "data"
@@ -168,6 +169,10 @@ def test_first_training_split_is_frozen_and_apart_from_held_out_files():
     assert Counter(p.origin for p in train) == {"libreoffice": 30261, "ding": 18146,
                                                 "wesnoth": 12912}  # fmt: skip
     assert "| total | | | 61,319 |" in (folder / "SOURCES.md").read_text()
+    # No stats.json beside it: a model trained on it records its sources from the file.
+    sources = provenance(folder / "train.tsv.gz")
+    assert {k: v["train_pairs"] for k, v in sources.items()} == Counter(p.origin for p in train)
+    assert sources["libreoffice"]["license"] == "MPL-2.0"
     english = {p.src.casefold() for p in train}
     for name in PAIRS["en-de"][1]:
         if name != "train":

@@ -319,18 +319,20 @@ def build(
 
 def provenance(train_file: str | Path) -> dict:
     """Per source: description, license and training pairs, from the ``stats.json`` beside
-    a corpus built here (empty for other corpora)."""
+    a corpus built here, else counted from the file's origin column (a frozen split such as
+    ``en-de-v1``); empty for a corpus whose origins are not sources of ours."""
     stats_file = Path(train_file).parent / "stats.json"
-    if not stats_file.is_file():
-        return {}
-    stats = json.loads(stats_file.read_text())
+    if stats_file.is_file():
+        counts = json.loads(stats_file.read_text())["splits"]["train"]
+    else:
+        counts = Counter(pair.origin for pair in read_tsv(train_file, skip_bad=True)[0])
     return {
         name: {
             "description": SOURCES[name].description,
             "license": SOURCES[name].license,
             "train_pairs": count,
         }
-        for name, count in stats["splits"]["train"].items()
+        for name, count in counts.items()
         if name in SOURCES
     }
 
