@@ -53,8 +53,8 @@ DEFAULT_MODELS = [
 ]  # fmt: skip
 # Source widths (subword tokens) compiled with XLA after start, for one sentence at beam 1,
 # 2-5 and 6-10: sentences up to ~70 words. Every graph costs ~20 MB and is shared by the
-# models (all four: ~1.43 GB resident after warm-up); longer or multi-sentence requests run
-# in the shape-agnostic graph.
+# models of one shape (the five shipped models: ~1.61 GB resident after warm-up); longer or
+# multi-sentence requests run in the shape-agnostic graph.
 WARM_WIDTHS = (8, 16, 24, 32, 48, 64, 96)
 # The beam tree (recorded while the page shows it) is compiled for beam sizes 1-5 (one
 # graph per warm width); beam 6-10 trees run in the shape-agnostic graph.
