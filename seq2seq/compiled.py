@@ -125,6 +125,10 @@ class CompiledSearch:
             not compiled runs in the shape-agnostic graph instead of waiting (TensorFlow).
         shortlist: a :class:`~seq2seq.shortlist.Shortlist`: greedy and beam search score
             only each batch's candidate target pieces (sampling keeps the full vocabulary).
+        silent: ``(vocab,)`` bool, the pieces that write no visible text (see
+            :meth:`seq2seq.tokenizer.Tokenizer.silent`): no search ends a hypothesis made
+            of them only. A graph argument, so models of one architecture still share
+            graphs. None: none is silent (only an empty output is barred).
     """
 
     def __init__(
@@ -137,8 +141,13 @@ class CompiledSearch:
         cache_dir: str | None = None,
         on_demand: bool = True,
         shortlist: Shortlist | None = None,
+        silent: np.ndarray | None = None,
     ):
         self.model, self.max_len_a, self.max_len_b = model, max_len_a, max_len_b
+        vocab = model.model_config.vocab_size
+        self.silent = np.zeros(vocab, bool) if silent is None else np.asarray(silent, bool)
+        if self.silent.shape != (vocab,):
+            raise ValueError(f"silent has shape {self.silent.shape}, expected ({vocab},)")
         self.shortlist = shortlist
         self.rows = tuple(sorted({r for r in ROWS if r < max_rows} | {max_rows}))
         self.backend = keras.backend.backend() if jit_compile else "eager"
@@ -266,22 +275,24 @@ class CompiledSearch:
             return _GRAPHS[function], xla
 
     def _build(self, mode: str, slots: int, xla: bool, short: bool):
-        """A function ``(weights, src, beam_size, alpha[, vocab]) -> SearchResult`` shared
-        with every model of the same architecture (the weights are arguments; ``vocab``,
-        the candidate ids, with a shortlist). Traced once; with ``xla`` the backend
-        compiles it once per input shape (a bucket)."""
+        """A function ``(weights, src, beam_size, alpha, silent[, vocab]) -> SearchResult``
+        shared with every model of the same architecture (the weights and the silent pieces
+        are arguments; ``vocab``, the candidate ids, with a shortlist). Traced once; with
+        ``xla`` the backend compiles it once per input shape (a bucket)."""
         model = self.model
 
-        def search(values, src, beam_size, alpha, vocab=None):
+        def search(values, src, beam_size, alpha, silent, vocab=None):
             step = model.step if vocab is None else functools.partial(model.step, vocab=vocab)
+            if vocab is not None:  # the search sees candidate indexes, not vocabulary ids
+                silent = keras.ops.take(silent, vocab, axis=0)
             with keras.StatelessScope(state_mapping=list(zip(model.variables, values))):
                 memory, mask, state = model.encode(src)
                 max_len = self.max_len(keras.ops.shape(src)[1])
                 if mode == "greedy":
-                    found = greedy_search(step, memory, mask, state, max_len)
+                    found = greedy_search(step, memory, mask, state, max_len, silent)
                 else:
                     found = beam_search(step, memory, mask, state, slots, max_len, alpha,
-                                        beam_size, trace=mode == "tree")  # fmt: skip
+                                        beam_size, trace=mode == "tree", silent=silent)  # fmt: skip
             if vocab is None:  # (the tree family never has one: see _shortlisted)
                 return found
             return found._replace(tokens=keras.ops.take(vocab, found.tokens, axis=0))
@@ -291,7 +302,7 @@ class CompiledSearch:
 
             values = [tf.TensorSpec.from_tensor(v) for v in self._values()]
             spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32),
-                    tf.TensorSpec([], tf.float32)]  # fmt: skip
+                    tf.TensorSpec([], tf.float32), tf.TensorSpec([None], tf.bool)]  # fmt: skip
             if short:
                 spec.append(tf.TensorSpec([None], tf.int32))
             return tf.function(search, jit_compile=xla, input_signature=[values, *spec])
@@ -306,7 +317,8 @@ class CompiledSearch:
         tensor = keras.ops.convert_to_tensor
         beam_size, alpha = tensor(np.int32(beam_size)), tensor(np.float32(alpha))
         extra = [] if vocab is None else [tensor(vocab)]
-        return graph(self._values(), tensor(src), beam_size, alpha, *extra)
+        silent = tensor(self.silent)
+        return graph(self._values(), tensor(src), beam_size, alpha, silent, *extra)
 
     def _shortlisted(self, rows: int | None, mode: str) -> bool:
         """Whether a bucket of ``rows`` scores a shortlist (batches only, see
@@ -338,6 +350,7 @@ class CompiledSearch:
         return sample_search(
             self.model.step, memory, mask, state, self.max_len(src.shape[1]),
             options.n_best, choose, options.length_penalty,
+            keras.ops.convert_to_tensor(self.silent),
         )  # fmt: skip
 
 

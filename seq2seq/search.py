@@ -11,9 +11,13 @@ written with ``keras.ops.while_loop`` and fixed-size buffers, so a caller can co
 whole search into one graph. Every hypothesis keeps its own history (tokens, per-token
 log-probs, attention rows): when a beam is extended, its history is gathered along with
 it, so the attention of a hypothesis is the attention of the steps it took, whatever slot
-it ends in. :func:`beam_search` can also record every step (``trace=True``, a
-:class:`BeamTrace`) from which :mod:`seq2seq.beam_tree` rebuilds the search tree. This
-module knows nothing of the model.
+it ends in. No search ends a hypothesis that has written nothing (EOS is barred until it
+holds a token that is not ``silent``, e.g. a lone word-start piece ``▁``; with no tokens at
+all, like fairseq's ``min_len``): a sentence never gets an empty translation, which
+length-normalised beam search would otherwise prefer whenever the model's per-token loss on
+a long output exceeds its loss on EOS alone. :func:`beam_search` can also record every
+step (``trace=True``, a :class:`BeamTrace`) from which :mod:`seq2seq.beam_tree` rebuilds
+the search tree. This module knows nothing of the model.
 """
 
 from __future__ import annotations
@@ -68,6 +72,25 @@ class BeamTrace(NamedTuple):
     token: object
     log_prob: object
     keep: object
+
+
+def bar_eos_until_text(step_log_probs, tokens, silent=None):
+    """``step_log_probs (..., vocab)`` with EOS set to ``NEG`` in the rows whose history
+    ``tokens (..., max_len)`` (``PAD`` where empty) holds no token that writes text.
+
+    Args:
+        silent: ``(vocab,)`` bool, the tokens that write no visible text (whitespace); None:
+            every token writes text, so only an empty history bars EOS.
+    """
+    written = ops.not_equal(tokens, PAD)
+    if silent is not None:
+        written = ops.logical_and(written, ops.logical_not(ops.take(silent, tokens, axis=0)))
+    vocab = ops.shape(step_log_probs)[-1]
+    barred = ops.logical_and(
+        ops.logical_not(ops.any(written, axis=-1, keepdims=True)),
+        ops.equal(ops.arange(vocab), EOS),
+    )
+    return ops.where(barred, NEG, step_log_probs)
 
 
 def gnmt_penalty(length, alpha):
@@ -147,7 +170,7 @@ def sampling_chooser(temperature, top_k=0, seed_generator=None):
     return choose
 
 
-def decode_loop(step_fn, memory, mask, state, max_len, choose) -> SearchResult:
+def decode_loop(step_fn, memory, mask, state, max_len, choose, silent=None) -> SearchResult:
     """One token per row per step, chosen by ``choose(log_probs) -> (rows,)`` (greedy or
     sampling), until every row produced EOS or ``max_len`` tokens.
 
@@ -155,6 +178,7 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose) -> SearchResult:
         step_fn: see the module docstring.
         memory, mask, state: from the model's ``encode`` (mask ``(rows, src_len)``).
         max_len: maximum output tokens (int or scalar tensor), EOS included.
+        silent: see :func:`bar_eos_until_text`.
 
     Returns:
         a :class:`SearchResult` with one candidate per row (``batch = rows``, ``n = 1``).
@@ -172,7 +196,7 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose) -> SearchResult:
 
     def body(i, prev, state, finished, length, tokens, log_probs, attention):
         step_log_probs, state, weights = step_fn(prev, state, memory, mask)
-        step_log_probs = ops.cast(step_log_probs, "float32")
+        step_log_probs = bar_eos_until_text(ops.cast(step_log_probs, "float32"), tokens, silent)
         token = ops.where(finished, PAD, choose(step_log_probs))
         live = ops.logical_not(finished)
         live_f = ops.cast(live, "float32")
@@ -193,22 +217,31 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose) -> SearchResult:
     )  # fmt: skip
 
 
-def greedy_search(step_fn, memory, mask, state, max_len) -> SearchResult:
+def greedy_search(step_fn, memory, mask, state, max_len, silent=None) -> SearchResult:
     """The most probable token at every step; one candidate per sentence."""
-    return decode_loop(step_fn, memory, mask, state, max_len, argmax_chooser)
+    return decode_loop(step_fn, memory, mask, state, max_len, argmax_chooser, silent)
 
 
-def sample_search(step_fn, memory, mask, state, max_len, n, choose, alpha=0.0):
+def sample_search(step_fn, memory, mask, state, max_len, n, choose, alpha=0.0, silent=None):
     """``n`` samples per sentence drawn with ``choose`` (see :func:`sampling_chooser`),
     ranked like beam candidates under length penalty ``alpha``."""
     memory, mask, state = tile_beams(memory, n), tile_beams(mask, n), tile_beams(state, n)
-    flat = decode_loop(step_fn, memory, mask, state, max_len, choose)  # (batch * n, 1, ...)
+    flat = decode_loop(step_fn, memory, mask, state, max_len, choose, silent)  # (batch * n, 1, ...)
     result = SearchResult(*(unflatten_beams(t[:, 0], n) for t in flat))  # (batch, n, ...)
     return rank(result, ops.cast(alpha, "float32"), n)
 
 
 def beam_search(
-    step_fn, memory, mask, state, beam_size, max_len, alpha=0.0, active=None, trace=False
+    step_fn,
+    memory,
+    mask,
+    state,
+    beam_size,
+    max_len,
+    alpha=0.0,
+    active=None,
+    trace=False,
+    silent=None,
 ):
     """Beam search with GNMT length penalty over a batch.
 
@@ -230,6 +263,7 @@ def beam_search(
             result equals a search with ``beam_size=k``. Default ``K``.
         trace: also record every step (a Python bool: when False the loop carries nothing
             more, so the graph is the same as without the option).
+        silent: see :func:`bar_eos_until_text`.
 
     Returns:
         a :class:`SearchResult` of ``K`` candidates per sentence: the finished ones, topped
@@ -260,6 +294,7 @@ def beam_search(
     def body(i, prev, state, alive, fin, fin_score, *record):
         step_lp, state, weights = step_fn(prev, state, memory, mask)
         step_lp = unflatten_beams(ops.cast(step_lp, "float32"), big_k)  # (batch, K, vocab)
+        step_lp = bar_eos_until_text(step_lp, alive.tokens, silent)
         weights = unflatten_beams(ops.cast(weights, "float32"), big_k)  # (batch, K, src_len)
         cand, parent, token = _extend(alive, step_lp, weights, i)
 

@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import sentencepiece as spm
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
@@ -124,6 +125,14 @@ class Tokenizer:
     def decode(self, ids: Iterable[int]) -> str:
         """Text of ``ids``; PAD, BOS and EOS are skipped (an UNK shows as ``⁇``)."""
         return self._sp.decode([int(i) for i in ids if int(i) not in (PAD, BOS, EOS)])
+
+    def silent(self) -> np.ndarray:
+        """``(vocab_size,)`` bool: the pieces that write no visible text on their own
+        (``▁``, whitespace bytes), which the search does not let an output end with alone.
+        PAD, BOS and EOS are not marked."""
+        specials = (PAD, BOS, EOS)
+        return np.array([i not in specials and not self._sp.decode([i]).strip()
+                         for i in range(self.vocab_size)])  # fmt: skip
 
     def pieces(self, ids: Iterable[int]) -> list[str]:
         """Human-readable piece of each id (``▁`` marks a word start; bytes as ``<0xE2>``)."""

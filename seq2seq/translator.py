@@ -78,7 +78,7 @@ class Translator:
         self.max_input_chars, self.max_sentence_tokens = max_input_chars, max_sentence_tokens
         self.search = CompiledSearch(
             self.model, batch_size, max_len_a, max_len_b, jit_compile, cache_dir, on_demand,
-            bundle.shortlist if shortlist else None,
+            bundle.shortlist if shortlist else None, self.tokenizer.silent(),
         )  # fmt: skip
 
     @classmethod

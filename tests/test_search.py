@@ -50,20 +50,34 @@ def random_tables(n, seed):
     return (logits - np.log(np.exp(logits).sum(-1, keepdims=True))).astype("float32")
 
 
-def run_greedy(tables, max_len=12):
-    tables = np.asarray(tables, dtype="float32")
-    rows = len(tables)
-    mask = np.ones((rows, S), dtype=bool)
-    out = greedy_search(fake_step, tables, mask, [np.zeros((rows, 1), "float32")], max_len)
-    return SearchResult(*(np.asarray(x) for x in out))
-
-
-def run_beam(tables, k, alpha=0.0, max_len=12, active=None):
+def run_greedy(tables, max_len=12, silent=None):
     tables = np.asarray(tables, dtype="float32")
     rows = len(tables)
     mask = np.ones((rows, S), dtype=bool)
     state = [np.zeros((rows, 1), "float32")]
-    out = beam_search(fake_step, tables, mask, state, k, max_len, alpha, active=active)
+    out = greedy_search(fake_step, tables, mask, state, max_len, silent)
+    return SearchResult(*(np.asarray(x) for x in out))
+
+
+def run_beam(tables, k, alpha=0.0, max_len=12, active=None, silent=None):
+    tables = np.asarray(tables, dtype="float32")
+    rows = len(tables)
+    mask = np.ones((rows, S), dtype=bool)
+    state = [np.zeros((rows, 1), "float32")]
+    out = beam_search(
+        fake_step, tables, mask, state, k, max_len, alpha, active=active, silent=silent
+    )
+    return SearchResult(*(np.asarray(t) for t in out))
+
+
+def run_samples(tables, n=8, seed=3, silent=None):
+    import keras
+
+    tables = np.asarray(tables, dtype="float32")
+    rows = len(tables)
+    mask, state = np.ones((rows, S), dtype=bool), [np.zeros((rows, 1), "float32")]
+    choose = sampling_chooser(1.0, seed_generator=keras.random.SeedGenerator(seed))
+    out = sample_search(fake_step, tables, mask, state, 12, n, choose, silent=silent)
     return SearchResult(*(np.asarray(t) for t in out))
 
 
@@ -102,8 +116,9 @@ def test_beam_one_equals_greedy():
 def test_nbest_is_sorted_unique_and_each_hypothesis_has_its_own_attention():
     tables = random_tables(5, seed=2)
     out = run_beam(tables, k=4, alpha=0.6)
+    assert out.finished.all(axis=1).sum() >= 3  # rows that rank several finished ones
     for b in range(5):
-        assert out.finished[b].sum() >= 2
+        assert out.finished[b].any()
         assert (out.log_prob[b] > NEG / 2).all()
         scores = out.log_prob[b] / gnmt_penalty(out.length[b].astype("float32"), 0.6)
         done = out.finished[b]
@@ -150,14 +165,37 @@ def test_attention_follows_a_beam_that_switched_slots():
 
 
 def test_length_penalty_changes_ranking():
-    table = chain_table({BOS: {EOS: 0.35, 4: 0.65}, 4: {5: 1.0}, 5: {6: 1.0}, 6: {EOS: 1.0}})
-    table2 = chain_table(
-        {BOS: {EOS: 0.4, 4: 0.6}, 4: {5: 0.8, 7: 0.2}, 5: {6: 0.8, 7: 0.2}, 6: {EOS: 0.8, 7: 0.2},
-         7: {EOS: 1.0}}
+    table = chain_table(
+        {BOS: {8: 1.0}, 8: {EOS: 0.35, 4: 0.65}, 4: {5: 1.0}, 5: {6: 1.0}, 6: {EOS: 1.0}}
     )  # fmt: skip
-    assert path(run_beam([table2], k=3, alpha=0.0).tokens[0, 0]) == [EOS]
-    assert len(path(run_beam([table2], k=3, alpha=2.0).tokens[0, 0])) > 1
-    assert path(run_beam([table], k=2, alpha=0.0).tokens[0, 0]) == [4, 5, 6, EOS]
+    table2 = chain_table(
+        {BOS: {8: 1.0}, 8: {EOS: 0.4, 4: 0.6}, 4: {5: 0.8, 7: 0.2}, 5: {6: 0.8, 7: 0.2},
+         6: {EOS: 0.8, 7: 0.2}, 7: {EOS: 1.0}}
+    )  # fmt: skip
+    assert path(run_beam([table2], k=3, alpha=0.0).tokens[0, 0]) == [8, EOS]
+    assert len(path(run_beam([table2], k=3, alpha=2.0).tokens[0, 0])) > 2
+    assert path(run_beam([table], k=2, alpha=0.0).tokens[0, 0]) == [8, 4, 5, 6, EOS]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.2])
+def test_no_search_ends_before_it_has_written_text(alpha):
+    # EOS first is 99 % likely, yet every search outputs a token before it.
+    table = chain_table({BOS: {EOS: 0.99, 4: 0.007, 5: 0.003}, 4: {EOS: 1.0}, 5: {EOS: 1.0}})
+    assert path(run_greedy([table]).tokens[0, 0]) == [4, EOS]
+    beam = run_beam([table], k=3, alpha=alpha)
+    assert [path(t) for t in beam.tokens[0, :2]] == [[4, EOS], [5, EOS]]
+    assert beam.finished[0, :2].all() and (beam.length[0, :2] == 2).all()
+    samples = run_samples([table])
+    assert (samples.length >= 2).all() and (samples.tokens[0, :, 0] != EOS).all()
+    # 6 writes no text (like a lone "▁"): EOS right after it is barred too.
+    table = chain_table({BOS: {6: 0.9, 4: 0.1}, 6: {EOS: 0.95, 4: 0.05}, 4: {EOS: 1.0}})
+    silent = np.zeros(V, bool)
+    silent[6] = True
+    assert path(run_beam([table], k=2, alpha=alpha).tokens[0, 0]) == [6, EOS]
+    assert path(run_beam([table], k=2, alpha=alpha, silent=silent).tokens[0, 0]) == [4, EOS]
+    assert path(run_greedy([table], silent=silent).tokens[0, 0]) == [6, 4, EOS]
+    samples = run_samples([table], silent=silent)
+    assert all(4 in path(t) for t in samples.tokens[0])
 
 
 def test_batch_equals_one_by_one():

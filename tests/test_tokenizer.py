@@ -57,6 +57,17 @@ def test_special_ids_are_fixed(tokenizer):
     assert tokenizer.decode([BOS] + tokenizer.encode("Hallo") + [EOS, PAD]) == "Hallo"
 
 
+def test_silent_pieces_are_those_that_write_no_text(tokenizer):
+    silent = tokenizer.silent()
+    assert silent.shape == (tokenizer.vocab_size,)
+    pieces = tokenizer.pieces(range(tokenizer.vocab_size))
+    marked = {p for p, s in zip(pieces, silent) if s}
+    assert "▁" in marked and "<0x20>" in marked and "<0x0A>" in marked  # space, newline
+    assert not silent[[PAD, BOS, EOS]].any()
+    for text in ("Hallo", "a", "!", "中", "1"):
+        assert not silent[tokenizer.encode(text)].all(), text
+
+
 def test_save_load_keeps_ids(tokenizer, tmp_path):
     path = tokenizer.save(tmp_path)
     assert path.name == "tokenizer.model"
