@@ -126,9 +126,9 @@ class CompiledSearch:
         shortlist: a :class:`~seq2seq.shortlist.Shortlist`: greedy and beam search score
             only each batch's candidate target pieces (sampling keeps the full vocabulary).
         silent: ``(vocab,)`` bool, the pieces that write no visible text (see
-            :meth:`seq2seq.tokenizer.Tokenizer.silent`): no search ends a hypothesis made
-            of them only. A graph argument, so models of one architecture still share
-            graphs. None: none is silent (only an empty output is barred).
+            :meth:`seq2seq.tokenizer.Tokenizer.silent`): EOS never follows one, so no
+            output is empty. A graph argument, so models of one architecture still share
+            graphs. None: none is silent (EOS may still not follow BOS).
     """
 
     def __init__(

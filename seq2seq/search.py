@@ -11,9 +11,9 @@ written with ``keras.ops.while_loop`` and fixed-size buffers, so a caller can co
 whole search into one graph. Every hypothesis keeps its own history (tokens, per-token
 log-probs, attention rows): when a beam is extended, its history is gathered along with
 it, so the attention of a hypothesis is the attention of the steps it took, whatever slot
-it ends in. No search ends a hypothesis that has written nothing (EOS is barred until it
-holds a token that is not ``silent``, e.g. a lone word-start piece ``▁``; with no tokens at
-all, like fairseq's ``min_len``): a sentence never gets an empty translation, which
+it ends in. No search ends a hypothesis that has written nothing: EOS may not follow BOS
+(as with fairseq's ``min_len``) nor a ``silent`` token (one that writes no text, e.g. a lone
+word-start piece ``▁``), so a sentence never gets an empty translation, which
 length-normalised beam search would otherwise prefer whenever the model's per-token loss on
 a long output exceeds its loss on EOS alone. :func:`beam_search` can also record every
 step (``trace=True``, a :class:`BeamTrace`) from which :mod:`seq2seq.beam_tree` rebuilds
@@ -74,23 +74,19 @@ class BeamTrace(NamedTuple):
     keep: object
 
 
-def bar_eos_until_text(step_log_probs, tokens, silent=None):
-    """``step_log_probs (..., vocab)`` with EOS set to ``NEG`` in the rows whose history
-    ``tokens (..., max_len)`` (``PAD`` where empty) holds no token that writes text.
+def bar_eos_after_silence(step_log_probs, prev, silent=None):
+    """``step_log_probs (rows, ..., vocab)`` with EOS set to ``NEG`` in the rows whose
+    previous token ``prev (rows, ...)`` is BOS or ``silent``: an output ends only after a
+    token that writes text, so none is empty (nor ends in whitespace).
 
     Args:
-        silent: ``(vocab,)`` bool, the tokens that write no visible text (whitespace); None:
-            every token writes text, so only an empty history bars EOS.
+        silent: ``(vocab,)`` bool, the tokens that write no visible text; None: only BOS.
     """
-    written = ops.not_equal(tokens, PAD)
+    barred = ops.equal(prev, BOS)
     if silent is not None:
-        written = ops.logical_and(written, ops.logical_not(ops.take(silent, tokens, axis=0)))
-    vocab = ops.shape(step_log_probs)[-1]
-    barred = ops.logical_and(
-        ops.logical_not(ops.any(written, axis=-1, keepdims=True)),
-        ops.equal(ops.arange(vocab), EOS),
-    )
-    return ops.where(barred, NEG, step_log_probs)
+        barred = ops.logical_or(barred, ops.take(silent, prev, axis=0))
+    eos = ops.equal(ops.arange(ops.shape(step_log_probs)[-1]), EOS)
+    return ops.where(ops.logical_and(ops.expand_dims(barred, -1), eos), NEG, step_log_probs)
 
 
 def gnmt_penalty(length, alpha):
@@ -178,7 +174,7 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose, silent=None) -> S
         step_fn: see the module docstring.
         memory, mask, state: from the model's ``encode`` (mask ``(rows, src_len)``).
         max_len: maximum output tokens (int or scalar tensor), EOS included.
-        silent: see :func:`bar_eos_until_text`.
+        silent: see :func:`bar_eos_after_silence`.
 
     Returns:
         a :class:`SearchResult` with one candidate per row (``batch = rows``, ``n = 1``).
@@ -196,7 +192,7 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose, silent=None) -> S
 
     def body(i, prev, state, finished, length, tokens, log_probs, attention):
         step_log_probs, state, weights = step_fn(prev, state, memory, mask)
-        step_log_probs = bar_eos_until_text(ops.cast(step_log_probs, "float32"), tokens, silent)
+        step_log_probs = bar_eos_after_silence(ops.cast(step_log_probs, "float32"), prev, silent)
         token = ops.where(finished, PAD, choose(step_log_probs))
         live = ops.logical_not(finished)
         live_f = ops.cast(live, "float32")
@@ -263,7 +259,7 @@ def beam_search(
             result equals a search with ``beam_size=k``. Default ``K``.
         trace: also record every step (a Python bool: when False the loop carries nothing
             more, so the graph is the same as without the option).
-        silent: see :func:`bar_eos_until_text`.
+        silent: see :func:`bar_eos_after_silence`.
 
     Returns:
         a :class:`SearchResult` of ``K`` candidates per sentence: the finished ones, topped
@@ -293,8 +289,8 @@ def beam_search(
 
     def body(i, prev, state, alive, fin, fin_score, *record):
         step_lp, state, weights = step_fn(prev, state, memory, mask)
-        step_lp = unflatten_beams(ops.cast(step_lp, "float32"), big_k)  # (batch, K, vocab)
-        step_lp = bar_eos_until_text(step_lp, alive.tokens, silent)
+        step_lp = bar_eos_after_silence(ops.cast(step_lp, "float32"), prev, silent)
+        step_lp = unflatten_beams(step_lp, big_k)  # (batch, K, vocab)
         weights = unflatten_beams(ops.cast(weights, "float32"), big_k)  # (batch, K, src_len)
         cand, parent, token = _extend(alive, step_lp, weights, i)
 

@@ -128,7 +128,7 @@ class Tokenizer:
 
     def silent(self) -> np.ndarray:
         """``(vocab_size,)`` bool: the pieces that write no visible text on their own
-        (``▁``, whitespace bytes), which the search does not let an output end with alone.
+        (``▁``, whitespace bytes), which EOS may not follow in a search (no empty output).
         PAD, BOS and EOS are not marked."""
         specials = (PAD, BOS, EOS)
         return np.array([i not in specials and not self._sp.decode([i]).strip()
