@@ -174,6 +174,12 @@ def test_every_shipped_direction_through_the_api(client, direction, source, expe
     assert expected in client.predict(source, direction, api_name="/translate")
 
 
+@pytest.mark.parametrize("word", ["Military", "by", "S"])
+def test_shipped_en_zh_answers_single_words_with_text(client, word):
+    # Its most probable output for these was "▁ </s>" (nothing): EOS may not follow "▁".
+    assert re.search(r"[\u4e00-\u9fff]", client.predict(word, "en-zh", api_name="/translate"))
+
+
 def test_each_shipped_model_translates_its_examples():
     import app
     from seq2seq.translator import Translator
