@@ -37,6 +37,7 @@ import time
 from collections import Counter
 
 from benchmarks.common import (
+    APP_MODELS,
     TEST_EN_DE,
     AppServer,
     direction_of,
@@ -50,7 +51,6 @@ from benchmarks.common import (
 )
 
 SENTENCE = "My brother lives in a small house near the river with his dog."  # 12 words
-DEFAULT_MODELS = "models/en-de,models/de-en,models/en-fr,models/en-zh,models/en-de-luong"
 LENGTH_PENALTY = 0.6
 CACHE_LOADS = "XlaSerializedCacheEntry"  # TensorFlow logs it when it loads a cached program
 
@@ -119,7 +119,7 @@ def print_mixed(done, server, before, compiled_before) -> None:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.app_latency", description=__doc__)
-    parser.add_argument("--models", default=DEFAULT_MODELS, help="comma-separated, default first")
+    parser.add_argument("--models", default=APP_MODELS, help="comma-separated, default first")
     parser.add_argument("--model", action="append", help="a model (repeatable; replaces --models)")
     parser.add_argument("--test", default=TEST_EN_DE)
     parser.add_argument("--mixed", type=int, default=300, help="scripted mixed requests")

@@ -11,7 +11,7 @@ Soak (default), two parts, each bounded by ``--minutes``:
    about 5 % sampling (temperature, top-k, seed) and 2 % empty or invisible texts. Prints,
    every ``--every`` calls, this process's RSS (``/proc/self/status``), its memory-map
    count (``/proc/self/maps`` lines) and ``len(translator.search.graphs())``.
-2. App: a freshly started ``python app.py`` (``--models``, all three by default) on a free
+2. App: a freshly started ``python app.py`` (``--models``, the app's five by default) on a free
    loopback port; once it logged its warm-up for every direction (or
    ``--warm-timeout``), ``--requests`` varied requests, sequential: ``/translate`` (70 %),
    ``/beam`` (20 %) and ``/attention`` (10 %), random direction, beam 1-10, 1-60 words.
@@ -45,6 +45,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks.common import (  # noqa: E402
+    APP_MODELS,
     TEST_EN_DE,
     AppServer,
     direction_of,
@@ -57,7 +58,6 @@ from benchmarks.common import (  # noqa: E402
     word_pools,
 )
 
-DEFAULT_MODELS = "models/en-de,models/de-en,models/en-fr,models/en-zh,models/en-de-luong"
 ODD_TEXTS = ["", "   ", "\u200b", "\ufeff", "o", "é", "...", "\u2028"]
 PROBE = "Thank you very much for your help."
 
@@ -325,7 +325,7 @@ def main(argv=None):
     parser.add_argument("--minutes", type=float, default=30, help="bound of each part")
     parser.add_argument("--every", type=int, default=500, help="print a sample every N")
     parser.add_argument("--model", default="models/en-de", help="for the library part")
-    parser.add_argument("--models", default=DEFAULT_MODELS, help="the app's, comma-separated")
+    parser.add_argument("--models", default=APP_MODELS, help="the app's, comma-separated")
     parser.add_argument("--test", default=TEST_EN_DE)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-library", action="store_true")

@@ -145,9 +145,10 @@ class CompiledSearch:
     ):
         self.model, self.max_len_a, self.max_len_b = model, max_len_a, max_len_b
         vocab = model.model_config.vocab_size
-        self.silent = np.zeros(vocab, bool) if silent is None else np.asarray(silent, bool)
-        if self.silent.shape != (vocab,):
-            raise ValueError(f"silent has shape {self.silent.shape}, expected ({vocab},)")
+        silent = np.zeros(vocab, bool) if silent is None else np.asarray(silent, bool)
+        if silent.shape != (vocab,):
+            raise ValueError(f"silent has shape {silent.shape}, expected ({vocab},)")
+        self._silent = keras.ops.convert_to_tensor(silent)  # every search's argument
         self.shortlist = shortlist
         self.rows = tuple(sorted({r for r in ROWS if r < max_rows} | {max_rows}))
         self.backend = keras.backend.backend() if jit_compile else "eager"
@@ -317,8 +318,7 @@ class CompiledSearch:
         tensor = keras.ops.convert_to_tensor
         beam_size, alpha = tensor(np.int32(beam_size)), tensor(np.float32(alpha))
         extra = [] if vocab is None else [tensor(vocab)]
-        silent = tensor(self.silent)
-        return graph(self._values(), tensor(src), beam_size, alpha, silent, *extra)
+        return graph(self._values(), tensor(src), beam_size, alpha, self._silent, *extra)
 
     def _shortlisted(self, rows: int | None, mode: str) -> bool:
         """Whether a bucket of ``rows`` scores a shortlist (batches only, see
@@ -349,8 +349,7 @@ class CompiledSearch:
         choose = sampling_chooser(options.temperature, options.top_k, seed)
         return sample_search(
             self.model.step, memory, mask, state, self.max_len(src.shape[1]),
-            options.n_best, choose, options.length_penalty,
-            keras.ops.convert_to_tensor(self.silent),
+            options.n_best, choose, options.length_penalty, self._silent,
         )  # fmt: skip
 
 

@@ -102,6 +102,12 @@ def upload(tmp_path, data: bytes, name="in.txt") -> str:
 # --- file batch -----------------------------------------------------------------------
 
 
+def test_benchmarks_start_the_app_with_its_own_default_models():
+    from benchmarks.common import APP_MODELS
+
+    assert APP_MODELS.split(",") == app.DEFAULT_MODELS
+
+
 def test_translate_file_keeps_lines(demo, tmp_path):
     source = upload(tmp_path, b"one two\n\nthree four five\n   \nsix\n")
     out, status = demo.translate_file(source, "", 2, 0.6)
