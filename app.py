@@ -28,7 +28,6 @@ import signal
 import tempfile
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -45,6 +44,7 @@ from seq2seq import tree_view, views  # noqa: E402
 from seq2seq.bundle import EVAL_FILE  # noqa: E402
 from seq2seq.compiled import default_cache_dir, use_disk_cache  # noqa: E402
 from seq2seq.options import MAX_BEAM, DecodeOptions  # noqa: E402
+from seq2seq.tokenizer import has_visible  # noqa: E402
 from seq2seq.translator import Translation, Translator  # noqa: E402
 
 log = logging.getLogger("app")
@@ -112,15 +112,14 @@ TREE_HINT = "Translate a sentence to see how the beam search found its candidate
 
 
 def visible(text) -> str:
-    """``text`` stripped, or "" when nothing is left to see once format characters
-    (Unicode category Cf: zero-width and bidi marks, BOM) and control characters are
-    removed: such input counts as empty (the model would invent text for it)."""
+    """``text`` stripped, or "" when it has nothing to translate (the library's one
+    definition, :func:`seq2seq.tokenizer.has_visible`: the model would invent text for
+    it)."""
     if text is None:
         return ""
     if not isinstance(text, str):
         raise gr.Error(f"The text must be a string, got {type(text).__name__}.")
-    shown = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc"))
-    return text.strip() if shown.strip() else ""
+    return text.strip() if has_visible(text) else ""
 
 
 def whole_number(name: str, value) -> int:

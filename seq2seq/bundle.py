@@ -31,11 +31,13 @@ Not for: the Hub (see :mod:`seq2seq.hub`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from seq2seq.model import ASSETS_DIR, Seq2Seq
 from seq2seq.shortlist import FILENAME as SHORTLIST_FILE
@@ -55,13 +57,15 @@ CURVES_FILE = "curves.png"
 MODEL_FILES = [CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, TOKENIZER_FILE]  # needed to load
 EXTRA_FILES = [SHORTLIST_FILE, EVAL_FILE, LOG_FILE, CURVES_FILE]  # published when present
 FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")
+WEIGHTS_DIGEST = "weights_sha256"  # metadata.json: SHA-256 of model.weights.h5, checked at load
 
 __all__ = [
     "CONFIG_FILE", "CURVES_FILE", "EVAL_FILE", "EXTRA_FILES", "FORMAT_VERSION", "LOG_FILE",
     "METADATA_FILE", "MODEL_FILES", "SHORTLIST_FILE", "TOKENIZER_ASSET", "TOKENIZER_FILE",
     "WEIGHTS_FILE",
-    "Bundle", "BundleError", "config_files", "load", "read_config", "save", "save_config",
-    "tokenizer_path", "upgrade",
+    "WEIGHTS_DIGEST",
+    "Bundle", "BundleError", "config_files", "load", "read_config", "record_weights", "save",
+    "save_config", "tokenizer_path", "upgrade", "weights_digest",
 ]  # fmt: skip
 
 
@@ -100,6 +104,23 @@ def save(folder: str | Path, model: Seq2Seq, tokenizer: Tokenizer, metadata: dic
     save_config(folder, model, metadata)
     tokenizer.save(folder)
     model.save_weights(folder / WEIGHTS_FILE)
+    record_weights(folder)
+
+
+def weights_digest(path: str | Path) -> str:
+    """SHA-256 (hex) of a weights file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_weights(folder: str | Path) -> None:
+    """Write the digest of the folder's weights into its ``metadata.json`` (call after
+    every write of ``model.weights.h5``: :func:`load` refuses weights that do not match)."""
+    folder = Path(folder)
+    update_metadata(folder, **{WEIGHTS_DIGEST: weights_digest(folder / WEIGHTS_FILE)})
 
 
 def save_config(folder: str | Path, model: Seq2Seq, metadata: dict | None = None) -> None:
@@ -123,7 +144,8 @@ def _metadata(direction: str, extra: dict | None) -> dict:
         "tokenizer": TOKENIZER_FILE,
         "direction": direction,
     }
-    return {**own, **{k: v for k, v in (extra or {}).items() if k not in FORMAT_KEYS}}
+    drop = {*FORMAT_KEYS, WEIGHTS_DIGEST}  # a digest is only ever of this folder's weights
+    return {**own, **{k: v for k, v in (extra or {}).items() if k not in drop}}
 
 
 def _json_bytes(data: dict) -> bytes:
@@ -267,10 +289,19 @@ def load(folder: str | Path) -> Bundle:
     weights = folder / WEIGHTS_FILE
     if not weights.is_file():
         raise BundleError(f"{weights}: missing")
+    expected = metadata.get(WEIGHTS_DIGEST)
+    if expected is not None and weights_digest(weights) != expected:
+        raise BundleError(
+            f"{weights}: corrupted (its SHA-256 differs from the one {METADATA_FILE} recorded "
+            "when it was saved)"
+        )
     try:
         model.load_weights(weights)
     except Exception as e:  # truncated / foreign HDF5 files raise many kinds of errors
         raise BundleError(f"{weights}: cannot be loaded ({type(e).__name__}: {e})") from None
+    broken = [v.path for v in model.weights if not np.isfinite(keras.ops.convert_to_numpy(v)).all()]
+    if broken:
+        raise BundleError(f"{weights}: not finite (NaN or infinity) in {', '.join(broken[:3])}")
     model.tokenizer = tokenizer
     return Bundle(model, tokenizer, metadata, str(folder), shortlist=load_shortlist(folder, vocab))
 

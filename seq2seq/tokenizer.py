@@ -44,12 +44,27 @@ _FORMAT = re.compile(
 )
 
 
+# Letters and symbols that draw nothing: the Hangul fillers and the blank Braille pattern.
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible(text: str) -> bool:
+    """Whether ``text`` has something to translate: a letter, digit, punctuation mark or
+    symbol that draws something (Unicode categories L, N, P, S, but not the fillers in
+    :data:`_BLANK`). Whitespace, control and format characters, combining marks on their
+    own, variation selectors, private-use and unassigned code points do not count. The one
+    definition of "nothing to translate" (library, CLI, app)."""
+    return any(unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK for ch in text)
+
+
 def normalize(text: str) -> str:
     """Unicode NFC and collapsed whitespace (tabs, newlines, no-break spaces → one space);
     control and format characters (category Cf: zero-width, bidi marks, BOM) are dropped,
-    lone surrogates become U+FFFD. Text with nothing visible normalises to ``""``."""
+    lone surrogates become U+FFFD. Text with nothing visible (:func:`has_visible`)
+    normalises to ``""``."""
     text = _SURROGATE.sub("\ufffd", _FORMAT.sub("", _CONTROL.sub("", text)))
-    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    text = _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return text if has_visible(text) else ""
 
 
 class Tokenizer:

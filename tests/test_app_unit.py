@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 import pytest
+from conftest import INVISIBLE_TEXTS
 
 import app
 from seq2seq import views
@@ -177,8 +178,7 @@ def test_translate_file_refuses_non_utf8_naming_line_and_byte(fake, tmp_path):
 # --- input and parameter checks --------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["\u200b", "\ufeff", " \u200e\u200f ", "\u2060\u00ad",
-                                  "\x01\x02", "\x7f", "\u202e\t\u202c", None])  # fmt: skip
+@pytest.mark.parametrize("text", [*INVISIBLE_TEXTS, None])
 def test_invisible_text_counts_as_empty(fake, text):
     translator, demo = fake
     with pytest.raises(gr.Error, match="Type a sentence to translate."):

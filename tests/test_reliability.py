@@ -3,18 +3,23 @@ named; concurrent use equals sequential use."""
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import reverse_task
+from conftest import INVISIBLE_TEXTS, reverse_task
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seq2seq import bundle
 from seq2seq.compiled import WIDTHS as WIDTHS_ALL
 from seq2seq.translator import Translator
+
+ROOT = Path(__file__).resolve().parents[1]
 
 ODD_INPUTS = [
     "",
@@ -91,7 +96,7 @@ def test_bad_decode_options_are_refused_by_name(translator, fields):
         translator.translate(["one"], **fields)
 
 
-@pytest.mark.parametrize("text", ["\u200b", "\ufeff", "\u200e\u200f\u2060", "\x07\x1b"])
+@pytest.mark.parametrize("text", INVISIBLE_TEXTS)
 def test_invisible_text_counts_as_empty(translator, text):
     (result,) = translator.translate([text])
     assert result.hypotheses == [] and result.best == ""
@@ -236,8 +241,59 @@ def test_missing_file(copy):
 def test_truncated_weights(copy):
     weights = copy / "model.weights.h5"
     weights.write_bytes(weights.read_bytes()[:5000])
+    with pytest.raises(bundle.BundleError, match=r"model\.weights\.h5: corrupted"):
+        bundle.load(copy)
+    drop_digest(copy)  # a folder without a digest (saved before digests): HDF5 refuses it
     with pytest.raises(bundle.BundleError, match=r"model\.weights\.h5: cannot be loaded"):
         bundle.load(copy)
+
+
+def drop_digest(folder):
+    metadata = json.loads((folder / "metadata.json").read_text())
+    del metadata[bundle.WEIGHTS_DIGEST]
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+
+
+def test_random_bytes_inside_the_weights_are_refused(copy):
+    """64 KiB of random bytes in the middle of the weights (HDF5 still reads such a file,
+    with garbage values): the digest recorded at save time no longer matches."""
+    weights = copy / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 65536] = np.random.default_rng(0).bytes(65536)
+    weights.write_bytes(bytes(data[: len(weights.read_bytes())]))
+    with pytest.raises(bundle.BundleError, match=r"model\.weights\.h5: corrupted"):
+        bundle.load(copy)
+
+
+def test_nan_weights_are_refused_and_the_cli_says_so_in_one_line(copy):
+    import h5py
+
+    with h5py.File(copy / "model.weights.h5", "r+") as f:
+        names = []
+        f.visititems(lambda name, obj: names.append(name) if hasattr(obj, "shape") else None)
+        embedding = next(n for n in names if "embedding" in n)
+        values = f[embedding][...]
+        values[: len(values) // 2] = np.nan
+        f[embedding][...] = values
+    with pytest.raises(bundle.BundleError, match=r"model\.weights\.h5: corrupted"):
+        bundle.load(copy)
+    drop_digest(copy)  # without a digest the values themselves are checked
+    with pytest.raises(bundle.BundleError, match=r"model\.weights\.h5: not finite"):
+        bundle.load(copy)
+    command = [sys.executable, "-m", "seq2seq.translate", "--model", str(copy)]
+    done = subprocess.run(command, input=b"one two\n", capture_output=True, timeout=300,
+                          cwd=ROOT)  # fmt: skip
+    assert done.returncode != 0 and done.stdout == b""
+    message = done.stderr.decode()
+    errors = [line for line in message.splitlines() if line.startswith("error:")]
+    assert "Traceback" not in message and len(errors) == 1, message  # (TensorFlow logs too)
+    assert "model.weights.h5: not finite" in errors[0]
+
+
+def test_saving_records_the_digest_of_the_weights(copy):
+    metadata = json.loads((copy / "metadata.json").read_text())
+    assert metadata[bundle.WEIGHTS_DIGEST] == bundle.weights_digest(copy / "model.weights.h5")
 
 
 def test_vocabulary_mismatch(copy, tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import INVISIBLE_TEXTS
 
 from seq2seq import translate
 from seq2seq.alignment import merge_attention, pharaoh, word_index, words
@@ -79,6 +80,17 @@ def ok(cli, stdin, *args) -> str:
 def test_text_keeps_line_count_and_empty_lines(cli):
     out = ok(cli, INPUT, "--beam-size", "3").split("\n")
     assert out[:-1] == ["three two one", "", "five four", "", "six"]
+
+
+def test_invisible_lines_are_empty_lines(cli):
+    """Lines with nothing to translate get an empty output line (never invented words), in
+    text and JSON, and the lines around them keep their place."""
+    texts = [t for t in INVISIBLE_TEXTS if "\n" not in t and "\r" not in t]
+    stdin = "one two\n" + "".join(t + "\n" for t in texts)
+    out = ok(cli, stdin).split("\n")
+    assert out[:-1] == ["two one", *[""] * len(texts)]
+    lines = ok(cli, stdin, "--format", "json").splitlines()
+    assert [json.loads(x)["hypotheses"] for x in lines[1:]] == [[]] * len(texts)
 
 
 def test_shortlist_is_on_unless_turned_off(cli):

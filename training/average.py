@@ -73,6 +73,7 @@ def average_folder(model: str | Path, inputs: list[str | Path], out: str | Path)
         shutil.rmtree(out)
         raise
     bundle_lib.update_metadata(out, averaged_from=[str(p) for p in inputs])
+    bundle_lib.record_weights(out)
     bundle_lib.load(out)  # the result loads as a model
     return out
 
