@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import ctypes
+import html
 import inspect
 import json
 import logging
@@ -45,7 +46,7 @@ from seq2seq.bundle import EVAL_FILE  # noqa: E402
 from seq2seq.compiled import default_cache_dir, use_disk_cache  # noqa: E402
 from seq2seq.options import MAX_BEAM, DecodeOptions  # noqa: E402
 from seq2seq.tokenizer import has_visible  # noqa: E402
-from seq2seq.translator import Translation, Translator  # noqa: E402
+from seq2seq.translator import Translation, Translator, split_sentences  # noqa: E402
 
 log = logging.getLogger("app")
 DEFAULT_MODELS = [
@@ -99,8 +100,11 @@ EXAMPLES = {
 }
 EMPTY_INPUT = "Type a sentence to translate."
 EMPTY_OUTPUT = "The model's translation of this input is empty."
+NO_UPLOAD = "Upload a .txt file with one sentence per line."
 MAX_RESULT_BYTES = 5_000_000  # what one request may produce (downloads, API answers)
 RESULT_MAX_AGE = 3600.0  # seconds a result file stays downloadable
+SESSION_MAX_AGE = 1800.0  # seconds a session keeps its result and upload in memory
+MAX_SESSIONS = 200  # sessions whose page state the server keeps (the oldest go first)
 CSS = """
 #best textarea { font-size: 1.5rem !important; line-height: 1.4; font-weight: 600; }
 #heatmap { overflow: auto; }
@@ -111,6 +115,14 @@ TREE_HINT = "Translate a sentence to see how the beam search found its candidate
 # --- input checks ----------------------------------------------------------------
 
 
+def refuse(message: str) -> gr.Error:
+    """A refusal with a user-facing ``message``: logged as one line (no traceback: a
+    refused request is no fault of the server), shown as text (HTML-escaped: messages can
+    quote the visitor's input, and Gradio renders a toast's message as HTML)."""
+    log.info("refused: %s", message[:300])
+    return gr.Error(html.escape(message, quote=False), print_exception=False)
+
+
 def visible(text) -> str:
     """``text`` stripped, or "" when it has nothing to translate (the library's one
     definition, :func:`seq2seq.tokenizer.has_visible`: the model would invent text for
@@ -118,7 +130,7 @@ def visible(text) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
-        raise gr.Error(f"The text must be a string, got {type(text).__name__}.")
+        raise refuse(f"The text must be a string, got {type(text).__name__}.")
     return text.strip() if has_visible(text) else ""
 
 
@@ -126,7 +138,7 @@ def whole_number(name: str, value) -> int:
     """``value`` as an int; bools, text, fractions, NaN and inf get a clear message."""
     real = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if not real or not math.isfinite(value) or value != int(value):
-        raise gr.Error(f"{name} must be a whole number, got {value!r}.")
+        raise refuse(f"{name} must be a whole number, got {value!r}.")
     return int(value)
 
 
@@ -138,7 +150,7 @@ def decode_options(beam, n_best, alpha, default: DecodeOptions) -> DecodeOptions
         options = default.replace(beam_size=beam).with_length_penalty(alpha)
         n_best = DecodeOptions(beam_size=MAX_BEAM, n_best=n_best).n_best
     except ValueError as e:
-        raise gr.Error(str(e)) from None
+        raise refuse(str(e)) from None
     return options.replace(n_best=min(n_best, options.beam_size))
 
 
@@ -154,7 +166,7 @@ def split_lines(data: bytes) -> list[str]:
         try:
             lines.append(line.decode("utf-8").removesuffix("\r"))
         except UnicodeDecodeError as e:
-            raise gr.Error(
+            raise refuse(
                 f"The file is not UTF-8 text: line {number}, byte {e.start + 1} of that line "
                 f"({e.reason})."
             ) from None
@@ -225,6 +237,15 @@ class ResultFolder:
 # --- what one request does ---------------------------------------------------------
 
 
+class Upload(NamedTuple):
+    """A file a visitor uploaded, read into memory (at most the page's 2 MB limit) and
+    kept in their session only: a request can translate its own upload and no other
+    file."""
+
+    name: str
+    data: bytes
+
+
 def direction_label(translator: Translator, key: str = "") -> str:
     """``English → German (en-de)``; a rival model of a direction shows its own key and
     attention: ``English → German (en-de-luong, luong_general attention)``."""
@@ -250,6 +271,7 @@ class Demo:
         max_input_chars: longest text accepted per request (and per line of a file).
         results: where result files go (a new :class:`ResultFolder` if None).
         max_result_bytes: the most one request may produce (downloads, an API answer).
+        concurrency: requests decoded at once, over all endpoints and the page together.
     """
 
     def __init__(
@@ -258,10 +280,14 @@ class Demo:
         max_input_chars: int = 2000,
         results: ResultFolder | None = None,
         max_result_bytes: int = MAX_RESULT_BYTES,
+        concurrency: int = 2,
     ):
         self.translators, self.max_input_chars = translators, max_input_chars
         self.results = results or ResultFolder()
         self.max_result_bytes = max_result_bytes
+        # One limit for the whole process: every request, whatever its endpoint, decodes
+        # only while it holds one of these.
+        self.decoding = threading.BoundedSemaphore(concurrency)
         self.codes = {direction_label(t, code): code for code, t in translators.items()}
 
     def translator(self, direction) -> Translator:
@@ -273,7 +299,7 @@ class Demo:
             if code in self.translators:
                 return self.translators[code]
         available = ", ".join(self.translators)
-        raise gr.Error(f"Unknown direction {direction}. Available: {available}.")
+        raise refuse(f"Unknown direction {direction}. Available: {available}.")
 
     def default_alpha(self, direction) -> float:
         """The length penalty of ``direction``'s model (its folder's own, see
@@ -283,9 +309,9 @@ class Demo:
     def source_text(self, text) -> str:
         text = visible(text)
         if not text:
-            raise gr.Error(EMPTY_INPUT)
+            raise refuse(EMPTY_INPUT)
         if len(text) > self.max_input_chars:
-            raise gr.Error(
+            raise refuse(
                 f"The input has {len(text)} characters; the limit is {self.max_input_chars}."
             )
         return text
@@ -297,11 +323,12 @@ class Demo:
         translator = self.translator(direction)
         options = decode_options(beam, n_best, alpha, translator.default_options)
         try:
-            result = translator.translate([text], options, tree=tree)[0]
+            with self.decoding:
+                result = translator.translate([text], options, tree=tree)[0]
         except ValueError as e:  # the library's caps (e.g. a sentence of too many tokens)
-            raise gr.Error(str(e)) from None
+            raise refuse(str(e)) from None
         if not result.hypotheses:  # nothing left after the library's normalisation
-            raise gr.Error(EMPTY_INPUT)
+            raise refuse(EMPTY_INPUT)
         return result
 
     def rivals(self, direction) -> list[str]:
@@ -318,9 +345,27 @@ class Demo:
             (key, self.translation(text, key, beam, 1, alpha)) for key in self.rivals(direction)
         ]
 
+    def check_answer_size(self, text, direction, beam, what: str) -> None:
+        """Refuse before decoding an answer sure to be over the size limit: a lower bound
+        of its JSON size from the source's subword tokens (each output assumed half as
+        long as its source, each number 4 bytes, each tree node 100): ``what`` is
+        ``"attention"`` (the best candidate's matrix) or ``"tree"`` (every node of
+        every step, 2 × beam a step)."""
+        text = self.source_text(text)
+        translator = self.translator(direction)
+        beam = decode_options(beam, 1, None, translator.default_options).beam_size
+        sizes = [len(ids) + 1 for ids in translator.tokenizer.encode_batch(split_sentences(text))]
+        if what == "attention":
+            total = sum(sizes)
+            estimate = (total // 2) * total * 4
+        else:
+            estimate = sum(max(n // 2, 1) * 2 * beam * 100 for n in sizes)
+        name = {"attention": "The attention matrix", "tree": "The beam tree"}[what]
+        self.check_size(estimate, f"{name} of this input (estimated before decoding)")
+
     def check_size(self, size: int, what: str) -> None:
         if size > self.max_result_bytes:
-            raise gr.Error(
+            raise refuse(
                 f"{what} would be {megabytes(size)}; the limit is "
                 f"{megabytes(self.max_result_bytes)} per request. Send less text."
             )
@@ -353,21 +398,32 @@ class Demo:
             out[n - 1] = translation.best
         return out, failed
 
-    def translate_file(self, path, direction, beam, alpha) -> tuple[str, str]:
-        """Translate an uploaded file line by line; returns (output file, status)."""
+    def take_upload(self, path) -> Upload:
+        """Read a file Gradio's upload just wrote and delete it (uploads are not kept on
+        disk; the session keeps the bytes, see :class:`Upload`). The app's own result
+        files are never read this way."""
         if not path:
-            raise gr.Error("Upload a .txt file with one sentence per line.")
+            raise refuse(NO_UPLOAD)
+        path = Path(path).resolve()
+        if path.is_relative_to(self.results.path.resolve()) or not path.is_file():
+            raise refuse("That file is not an upload of this page: upload the file again.")
         try:
-            data = Path(path).read_bytes()
+            data = path.read_bytes()
         finally:
-            Path(path).unlink(missing_ok=True)  # uploads are not kept
-        lines = split_lines(data)
+            path.unlink(missing_ok=True)
+        return Upload(path.name, data)
+
+    def translate_file(self, upload: Upload | None, direction, beam, alpha) -> tuple[str, str]:
+        """Translate an upload line by line; returns (output file, status)."""
+        if not isinstance(upload, Upload):
+            raise refuse(NO_UPLOAD)
+        lines = split_lines(upload.data)
         translator = self.translator(direction)
         options = decode_options(beam, 1, alpha, translator.default_options)
         out, failed = self.translate_lines(translator, lines, options)
         text = "".join(x + "\n" for x in out)
         self.check_size(len(text.encode("utf-8")), "The translated file")
-        target = self.results.write({f"{Path(path).stem}.translated.txt": text})[0]
+        target = self.results.write({f"{Path(upload.name).stem}.translated.txt": text})[0]
         return target, batch_status(len(lines), failed)
 
     # --- API endpoints (argument order is part of the API) -------------------------
@@ -382,7 +438,7 @@ class Demo:
         """The best translation of ``text`` (``length_penalty`` None: the model's own)."""
         best = self.translation(text, direction, beam_size, 1, length_penalty).best
         if not best:
-            raise gr.Error(EMPTY_OUTPUT)
+            raise refuse(EMPTY_OUTPUT)
         return best
 
     def api_beam(
@@ -403,9 +459,10 @@ class Demo:
     ) -> dict:
         """Source and output tokens of candidate ``rank`` and its attention matrix."""
         rank = whole_number("rank", rank)
+        self.check_answer_size(text, direction, beam_size, "attention")
         result = self.translation(text, direction, beam_size, MAX_BEAM, None)
         if not 1 <= rank <= len(result.hypotheses):
-            raise gr.Error(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")
+            raise refuse(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")
         hyp = result.hypotheses[rank - 1]
         src, tgt, matrix = views.attention_matrix(result, hyp)
         answer = views.json_safe({"text": hyp.text, "source_tokens": src, "target_tokens": tgt,
@@ -424,6 +481,7 @@ class Demo:
         """The beam search's tree of each sentence: every candidate it ranked at every
         step (parent, token, piece, log-prob, score, open/finished/dropped, rank if
         returned, on a returned path or not); ``length_penalty`` None: the model's own."""
+        self.check_answer_size(text, direction, beam_size, "tree")
         result = self.translation(text, direction, beam_size, n_best, length_penalty, tree=True)
         sentences = [{"source": s.source, "source_pieces": s.source_pieces, **s.tree.to_dict()}
                      for s in result.sentences if s.tree is not None]  # fmt: skip
@@ -507,6 +565,7 @@ class Widgets:
     info: gr.Markdown
     compare_button: gr.Button | None  # None when no direction has a second model
     compare_slots: list  # (gr.Markdown, gr.Plot) per model of a direction, side by side
+    upload_data: gr.State  # the session's Upload, or None
     result: gr.State  # the shown Translation
     selected: gr.State  # the candidate whose attention is shown
     tree_open: gr.State  # whether the beam tree is shown (then translations record it)
@@ -643,9 +702,15 @@ def layout(demo: Demo, errors=()) -> Widgets:
     outputs = _output_widgets()
     compare = _compare_widgets(demo)
     more = _more_widgets(demo, inputs["text"], errors)
-    return Widgets(**inputs, **outputs, **compare, **more, result=gr.State(None),
-                   selected=gr.State(0),
-                   tree_open=gr.State(False))  # fmt: skip
+    return Widgets(**inputs, **outputs, **compare, **more,
+                   upload_data=gr.State(None, time_to_live=SESSION_MAX_AGE),
+                   result=gr.State(None, time_to_live=SESSION_MAX_AGE),
+                   selected=gr.State(0), tree_open=gr.State(False))  # fmt: skip
+
+
+def unchanged(widget) -> dict:
+    """A handler's answer that changes nothing (Gradio needs at least one entry)."""
+    return {widget: gr.skip()}
 
 
 class Events:
@@ -705,31 +770,33 @@ class Events:
 
     def rerank(self, result, alpha, reference, hide_eos, word_level):
         if result is None:
-            return {}
+            return unchanged(self.w.result)
         alpha = decode_options(1, 1, alpha, DecodeOptions()).length_penalty
         return self.render(result.rerank(alpha), reference, hide_eos, word_level)
 
     def select_candidate(self, result, hide_eos, word_level, evt: gr.SelectData):
         if result is None:
-            return {}
+            return unchanged(self.w.selected)
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else int(evt.index)
         return {**self.attention(result, row, hide_eos, word_level), self.w.selected: row}
 
     def select_token(self, result, selected, hide_eos, word_level, evt: gr.SelectData):
         if result is None:
-            return {}
+            return unchanged(self.w.source_tokens)
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
         src, _, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
         row = min(int(evt.index), matrix.shape[0] - 1)
         return {self.w.source_tokens: views.token_shading(src, matrix[row])}
 
     def redraw(self, result, selected, hide_eos, word_level):
-        return {} if result is None else self.attention(result, selected, hide_eos, word_level)
+        if result is None:
+            return unchanged(self.w.heatmap)
+        return self.attention(result, selected, hide_eos, word_level)
 
     def change_level(self, result, selected, hide_eos, word_level):
         """Word level on or off: the attention views and the alignment download follow."""
         if result is None:
-            return {}
+            return unchanged(self.w.heatmap)
         files, _ = self.demo.export_files(result, word_level)
         return {**self.attention(result, selected, hide_eos, word_level), self.w.files: files}
 
@@ -750,8 +817,13 @@ class Events:
             out[plot] = gr.Plot(views.attention_figure(src, tgt, matrix, key, unit), visible=True)
         return out
 
-    def translate_file(self, path, direction, beam, alpha):
-        target, status = self.demo.translate_file(path, direction, beam, alpha)
+    def take_upload(self, path):
+        """A new upload: read into the session (the file itself is deleted), or cleared."""
+        upload = self.demo.take_upload(path) if path else None
+        return {self.w.upload_data: upload, self.w.batch_status: ""}
+
+    def translate_file(self, upload, direction, beam, alpha):
+        target, status = self.demo.translate_file(upload, direction, beam, alpha)
         return {self.w.batch_out: target, self.w.batch_status: status}
 
     def change_direction(self, direction):
@@ -764,7 +836,7 @@ class Events:
         """Prefill from the page's query string and translate it, if it names a text."""
         w, p = self.w, from_query(self.demo, request)
         if not p.text:
-            return {}
+            return unchanged(w.result)
         values = {w.text: p.text, w.direction: p.direction, w.beam: p.beam,
                   w.n_best: p.n_best, w.alpha: p.alpha}  # fmt: skip
         return {**values, **self.translate(*p, "", False, False, False, request)}
@@ -777,8 +849,10 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
               w.word_level]  # fmt: skip
     outputs = [*w.views(), w.link]
     translate = [*inputs, w.tree_open]
-    w.button.click(events.translate, translate, outputs, api_name="ui_translate", **hidden)
-    w.text.submit(events.translate, translate, outputs, api_name="ui_translate", **hidden)
+    # One event for both triggers; a second submit while the first decodes runs after it
+    # ("always_last": only the latest waits), so the page ends on the input it shows.
+    gr.on([w.button.click, w.text.submit], events.translate, translate, outputs,
+          api_name="ui_translate", trigger_mode="always_last", **hidden)  # fmt: skip
     w.tree_box.expand(events.open_tree, [*inputs, w.result], [*outputs, w.tree_open], **hidden)
     w.tree_box.collapse(events.close_tree, None, [w.tree_open], **hidden)
     reranked = [w.result, w.alpha, w.reference, w.hide_eos, w.word_level]
@@ -790,7 +864,8 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     w.target_tokens.select(events.select_token, shown, [w.source_tokens], **hidden)
     w.hide_eos.input(events.redraw, shown, attention, **hidden)
     w.word_level.input(events.change_level, shown, [*attention, w.files], **hidden)
-    batch = [w.upload, w.direction, w.beam, w.alpha]
+    w.upload.change(events.take_upload, [w.upload], [w.upload_data, w.batch_status], **hidden)
+    batch = [w.upload_data, w.direction, w.beam, w.alpha]
     w.batch_button.click(events.translate_file, batch, [w.batch_out, w.batch_status], **hidden)
     if w.compare_button is not None:
         compared = [w.text, w.direction, w.beam, w.alpha, w.hide_eos, w.word_level]
@@ -811,7 +886,7 @@ class Blocks(gr.Blocks):
     def validate_inputs(self, block_fn, inputs):
         if len(inputs) < len(block_fn.inputs):
             names = [p for p in inspect.signature(block_fn.fn).parameters if p != "request"]
-            raise gr.Error(
+            raise refuse(
                 f"/{block_fn.api_name} takes {len(block_fn.inputs)} values "
                 f"({', '.join(names)}); got {len(inputs)}."
             )
@@ -823,10 +898,12 @@ def build_demo(
     max_input_chars: int = 2000,
     errors=(),
     results: ResultFolder | None = None,
+    concurrency: int = 2,
 ) -> gr.Blocks:
     """The page and the API (``/translate``, ``/beam``, ``/attention``, ``/beam_tree``) for
-    ``translators`` (by direction code, the default first)."""
-    demo = Demo(translators, max_input_chars, results)
+    ``translators`` (by direction code, the default first); ``concurrency``: requests
+    decoded at once, all endpoints together."""
+    demo = Demo(translators, max_input_chars, results, concurrency=concurrency)
     # Gradio's own cache (uploads) is emptied of files older than an hour.
     with Blocks(title="Attention translator", analytics_enabled=False,
                    delete_cache=(600, 3600)) as blocks:  # fmt: skip
@@ -956,7 +1033,8 @@ def launch(blocks: gr.Blocks, args: argparse.Namespace) -> None:
     are off: run history, the monitoring dashboard, MCP, footer links but the API's."""
     options = dict(server_name=args.host, server_port=args.port, css=CSS, max_file_size="2mb",
                    prevent_thread_lock=True, run_history=False, enable_monitoring=False,
-                   mcp_server=False, footer_links=["api"])  # fmt: skip
+                   mcp_server=False, footer_links=["api"],
+                   state_session_capacity=MAX_SESSIONS)  # fmt: skip
     if args.share:
         try:
             blocks.launch(share=True, **options)
@@ -980,7 +1058,7 @@ def main(argv=None):
     translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS)
     check_fonts(translators)
     results = ResultFolder()
-    blocks = build_demo(translators, args.max_input_chars, errors, results)
+    blocks = build_demo(translators, args.max_input_chars, errors, results, args.concurrency)
     blocks.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
     signal.signal(signal.SIGTERM, _stop)
     try:

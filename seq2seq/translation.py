@@ -11,6 +11,7 @@ Not for: producing translations (see :mod:`seq2seq.translator`) or drawing them 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import re
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ class Hypothesis:
     token_log_probs: list[float]
     attention: np.ndarray
     finished: bool = True
+    sentence_ranks: list[int] | None = None  # a joined text's: which candidate of each sentence
 
     @property
     def length(self) -> int:
@@ -71,6 +73,8 @@ class Hypothesis:
             "finished": self.finished,
             "token_log_probs": [round(x, 5) for x in self.token_log_probs],
         }
+        if self.sentence_ranks is not None:
+            out["sentence_ranks"] = self.sentence_ranks
         if attention:
             out["attention"] = np.round(self.attention, 5).tolist()
         return out
@@ -79,10 +83,11 @@ class Hypothesis:
         return dataclasses.replace(self, score=self.log_prob / gnmt_penalty(self.length, alpha))
 
     @classmethod
-    def join(cls, parts: list[Hypothesis]) -> Hypothesis:
+    def join(cls, parts: list[Hypothesis], ranks: list[int] | None = None) -> Hypothesis:
         """Consecutive sentences' hypotheses as one: texts joined by a space (none after
         full-width punctuation, as Chinese is written: "来了！我们…"), attention
-        block-diagonal (each sentence attends only to its own source), scores summed."""
+        block-diagonal (each sentence attends only to its own source), scores summed;
+        ``ranks``: which candidate (1-based) of each sentence each part is."""
         text = ""
         for h in parts:
             text += ("" if not text or _FULL_WIDTH_END.search(text) else " ") + h.text
@@ -95,6 +100,7 @@ class Hypothesis:
             token_log_probs=[x for h in parts for x in h.token_log_probs],
             attention=_block_diagonal([h.attention for h in parts]),
             finished=all(h.finished for h in parts),
+            sentence_ranks=ranks,
         )
 
 
@@ -140,16 +146,20 @@ class Translation:
 
     @classmethod
     def join(cls, source: str, parts: list[Translation], alpha: float) -> Translation:
-        """One text from its sentences' translations: one candidate, the best of each
-        part joined; a part without candidates (an empty sentence) contributes nothing."""
+        """One text from its sentences' translations. Its candidates are the best
+        combinations of the sentences' candidates, as many as the sentences have at most
+        (the n best), ranked as each sentence ranks its own (finished first, then the sum
+        of the scores); each says which candidate of each sentence it joins
+        (``sentence_ranks``). A part without candidates (an empty sentence) contributes
+        nothing."""
         if len(parts) == 1:
             return parts[0]
-        best = [p.hypotheses[0] for p in parts if p.hypotheses]
+        lists = [p.hypotheses for p in parts if p.hypotheses]
         return cls(
             source,
             [i for p in parts for i in p.source_ids],
             [x for p in parts for x in p.source_pieces],
-            [Hypothesis.join(best)] if best else [],
+            _best_combinations(lists) if lists else [],
             alpha,
             parts=parts,
         )
@@ -166,6 +176,33 @@ class Translation:
             reverse=True,
         )
         return dataclasses.replace(self, hypotheses=hyps, length_penalty=alpha)
+
+
+def _best_combinations(lists: list[list[Hypothesis]]) -> list[Hypothesis]:
+    """The ``max(len(x) for x in lists)`` best joins of one hypothesis from each list
+    (each sorted best first), best first: a heap over rank vectors, each popped vector
+    followed by the vectors one rank worse in one sentence."""
+
+    def key(ranks):
+        chosen = [x[r] for x, r in zip(lists, ranks)]
+        return (all(h.finished for h in chosen), sum(h.score for h in chosen))
+
+    start = (0,) * len(lists)
+    heap, seen, out = [(_negated(key(start)), start)], {start}, []
+    while heap and len(out) < max(len(x) for x in lists):
+        _, ranks = heapq.heappop(heap)
+        chosen = [x[r] for x, r in zip(lists, ranks)]
+        out.append(Hypothesis.join(chosen, [r + 1 for r in ranks]))
+        for i in range(len(ranks)):
+            nxt = ranks[:i] + (ranks[i] + 1,) + ranks[i + 1 :]
+            if nxt[i] < len(lists[i]) and nxt not in seen:
+                seen.add(nxt)
+                heapq.heappush(heap, (_negated(key(nxt)), nxt))
+    return out
+
+
+def _negated(key: tuple[bool, float]) -> tuple[int, float]:
+    return (-int(key[0]), -key[1])
 
 
 def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:

@@ -10,6 +10,7 @@ Not for: searching or scoring models (see :mod:`seq2seq.translator`, ``training.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import math
 import re
@@ -148,7 +149,8 @@ def token_probabilities(pieces: list[str], log_probs, word_level: bool = False):
 def markdown_text(text: str) -> str:
     """``text`` with the characters that Markdown or HTML would interpret escaped, for a
     line that starts with a bullet (shown as typed)."""
-    return "".join(f"\\{ch}" if ch in "\\`*_[]<>#|~" else ch for ch in text)
+    escaped = "".join(f"\\{ch}" if ch in "\\`*_[]()!#|~+-=" else ch for ch in text)
+    return html.escape(escaped, quote=False)  # & < > as entities: no element, no entity
 
 
 def coverage_markdown(translation: Translation, hypothesis: Hypothesis) -> str:
@@ -217,9 +219,9 @@ def rival_markdown(key: str, bundle, evaluation: dict | None, hypothesis: Hypoth
     """One model's column of the compare view: its attention, its best translation with
     its scores, and its test-set score."""
     lines = [
-        f"**{key}** · {attention_formula(bundle.model.model_config.attention)}",
+        f"**{markdown_text(key)}** · {attention_formula(bundle.model.model_config.attention)}",
         "",
-        f"> {hypothesis.text}",
+        f"> {markdown_text(hypothesis.text)}",
         "",
         f"score {hypothesis.score:.3f} · log-prob {hypothesis.log_prob:.3f} · "
         f"{hypothesis.length} pieces",

@@ -63,6 +63,7 @@ class FakeTranslator:
 
     bundle = SimpleNamespace(direction="xx-yy", path="/nonexistent")
     model = SimpleNamespace(model_config=SimpleNamespace(src_lang="xx", tgt_lang="yy"))
+    tokenizer = SimpleNamespace(encode_batch=lambda texts: [t.split() for t in texts])
 
     def __init__(self, length_penalty=0.6):
         self.seen = []
@@ -94,10 +95,9 @@ def fake(results):
     return translator, app.Demo({"xx-yy": translator}, max_input_chars=100, results=results)
 
 
-def upload(tmp_path, data: bytes, name="in.txt") -> str:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return str(path)
+def upload(tmp_path, data: bytes, name="in.txt") -> app.Upload:
+    """What the page's upload event keeps in the session (see test_uploads_*)."""
+    return app.Upload(name, data)
 
 
 # --- file batch -----------------------------------------------------------------------
@@ -110,13 +110,34 @@ def test_benchmarks_start_the_app_with_its_own_default_models():
 
 
 def test_translate_file_keeps_lines(demo, tmp_path):
-    source = upload(tmp_path, b"one two\n\nthree four five\n   \nsix\n")
-    out, status = demo.translate_file(source, "", 2, 0.6)
+    source = tmp_path / "in.txt"
+    source.write_bytes(b"one two\n\nthree four five\n   \nsix\n")
+    kept = demo.take_upload(str(source))
+    assert not source.exists()  # the upload is deleted once read into the session
+    out, status = demo.translate_file(kept, "", 2, 0.6)
     lines = Path(out).read_text(encoding="utf-8").split("\n")
     assert lines[:-1] == ["two one", "", "five four three", "", "six"]
-    assert not Path(source).exists()  # the upload is deleted once read
     assert status == "5 lines translated."
     assert Path(out).parent.parent == demo.results.path
+    assert Path(out).name == "in.translated.txt"
+    again, _ = demo.translate_file(kept, "", 2, 0.6)  # a second click works again
+    assert Path(again).read_text(encoding="utf-8") == Path(out).read_text(encoding="utf-8")
+
+
+def test_uploads_never_reach_other_files(fake, tmp_path):
+    """Only a file the upload just wrote is read: a result file of another visitor (in
+    the app's result folder) is refused and left in place, and a path given to the
+    translate step itself is no upload at all."""
+    translator, demo = fake
+    (theirs,) = demo.results.write({"secret.translated.txt": "their text\n"})
+    with pytest.raises(gr.Error, match="not an upload of this page"):
+        demo.take_upload(theirs)
+    assert Path(theirs).read_text(encoding="utf-8") == "their text\n"
+    with pytest.raises(gr.Error, match="not an upload of this page"):
+        demo.take_upload(str(tmp_path / "gone.txt"))
+    with pytest.raises(gr.Error, match="Upload a .txt file"):
+        demo.translate_file(theirs, "", 2, 0.6)
+    assert Path(theirs).exists() and translator.seen == []
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\f", "\v", "\x1c", "\r"])
@@ -277,11 +298,18 @@ def test_a_request_cannot_produce_more_than_the_cap(fake, results):
     files, note = demo.export_files(result)
     assert [Path(f).name for f in files] == ["candidates.tsv", "alignment.pharaoh"]
     assert "The attention export would be" in note and "not offered" in note
-    with pytest.raises(gr.Error, match=r"attention matrix would be .* the limit is 2,000 bytes"):
+    with pytest.raises(gr.Error, match=r"attention matrix .*would be .* the limit is 2,000 bytes"):
         demo.api_attention("a b c d e f g h i j k l m n o p q r s t " * 4)
 
 
 # --- the page ------------------------------------------------------------------------------
+
+
+def changes_nothing(answer: dict, outputs) -> bool:
+    """A handler's answer that Gradio takes as "no change": at least one entry, every one
+    a skip, for widgets among the event's outputs."""
+    skip = gr.skip()
+    return bool(answer) and set(answer) <= set(outputs) and all(v == skip for v in answer.values())
 
 
 @pytest.fixture
@@ -302,8 +330,12 @@ def test_handlers_return_widget_dicts(page):
     assert out[w.tree] == app.TREE_HINT and out[w.result].tree is None
     reranked = events.rerank(out[w.result], 1.5, "", False, False)
     assert set(reranked) == set(w.views()) and reranked[w.result].length_penalty == 1.5
-    assert events.rerank(None, 1.5, "", False, False) == {}
-    assert events.redraw(None, 0, False, False) == {}
+    # Before the first translation (the plain page): answers that change nothing. An empty
+    # dict is not one: Gradio 6 reads it as a single value and puts an error on every view.
+    assert changes_nothing(events.rerank(None, 1.5, "", False, False), w.views())
+    assert changes_nothing(events.redraw(None, 0, False, False), w.attention_views())
+    load = events.load(SimpleNamespace(query_params={}, headers={}))
+    assert changes_nothing(load, [*w.views(), w.link])
 
 
 def test_opening_the_tree_records_it_once(page):
@@ -334,7 +366,7 @@ def test_word_level_toggle_redraws_and_exports_words(page):
     expected = views.pharaoh_text(result, word_level=True)
     assert Path(pharaoh).read_text(encoding="utf-8") == expected != views.pharaoh_text(result)
     assert "Coverage and confidence" in out[w.coverage]
-    assert events.change_level(None, 0, False, True) == {}
+    assert changes_nothing(events.change_level(None, 0, False, True), w.attention_views())
 
 
 def test_beam_tree_endpoint_answers_json(demo):

@@ -74,6 +74,29 @@ def test_multi_sentence_input_is_split_and_rejoined(translator):
     assert h.attention.shape == (len(h.ids), len(result.source_pieces))
 
 
+def test_a_multi_sentence_text_has_the_n_best_combinations(translator):
+    """Three candidates asked for a two-sentence text: the three best joins of the
+    sentences' candidates, each naming which candidate of each sentence it joins."""
+    (result,) = translator.translate(["One two three. Four five six seven."], beam_size=3,
+                                     n_best=3, length_penalty=0.6)  # fmt: skip
+    first, second = result.parts
+    assert len(first.hypotheses) == len(second.hypotheses) == 3
+    every = sorted(
+        ((a.finished and b.finished, a.score + b.score), (i + 1, j + 1))
+        for i, a in enumerate(first.hypotheses)
+        for j, b in enumerate(second.hypotheses)
+    )[::-1]
+    assert [h.sentence_ranks for h in result.hypotheses] == [list(r) for _, r in every[:3]]
+    for h in result.hypotheses:
+        i, j = h.sentence_ranks
+        a, b = first.hypotheses[i - 1], second.hypotheses[j - 1]
+        assert h.text == f"{a.text} {b.text}" and h.score == pytest.approx(a.score + b.score)
+    assert (
+        result.to_dict()["hypotheses"][1]["sentence_ranks"] == result.hypotheses[1].sentence_ranks
+    )
+    assert result.hypotheses[0].sentence_ranks == [1, 1]
+
+
 def test_rerank_of_a_joined_text_keeps_the_score_of_its_sentences(translator):
     (result,) = translator.translate(["One two three. Four five six seven."], beam_size=3,
                                      n_best=3, length_penalty=0.6)  # fmt: skip
