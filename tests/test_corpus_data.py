@@ -68,8 +68,21 @@ FROZEN_SHA256 = {
     # characters (training.clean.chinese_punctuation), before any model was scored on them.
     ("en-zh", "dev-v1"): "72304c9e51a8eae8a4c05a4c33427085dc3bd72a209524b357da73fee56cdf33",
     ("en-zh", "test-v1"): "5db74231b60ba33f7c7642242f1f67b6e9a47b4bec21488e1b580f4f608c6cf7",
+    # The second held-out sets, likewise (a supplementary training file adds nothing to them).
+    ("en-de", "dev-v2"): "758f3c44c326657b87449c96e85b4fd33fa8ba14b15a30b5b75dee38a9877d30",
+    ("en-de", "test-v2"): "4f7f432597b54406e46cc7ad7e6ddd8a420f3ee6ebc167137aef72231ba95fc2",
+    ("en-fr", "dev-v2"): "6954406c6acb9990e2b3e247bdee0c95579eed0c22d1e7429ad3e8afe5815b52",
+    ("en-fr", "test-v2"): "ba1b88bba05f87f095ee2399113ce0d645534ce8023c37290570f1a97a489819",
+    ("en-zh", "dev-v2"): "984426eebb01312832ec818b70383553140df74c28f6a576102f32aaddc42529",
+    ("en-zh", "test-v2"): "d2f3cef4be3930682681af84e221770dfa8747c10bcd93ea53bfd9e274ca5273",
     # The first en-de corpus' training split: models/en-de and models/en-de-luong.
     ("en-de-v1", "train"): "22085d0dc315e04644783746068b01486d65f196fc2995adfe724815e6f28a0e",
+}
+
+# Supplementary training files (``python -m training.corpus extra``): {pair: {file: sources}}.
+SUPPLEMENTS = {
+    "en-de": {"train-everyday": ["auf_deutsch"]},
+    "en-zh": {"train-everyday": ["chinesevocablist"]},
 }
 
 
@@ -99,7 +112,9 @@ def test_sizes(corpus):
 def test_files_on_disk_are_the_ones_listed():
     for pair, (_, sources) in PAIRS.items():
         on_disk = {p.name.removesuffix(".tsv.gz") for p in (ROOT / pair).glob("*.tsv.gz")}
-        assert on_disk == set(sources)
+        assert on_disk == set(sources) | set(SUPPLEMENTS.get(pair, {}))
+        stats = {p.name.removesuffix(".json") for p in (ROOT / pair).glob("train-*.json")}
+        assert stats == set(SUPPLEMENTS.get(pair, {}))
 
 
 def test_no_english_sentence_shared_between_splits(splits):
@@ -156,7 +171,7 @@ def test_files_are_reproducible_gzip(corpus):
 
 def test_frozen_held_out_files_are_unchanged(corpus):
     pair, folder, _ = corpus
-    for name in ("dev-v1", "test-v1"):
+    for name in ("dev-v1", "test-v1", "dev-v2", "test-v2"):
         data = (folder / f"{name}.tsv.gz").read_bytes()
         assert hashlib.sha256(data).hexdigest() == FROZEN_SHA256[(pair, name)]
 
@@ -225,3 +240,58 @@ def test_chinese_is_simplified_chinese_only():
             counts.update(c for c in p.tgt if c in traditional + simplified)
     assert sum(counts[c] for c in simplified) > 50_000
     assert sum(counts[c] for c in traditional) * 1000 < sum(counts[c] for c in simplified)
+
+
+@pytest.mark.parametrize("pair,name", [(p, n) for p in SUPPLEMENTS for n in SUPPLEMENTS[p]])
+def test_supplementary_files_are_clean_and_apart_from_every_held_out_file(pair, name):
+    from training.clean import reject_reason
+    from training.sources import SOURCES
+
+    folder = ROOT / pair
+    raw = (folder / f"{name}.tsv.gz").read_bytes()
+    assert raw[4:8] == b"\0\0\0\0"  # reproducible gzip
+    pairs = read_tsv(folder / f"{name}.tsv.gz")[0]
+    counts = Counter(p.origin for p in pairs)
+    assert sorted(counts) == sorted(SUPPLEMENTS[pair][name])
+    assert all(SOURCES[s].supplement and not SOURCES[s].held_out for s in counts)
+    # Never in dev or test: no English sentence (case-folded) of any held-out file.
+    english = {p.src.casefold() for p in pairs}
+    for held in [*folder.glob("dev-*.tsv.gz"), *folder.glob("test-*.tsv.gz")]:
+        assert not english & {p.src.casefold() for p in read_tsv(held)[0]}, held.name
+    lang = pair.split("-")[1]
+    assert all(reject_reason(p.src, p.tgt, lang) is None for p in pairs)
+    assert len(set(pairs)) == len(pairs)
+    # The counts in its stats and in SOURCES.md are the file's.
+    stats = json.loads((folder / f"{name}.json").read_text())
+    assert stats["file"] == f"{name}.tsv.gz"
+    assert stats["pairs"] == {**counts, "total": len(pairs)}
+    for source, n in counts.items():
+        assert (
+            stats["cleaning"][source]["kept"] - stats["cleaning"][source].get("in_dev_or_test", 0)
+            == n
+        )
+    md = (folder / "SOURCES.md").read_text()
+    section = md.split("## Supplementary training files", 1)[1]
+    assert f"### `{name}.tsv.gz`" in section and stats["command"] in section
+    written = re.search(r"^\| written \|(.*)\|$", section, re.M).group(1)
+    assert [int(x) for x in written.split("|")] == [counts[s] for s in stats["cleaning"]]
+
+
+def test_everyday_sentences_are_there_and_chinese_is_simplified():
+    everyday = {
+        pair: {(p.src, p.tgt) for p in read_tsv(ROOT / pair / "train-everyday.tsv.gz")[0]}
+        for pair in SUPPLEMENTS
+    }
+    assert ("Where's the nearest subway station?", "最近的地铁站在哪里？") in everyday["en-zh"]
+    assert ("Where is the train station?", "Wo ist der Bahnhof?") in everyday["en-de"]
+    # The phrasebook's learner notes are gone from both sides.
+    assert not any(
+        re.search(r"\((?:casual|formal|simpler)", en + de) for en, de in everyday["en-de"]
+    )
+    traditional, simplified = (
+        "們這說個來時會為與開關選擇檔體發對點經過後",
+        "们这说个来时会为与开关选择档体发对点经过后",
+    )
+    text = "".join(zh for _, zh in everyday["en-zh"])
+    assert sum(text.count(c) for c in simplified) > 500
+    assert sum(text.count(c) for c in traditional) * 100 < sum(text.count(c) for c in simplified)

@@ -179,3 +179,117 @@ def test_upsample_repeats_the_pairs_of_the_named_sources():
         with pytest.raises(SystemExit, match="upsample"):
             upsampled(pairs, bad)
     assert TrainConfig().upsample == {}  # off unless a config names it
+
+
+def test_run_folders_resolve_under_seq2seq_runs(monkeypatch, tmp_path):
+    from training.runs import resolve_out, resolve_run_dir, runs_root
+
+    monkeypatch.setenv("SEQ2SEQ_RUNS", str(tmp_path / "runs-here"))
+    runs = tmp_path / "runs-here"
+    assert resolve_run_dir("runs/en-zh-ft/run") == runs / "en-zh-ft" / "run"
+    assert resolve_run_dir("./runs/en-zh-ft/run") == runs / "en-zh-ft" / "run"
+    assert resolve_run_dir("scratch") == runs / "scratch"  # every relative run_dir
+    assert resolve_out("runs/en-zh-ft/model") == runs / "en-zh-ft" / "model"
+    assert resolve_out("models/en-de") == Path("models/en-de")  # shipped folders stay
+    assert resolve_out("runsabc/model") == Path("runsabc/model")
+    for absolute in (tmp_path / "run", tmp_path / "runs" / "x"):
+        assert resolve_run_dir(absolute) == absolute and resolve_out(absolute) == absolute
+    monkeypatch.delenv("SEQ2SEQ_RUNS")
+    assert runs_root() == Path.home() / ".cache" / "seq2seq" / "runs"
+    assert resolve_run_dir("runs/x/run") == Path.home() / ".cache/seq2seq/runs/x/run"
+
+
+def test_every_run_config_keeps_its_runs_under_seq2seq_runs():
+    # Configs name run folders runs/<name>/...: all of them resolve outside the work tree.
+    from training.runs import resolve_out, resolve_run_dir, runs_root
+
+    for path in sorted((ROOT / "training" / "configs").glob("*.json")):
+        config = json.loads(path.read_text())
+        run_dir = resolve_run_dir(config["run_dir"])
+        assert runs_root() in run_dir.parents, path.name
+        out = config.get("out", "models/en-de")
+        assert out.startswith(("runs/", "models/")), path.name
+        if out.startswith("runs/"):
+            assert runs_root() in resolve_out(out).parents, path.name
+
+
+def write_origin_tsv(path, pairs, origin):
+    path.write_text("".join(f"{s}\t{t}\t{origin}\n" for s, t in pairs), encoding="utf-8")
+    return path
+
+
+def test_train_extra_files_are_read_like_train_and_upsampled_by_tag(tmp_path):
+    from training.train import TrainConfig, read_training_pairs, upsampled
+
+    train = write_origin_tsv(tmp_path / "train.tsv", [("Hello.", "Hallo.")], "ding")
+    extra = write_origin_tsv(tmp_path / "extra.tsv",
+                             [("Good morning!", "Guten Morgen!")], "auf_deutsch")  # fmt: skip
+    config = TrainConfig(direction="de-en", train=str(train), train_extra=[str(extra)])
+    pairs = read_training_pairs(config)
+    assert [(p.src, p.tgt, p.origin) for p in pairs] == [
+        ("Hallo.", "Hello.", "ding"),
+        ("Guten Morgen!", "Good morning!", "auf_deutsch"),  # reversed too
+    ]
+    assert [p.src for p in upsampled(pairs, {"auf_deutsch": 3})].count("Guten Morgen!") == 3
+    assert read_training_pairs(TrainConfig(train=str(train))) == [("Hello.", "Hallo.", "ding")]
+    assert TrainConfig().train_extra == []
+
+
+def test_run_with_relative_folders_and_an_extra_file_lives_under_seq2seq_runs(tmp_path):
+    # A config with relative runs/ paths, run from another working directory: the run and
+    # model folders go under $SEQ2SEQ_RUNS, the extra file's pairs are trained on (upsampled
+    # by their tag) and recorded, and --resume finds the checkpoint again.
+    cwd, runs = tmp_path / "work", tmp_path / "runs-here"
+    cwd.mkdir()
+    train = write_tsv(tmp_path / "train.tsv", reverse_task(300, seed=3))
+    extra = write_origin_tsv(tmp_path / "extra.tsv", reverse_task(40, seed=5), "auf_deutsch")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "train": str(train), "train_extra": [str(extra)], "upsample": {"auf_deutsch": 3},
+        "dev": str(write_tsv(tmp_path / "dev.tsv", reverse_task(30, seed=4))),
+        "out": "runs/tiny/model", "run_dir": "runs/tiny/run",
+        "vocab_size": 300, "batch_tokens": 400, "dev_bleu_sentences": 20, "verbose": 0,
+        "checkpoint_every": 0, "epochs": 1,
+        "model": {"emb_dim": 16, "enc_units": 16, "dec_units": 32, "attn_units": 16},
+    }))  # fmt: skip
+    env = {"SEQ2SEQ_RUNS": str(runs), "PYTHONPATH": str(ROOT)}
+    first = run_train(["--config", str(config)], env, cwd=cwd)
+    assert first.returncode == 0, first.stderr[-3000:]
+    model = runs / "tiny" / "model"
+    assert (model / "model.weights.h5").is_file() and (runs / "tiny/run/backup").is_dir()
+    assert not (cwd / "runs").exists()
+    meta = json.loads((model / bundle.METADATA_FILE).read_text())
+    assert meta["training"]["train_pairs"] == 300 + 3 * 40
+    assert meta["training"]["train_extra"] == [str(extra)]
+    assert meta["data_sources"]["auf_deutsch"]["train_pairs"] == 40
+    assert "not stated" in meta["data_sources"]["auf_deutsch"]["description"]
+    resumed = run_train(["--config", str(config), "--epochs", "2", "--resume"], env, cwd=cwd)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    with open(model / "training_log.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1]
+
+
+def test_everyday_configs_are_their_finetunes_with_the_everyday_file_upsampled():
+    # Fine-tunes of the shipped models on the old corpus (replayed with the same domain
+    # weights) plus the pair's supplementary everyday file, its source upsampled 5x.
+    from training.readers import read_tsv
+
+    bases = {
+        "en-zh-everyday.json": ("en-zh-finetune2.json", "chinesevocablist"),
+        "en-de-everyday.json": ("en-de-finetune.json", "auf_deutsch"),
+        "de-en-everyday.json": ("de-en-finetune.json", "auf_deutsch"),
+    }
+    for name, (base_name, tag) in bases.items():
+        config = json.loads((ROOT / "training/configs" / name).read_text())
+        base = json.loads((ROOT / "training/configs" / base_name).read_text())
+        (extra,) = config["train_extra"]
+        assert {p.origin for p in read_tsv(ROOT / extra)[0]} == {tag}
+        assert config["upsample"] == {**base["upsample"], tag: 5}
+        assert config["init_from"] == base["init_from"] and (ROOT / config["init_from"]).is_dir()
+        assert config["learning_rate"] == 5e-4 and config["checkpoint_every"] == 100
+        assert 40 <= config["max_minutes"] <= 60
+        assert config["out"].startswith("runs/") and config["run_dir"].startswith("runs/")
+        changed = {"train_extra", "upsample", "out", "run_dir", "jit_compile", "max_minutes",
+                   "epochs", "log_every"}  # fmt: skip
+        assert {k: v for k, v in config.items() if k not in changed} == {
+            k: v for k, v in base.items() if k not in changed}  # fmt: skip

@@ -1,9 +1,10 @@
 """Checkpoint averaging: a model folder whose weights are the mean of several checkpoints
 of one training run (Vaswani et al. 2017, §6.1: "averaging the last 5 checkpoints"):
-``python -m training.average --model runs/en-zh/model --out /tmp/en-zh-avg A.h5 B.h5 ...``.
+``python -m training.average --model ~/.cache/seq2seq/runs/en-zh/model --out /tmp/en-zh-avg
+A.h5 B.h5 ...`` (runs live under ``$SEQ2SEQ_RUNS``, see :mod:`training.runs`).
 
 The inputs are weight files of the same model: a folder's ``model.weights.h5`` or a
-training backup (``runs/<name>/run/backup/latest.weights.h5``, which also holds the
+training backup (``<run_dir>/backup/latest.weights.h5``, which also holds the
 optimizer's state; that part is ignored). ``--out`` gets a copy of ``--model``'s folder
 (config, tokenizer, shortlist, logs) with the averaged weights and the averaged files named
 in its metadata; it must not exist yet, so nothing is overwritten. Evaluate it with

