@@ -346,22 +346,23 @@ class Demo:
         ]
 
     def check_answer_size(self, text, direction, beam, what: str) -> None:
-        """Refuse before decoding an answer sure to be over the size limit: a lower bound
-        of its JSON size from the source's subword tokens (each output assumed half as
-        long as its source, each number 4 bytes, each tree node 100): ``what`` is
-        ``"attention"`` (the best candidate's matrix) or ``"tree"`` (every node of
-        every step, 2 × beam a step)."""
+        """Refuse before decoding an answer sure to be over the size limit, estimated
+        from the source's subword tokens (``n`` per sentence, ``N`` in all): the attention
+        matrix of the best candidate (``what="attention"``) has about ``N × N`` numbers
+        of 5 bytes, the beam tree (``"tree"``) about ``n`` steps per sentence of
+        ``max(2 × beam, 10)`` nodes of 160 bytes. Four fifths of that is the bound: below
+        every real answer measured on the shipped en-de model (beam 1-10, 1-60 sentences:
+        0.15-0.9 of the real size), so what would fit is never refused early."""
         text = self.source_text(text)
         translator = self.translator(direction)
         beam = decode_options(beam, 1, None, translator.default_options).beam_size
         sizes = [len(ids) + 1 for ids in translator.tokenizer.encode_batch(split_sentences(text))]
         if what == "attention":
-            total = sum(sizes)
-            estimate = (total // 2) * total * 4
+            estimate = sum(sizes) ** 2 * 5
         else:
-            estimate = sum(max(n // 2, 1) * 2 * beam * 100 for n in sizes)
+            estimate = sum(n * max(2 * beam, 10) * 160 for n in sizes)
         name = {"attention": "The attention matrix", "tree": "The beam tree"}[what]
-        self.check_size(estimate, f"{name} of this input (estimated before decoding)")
+        self.check_size(int(0.8 * estimate), f"{name} of this input (estimated before decoding)")
 
     def check_size(self, size: int, what: str) -> None:
         if size > self.max_result_bytes:

@@ -347,6 +347,101 @@ def heatmap_src(page) -> str:
     return page.locator("#heatmap img").first.get_attribute("src") or ""
 
 
+ERROR_BADGES = ".error, [data-testid=error], .toast-body.error"
+
+
+def test_refused_requests_log_one_line_and_no_traceback(app_process, client):
+    """50 refused requests (empty, too long, a bad beam size): the log has one line for
+    each and not a single traceback."""
+    url, proc = app_process
+    before = proc.log.read_text()
+    for i in range(50):
+        args = [("", "", 5, None), ("x" * 2500, "", 5, None), ("Hello.", "", 99, None)][i % 3]
+        with pytest.raises(Exception):  # noqa: B017 (gradio_client's own AppError)
+            client.predict(*args, api_name="/translate")
+    time.sleep(1)
+    added = proc.log.read_text()[len(before) :]
+    assert "Traceback" not in added
+    assert added.count("refused:") == 50, added[-2000:]
+
+
+def test_browser_plain_page_loads_without_errors_and_translates(app_url, tmp_path):
+    """The page as every visitor first sees it (no query string): no error anywhere, and
+    the controls that need a translation change nothing before one; then type, Enter."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(app_url)
+        box = page.get_by_label("Source text")
+        expect(box).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(3000)  # the load event has run (it used to fail)
+        assert page.locator(ERROR_BADGES).count() == 0
+        assert page.get_by_text("Error", exact=True).count() == 0
+        page.locator("#word-level input").check()  # before any translation: no change
+        page.get_by_label("Hide the source </s> column").check()
+        page.wait_for_timeout(1500)
+        assert page.get_by_text("Error", exact=True).count() == 0
+        box.click()
+        box.fill("Thank you very much for your help.")
+        box.press("Enter")
+        expect(page.locator("#candidates div[role=row]")).to_have_count(3, timeout=60_000)
+        assert page.locator("#best textarea").input_value().strip()
+        assert page.get_by_text("Error", exact=True).count() == 0
+        page.screenshot(path=os.environ.get("PLAIN_SCREENSHOT_PATH", str(tmp_path / "plain.png")),
+                        full_page=True)  # fmt: skip
+        browser.close()
+
+
+def test_browser_two_quick_submits_show_the_second(app_url, client):
+    """A long sentence, then 150 ms later a short one: the page ends on the short one's
+    translation (the earlier run is not allowed to finish last and overwrite it)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    long = ("My brother lives in a small house near the river and he works at the train "
+            "station every day.")  # fmt: skip
+    short = "Good morning."
+    expected = client.predict(short, "", 5, None, api_name="/translate")
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(app_url)
+        box = page.get_by_label("Source text")
+        for _ in range(2):
+            box.fill(long)
+            box.press("Enter")
+            page.wait_for_timeout(150)
+            box.fill(short)
+            box.press("Enter")
+            expect(page.locator("#best textarea")).to_have_value(expected, timeout=60_000)
+            page.wait_for_timeout(4000)  # long enough for a stale run to land after it
+            assert page.locator("#best textarea").input_value() == expected
+            assert box.input_value() == short
+        browser.close()
+
+
+def test_browser_markup_in_a_link_or_a_translation_stays_text(app_url):
+    """HTML in a share link's text reaches the page only as text: the error toast (an
+    over-long input quotes it) and the compare view contain no element from it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    markup = "<a href=//127.0.0.1:9/x id=planted>Log in again</a><h1 id=planted-h1>HACKED</h1>"
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{app_url}/?text={quote(markup + ' ' + 'word ' * 300)}")
+        expect(page.get_by_text("subword tokens; the limit is")).to_be_visible(timeout=60_000)
+        assert page.locator("#planted, #planted-h1, a[href*='127.0.0.1:9']").count() == 0
+        page.goto(f"{app_url}/?text={quote(markup)}")
+        expect(page.locator("#candidates div[role=row]")).to_have_count(3, timeout=60_000)
+        page.locator("#compare-box").get_by_text("Compare attention mechanisms").click()
+        page.locator("#compare-button").click()
+        expect(page.locator("#compare-text-0")).to_contain_text("score", timeout=60_000)
+        assert page.locator("#compare-box h1, #compare-box a, #planted, #planted-h1").count() == 0
+        browser.close()
+
+
 def test_browser_translate_select_candidate_and_deep_link(app_url, gradio_temp, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 

@@ -568,3 +568,46 @@ def test_the_model_panel_names_the_length_penalty_and_how_it_was_chosen(tiny):
     assert "**Length penalty α:** 0.6 (the library's default)" in views.model_markdown(
         tiny.bundle, None
     )
+
+
+def test_one_decoding_limit_for_all_endpoints(results):
+    """Twelve requests at once over the four API endpoints: at most ``concurrency`` of them
+    decode at the same time (the limit is the process', not each endpoint's)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    class Slow(FakeTranslator):
+        def __init__(self):
+            super().__init__()
+            self.now = self.most = 0
+            self.lock = threading.Lock()
+
+        def translate(self, texts, options, **kwargs):
+            with self.lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+            time.sleep(0.2)
+            with self.lock:
+                self.now -= 1
+            return super().translate(texts, options, **kwargs)
+
+    translator = Slow()
+    demo = app.Demo({"xx-yy": translator}, results=results, concurrency=2)
+    calls = [demo.api_translate, demo.api_beam, demo.api_attention, demo.api_beam_tree] * 3
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(lambda call: call("one two three"), calls))
+    assert translator.most == 2 and len(translator.seen) == 12
+
+
+def test_answers_sure_to_be_too_large_are_refused_before_decoding(fake):
+    """Many short sentences at beam 10: the tree and the attention matrix are refused from
+    the input's size alone, without decoding; a small input is answered."""
+    translator, demo = fake
+    demo.max_result_bytes, demo.max_input_chars = 100_000, 2000
+    text = "Hi. " * 499
+    for call in (demo.api_beam_tree, demo.api_attention):
+        with pytest.raises(gr.Error, match=r"estimated before decoding\) would be"):
+            call(text, "", 10)
+    assert translator.seen == []
+    assert demo.api_beam_tree("one two", "", 10)["sentences"] == []  # (the fake has no tree)
+    assert translator.seen == ["one two"]
