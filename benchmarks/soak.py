@@ -21,6 +21,15 @@ Soak (default), two parts, each bounded by ``--minutes``:
 
 ``--skip-library`` / ``--skip-app`` run one part only.
 
+``--sessions N``: memory per page session, against a freshly started app (``--models``):
+``N`` page translations, each from a new session (a new Gradio session hash, as a new
+visitor's tab), through the page's own event (``ui_translate``, over Gradio's queue
+protocol, since the page's events are not offered to API clients), each a new text of
+1-60 words (so new request shapes too) at beam 1-10. Prints the server's RSS and memory
+maps every ``--every`` sessions: a session keeps its result and page state for at most
+``app.SESSION_MAX_AGE`` and the server at most ``app.MAX_SESSIONS`` sessions, so RSS
+should level off once that many exist.
+
 ``--attack``: the shape attack of issue 15 against a freshly started app (at once, its
 warm-up still running; after its warm-up with ``--wait-warm``): 270 ``/translate``
 requests, each a new combination of direction (3), beam size (1-10) and source length
@@ -227,6 +236,80 @@ def soak_app(args, pools, models, directions) -> None:
         print()
 
 
+# --- page sessions ----------------------------------------------------------------------
+
+
+class PageEvent:
+    """One of the page's events, called as the browser calls it: join Gradio's queue with
+    a session hash, then read the event stream until the result."""
+
+    def __init__(self, url: str, api_name: str):
+        import json
+        import urllib.request
+
+        self.url, self._json, self._request = url, json, urllib.request
+        with urllib.request.urlopen(f"{url}/config", timeout=30) as answer:
+            config = json.load(answer)
+        dependency = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
+        self.fn_index, self.trigger = dependency["id"], dependency["targets"][0][0]
+
+    def __call__(self, session: str, data: list) -> str | None:
+        """Run the event in ``session``; None on success, else the error message."""
+        body = {"data": data, "event_data": None, "fn_index": self.fn_index,
+                "trigger_id": self.trigger, "session_hash": session}  # fmt: skip
+        join = self._request.Request(
+            f"{self.url}/gradio_api/queue/join", data=self._json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        self._request.urlopen(join, timeout=60).read()
+        stream = f"{self.url}/gradio_api/queue/data?session_hash={session}"
+        with self._request.urlopen(stream, timeout=300) as events:
+            for line in events:
+                if not line.startswith(b"data:"):
+                    continue
+                message = self._json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    ok = message.get("success")
+                    return None if ok else str(message.get("output", {}).get("error"))[:100]
+        return "the event stream ended without a result"
+
+
+def soak_sessions(args, pools, models, directions) -> None:
+    import uuid
+
+    print(f"### page sessions: {args.sessions} translations, each in a new session, to a fresh "
+          f"app ({', '.join(directions)})\n")  # fmt: skip
+    with AppServer(models, args.log, cache_dir=args.cache_dir) as server:
+        cold, _ = server.wait_ready(PROBE)
+        warm = server.wait_warm(len(directions), args.warm_timeout)
+        state = f"{warm:.0f} s after start" if warm is not None else "NOT finished (timeout)"
+        print(f"serving {cold:.1f} s after start; warm-up of every direction: {state}\n")
+        event = PageEvent(server.url, "ui_translate")
+        rng, errors, times = random.Random(args.seed + 2), Counter(), []
+        curve = Curve("sessions", "seconds per session (last)")
+        curve.sample(0, server.pid, "-", 0)
+        for done in range(1, args.sessions + 1):
+            direction = rng.choice(directions)
+            text = text_of(pools.get(direction.split("-")[0], pools["en"]), rng.randint(1, 60), rng)
+            beam = rng.randint(1, 10)
+            data = [text, direction, beam, min(3, beam), 1.0, "", False, False, None]
+            start = time.perf_counter()
+            error = event(uuid.uuid4().hex, data)
+            times.append(time.perf_counter() - start)
+            if error:
+                errors[error] += 1
+            if done % args.every == 0 or done == args.sessions:
+                curve.sample(done, server.pid, f"{times[-1]:.2f}", errors.total())
+            if not server.alive():
+                print(f"\nTHE APP EXITED (status {server.process.returncode}) after {done}")
+                break
+        curve.summary("sessions")
+        print(f"latency p50 / p95 / p99 / max ms: {latency_row(times)}")
+        for message, n in errors.most_common(10):
+            print(f"  {n} × {message}")
+        print()
+
+
 # --- the shape attack ------------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W\d_]+")  # letters only: no sentence ends, no digits
@@ -331,6 +414,8 @@ def main(argv=None):
     parser.add_argument("--skip-library", action="store_true")
     parser.add_argument("--skip-app", action="store_true")
     parser.add_argument("--attack", action="store_true", help="the shape attack only")
+    parser.add_argument("--sessions", type=int, default=0,
+                        help="only this many page translations, each in a new session")  # fmt: skip
     parser.add_argument("--attack-requests", type=int, default=270, help="at most 270")
     parser.add_argument("--wait-warm", action="store_true",
                         help="--attack: wait for the app's warm-up first")  # fmt: skip
@@ -348,6 +433,9 @@ def main(argv=None):
     print(f"## {machine()}\n")
     if args.attack:
         attack(args, pools, models, directions)
+        return
+    if args.sessions:
+        soak_sessions(args, pools, models, directions)
         return
     if not args.skip_library:
         soak_library(args, pools)
