@@ -318,6 +318,7 @@ class SaveBestWeights(keras.callbacks.Callback):
         if better:
             self.best = value
             export_weights(self.model, self.path)
+            bundle_lib.record_weights(self.path.parent)
             log.info("epoch %d: %s improved to %.4f, weights saved", epoch + 1, self.monitor, value)
 
 
