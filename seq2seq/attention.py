@@ -28,14 +28,25 @@ NEG_INF = -1e9
 
 
 def masked_softmax(scores, mask):
-    """Softmax over the last axis that ignores positions where ``mask`` is False.
+    """Softmax over the last axis that ignores positions where ``mask`` is False, in
+    float32 whatever the dtype of ``scores`` (bfloat16 under a mixed policy).
 
     Args:
         scores: ``(batch, src_len)`` float.
         mask: ``(batch, src_len)`` bool, True at real tokens.
+
+    Returns:
+        ``(batch, src_len)`` float32.
     """
+    scores = ops.cast(scores, "float32")
     scores = ops.where(mask, scores, ops.full_like(scores, NEG_INF))
     return ops.softmax(scores, axis=-1)
+
+
+def weighted_sum(weights, values):
+    """Context ``Σ_j α_j h_j``: ``(batch, src_len)`` float32 weights, ``(batch, src_len,
+    dim)`` values → ``(batch, dim)`` in the values' dtype."""
+    return ops.einsum("bs,bsd->bd", ops.cast(weights, values.dtype), values)
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")
@@ -67,9 +78,10 @@ class BahdanauAttention(keras.layers.Layer):
     def __init__(self, units: int, **kwargs):
         super().__init__(**kwargs)
         self.units = units
-        self.query_dense = keras.layers.Dense(units, use_bias=False, name="query")  # W_a
-        self.key_dense = keras.layers.Dense(units, use_bias=True, name="key")  # U_a, b
-        self.score_dense = keras.layers.Dense(1, use_bias=False, name="score")  # v_a
+        p = self.dtype_policy
+        self.query_dense = keras.layers.Dense(units, use_bias=False, name="query", dtype=p)  # W_a
+        self.key_dense = keras.layers.Dense(units, use_bias=True, name="key", dtype=p)  # U_a, b
+        self.score_dense = keras.layers.Dense(1, use_bias=False, name="score", dtype=p)  # v_a
 
     def build(self, query_shape, keys_shape=None, values_shape=None, mask_shape=None):
         """Build ``W_a`` from the query width, ``U_a`` from the value width, and ``v_a``.
@@ -98,8 +110,7 @@ class BahdanauAttention(keras.layers.Layer):
         q = ops.expand_dims(self.query_dense(query), 1)  # (batch, 1, units)
         scores = ops.squeeze(self.score_dense(ops.tanh(keys + q)), -1)  # (batch, src_len)
         weights = masked_softmax(scores, mask)
-        context = ops.einsum("bs,bsd->bd", weights, values)
-        return context, weights
+        return weighted_sum(weights, values), weights
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
@@ -140,7 +151,9 @@ class LuongAttention(keras.layers.Layer):
         self.mode = mode
         self.query_dim = query_dim
         self.key_dense = (  # W_a
-            keras.layers.Dense(query_dim, use_bias=False, name="key") if mode == "general" else None
+            keras.layers.Dense(query_dim, use_bias=False, name="key", dtype=self.dtype_policy)
+            if mode == "general"
+            else None
         )
 
     def build(self, query_shape, keys_shape=None, values_shape=None, mask_shape=None):
@@ -158,15 +171,15 @@ class LuongAttention(keras.layers.Layer):
         """Same shapes as :meth:`BahdanauAttention.call`."""
         scores = ops.einsum("bd,bsd->bs", query, keys)  # (batch, src_len)
         weights = masked_softmax(scores, mask)
-        context = ops.einsum("bs,bsd->bd", weights, values)
-        return context, weights
+        return weighted_sum(weights, values), weights
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode, "query_dim": self.query_dim}
 
 
-def make_attention(kind: str, attn_units: int, query_dim: int) -> keras.layers.Layer:
-    """The attention layer named by ``ModelConfig.attention``."""
+def make_attention(kind: str, attn_units: int, query_dim: int, dtype=None) -> keras.layers.Layer:
+    """The attention layer named by ``ModelConfig.attention`` (``dtype``: its policy)."""
     if kind == "bahdanau":
-        return BahdanauAttention(attn_units, name="attention")
-    return LuongAttention(kind.removeprefix("luong_"), query_dim=query_dim, name="attention")
+        return BahdanauAttention(attn_units, name="attention", dtype=dtype)
+    mode = kind.removeprefix("luong_")
+    return LuongAttention(mode, query_dim=query_dim, name="attention", dtype=dtype)

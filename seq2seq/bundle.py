@@ -58,12 +58,15 @@ MODEL_FILES = [CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, TOKENIZER_FILE]  # need
 EXTRA_FILES = [SHORTLIST_FILE, EVAL_FILE, LOG_FILE, CURVES_FILE]  # published when present
 FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")
 WEIGHTS_DIGEST = "weights_sha256"  # metadata.json: SHA-256 of model.weights.h5, checked at load
+# How a loaded model computes: a Keras dtype policy. Variables (and so saved weights) are
+# float32 under both; "mixed_bfloat16" computes in bfloat16 (softmaxes and scores float32).
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 __all__ = [
     "CONFIG_FILE", "CURVES_FILE", "EVAL_FILE", "EXTRA_FILES", "FORMAT_VERSION", "LOG_FILE",
     "METADATA_FILE", "MODEL_FILES", "SHORTLIST_FILE", "TOKENIZER_ASSET", "TOKENIZER_FILE",
     "WEIGHTS_FILE",
-    "WEIGHTS_DIGEST",
+    "PRECISIONS", "WEIGHTS_DIGEST",
     "Bundle", "BundleError", "config_files", "load", "read_config", "record_weights", "save",
     "save_config", "tokenizer_path", "upgrade", "weights_digest",
 ]  # fmt: skip
@@ -132,6 +135,7 @@ def save_config(folder: str | Path, model: Seq2Seq, metadata: dict | None = None
     """
     spec = keras.saving.serialize_keras_object(model)
     spec.pop("compile_config", None)  # a model folder carries no optimizer
+    spec["config"].pop("dtype", None)  # nor a precision: it loads as asked (see PRECISIONS)
     c = model.model_config
     _write_json(Path(folder) / CONFIG_FILE, spec)
     _write_json(Path(folder) / METADATA_FILE, _metadata(f"{c.src_lang}-{c.tgt_lang}", metadata))
@@ -248,10 +252,19 @@ def upgrade(folder: str | Path) -> bool:
     return True
 
 
-def build_model(spec: dict, path: Path) -> Seq2Seq:
-    """Deserialize the model of a config (``safe_mode``) and create its weights."""
+def check_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return precision
+
+
+def build_model(spec: dict, path: Path, precision: str = "float32") -> Seq2Seq:
+    """Deserialize the model of a config (``safe_mode``) under the dtype policy
+    ``precision`` (whatever policy the config names) and create its weights."""
     if not isinstance(spec, dict) or spec.get("class_name") != "Seq2Seq":
         raise BundleError(f"{path}: not a serialized Seq2Seq")
+    if isinstance(spec.get("config"), dict):
+        spec = {**spec, "config": {**spec["config"], "dtype": check_precision(precision)}}
     try:
         model = keras.saving.deserialize_keras_object(spec, safe_mode=True)
     except Exception as e:  # any malformed config: say which file
@@ -268,13 +281,15 @@ def tokenizer_path(folder: str | Path) -> Path:
     return asset if not beside.is_file() and asset.is_file() else beside
 
 
-def load(folder: str | Path) -> Bundle:
-    """Load a model folder, new or old layout (see the module docstring for its files)."""
+def load(folder: str | Path, precision: str = "float32") -> Bundle:
+    """Load a model folder, new or old layout (see the module docstring for its files), to
+    compute in ``precision`` (one of :data:`PRECISIONS`)."""
     folder = Path(folder)
+    check_precision(precision)
     if not folder.is_dir():
         raise BundleError(f"{folder}: no such model folder")
     spec, metadata = read_config(folder)
-    model = build_model(spec, folder / CONFIG_FILE)
+    model = build_model(spec, folder / CONFIG_FILE, precision)
     path = tokenizer_path(folder)
     try:
         tokenizer = Tokenizer.load(path.parent)

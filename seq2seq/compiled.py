@@ -156,7 +156,8 @@ class CompiledSearch:
         config = dict(model.model_config.to_dict())
         for name in ("src_lang", "tgt_lang", "dropout"):
             config.pop(name)
-        self._architecture = (*sorted(config.items()), ("shortlist", shortlist is not None))
+        self._architecture = (*sorted(config.items()), ("shortlist", shortlist is not None),
+                              ("dtype", model.dtype_policy.name))  # fmt: skip
         if self.backend != "eager":
             use_disk_cache(
                 os.environ.get("SEQ2SEQ_CACHE_DIR", "") if cache_dir is None else cache_dir

@@ -101,13 +101,15 @@ def download(ref: ModelRef) -> tuple[Path, str]:
     return folder, folder.name  # the cache keeps each revision under snapshots/<commit sha>
 
 
-def load(spec: str) -> bundle_lib.Bundle:
-    """Load a model by folder or Hub name; the bundle's ``origin`` says where it came from."""
+def load(spec: str, precision: str = "float32") -> bundle_lib.Bundle:
+    """Load a model by folder or Hub name, to compute in ``precision`` (see
+    :data:`seq2seq.bundle.PRECISIONS`); the bundle's ``origin`` says where it came from."""
     ref = parse(spec)
     if ref.folder is not None:
-        return bundle_lib.load(ref.folder)
+        return bundle_lib.load(ref.folder, precision)
+    bundle_lib.check_precision(precision)
     folder, sha = download(ref)
-    loaded = bundle_lib.load(folder)
+    loaded = bundle_lib.load(folder, precision)
     loaded.origin = (
         f"Hub repo `{ref.repo_id}` at revision `{ref.revision or 'main'}` (commit {sha})"
     )

@@ -56,7 +56,11 @@ class OutputProjection(keras.layers.Layer):
     def __init__(self, vocab_size: int, emb_dim: int, tied: bool, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size, self.emb_dim, self.tied = vocab_size, emb_dim, tied
-        self.to_emb = keras.layers.Dense(emb_dim, use_bias=False, name="to_emb") if tied else None
+        self.to_emb = (
+            keras.layers.Dense(emb_dim, use_bias=False, name="to_emb", dtype=self.dtype_policy)
+            if tied
+            else None
+        )
 
     def build(self, input_shape):
         if self.tied:
@@ -74,11 +78,13 @@ class OutputProjection(keras.layers.Layer):
         """``(..., input_dim)`` → ``(..., vocab_size)``; ``embeddings``: ``(vocab, emb_dim)``.
         With ``ids`` ``(n,)``: the logits of those classes only, ``(..., n)``."""
         bias = self.bias if ids is None else ops.take(self.bias, ids, axis=0)
+        dtype = self.compute_dtype  # variables stay float32; a mixed policy computes in bf16
+        bias = ops.cast(bias, dtype)
         if self.tied:
             table = embeddings if ids is None else ops.take(embeddings, ids, axis=0)
-            return ops.matmul(self.to_emb(x), ops.transpose(table)) + bias
+            return ops.matmul(self.to_emb(x), ops.transpose(ops.cast(table, dtype))) + bias
         kernel = self.kernel if ids is None else ops.take(self.kernel, ids, axis=1)
-        return ops.matmul(x, kernel) + bias
+        return ops.matmul(x, ops.cast(kernel, dtype)) + bias
 
     def get_config(self):
         return {
@@ -95,7 +101,10 @@ class Seq2Seq(keras.Model):
 
     Args:
         model_config: a :class:`ModelConfig` or its dict.
-        **kwargs: ``keras.Model`` arguments (``name``, ``dtype``…).
+        **kwargs: ``keras.Model`` arguments (``name``, ``dtype``…). ``dtype`` may be a
+            mixed policy (``"mixed_bfloat16"``): every layer computes in its compute dtype
+            and keeps its variables in float32, while the softmaxes (attention, output),
+            the loss and the search's scores stay float32.
 
     Attributes:
         tokenizer: the :class:`~seq2seq.tokenizer.Tokenizer` of this model, or ``None``
@@ -116,27 +125,36 @@ class Seq2Seq(keras.Model):
         self.tokenizer: Tokenizer | None = None
         rnn = keras.layers.GRU if c.cell == "gru" else keras.layers.LSTM
         self.n_states = 1 if c.cell == "gru" else 2  # h, or (h, c)
+        p = self.dtype_policy  # every sublayer computes as the model does
 
-        self.src_embedding = keras.layers.Embedding(c.vocab_size, c.emb_dim, name="src_embedding")
+        self.src_embedding = keras.layers.Embedding(
+            c.vocab_size, c.emb_dim, name="src_embedding", dtype=p
+        )
         self.tgt_embedding = (
             self.src_embedding
             if c.share_embeddings
-            else keras.layers.Embedding(c.vocab_size, c.emb_dim, name="tgt_embedding")
+            else keras.layers.Embedding(c.vocab_size, c.emb_dim, name="tgt_embedding", dtype=p)
         )
-        self.dropout = keras.layers.Dropout(c.dropout, name="dropout")
+        self.dropout = keras.layers.Dropout(c.dropout, name="dropout", dtype=p)
         self.encoder_rnns = [
             keras.layers.Bidirectional(
-                rnn(c.enc_units, return_sequences=True, return_state=True), name=f"encoder_{i}"
+                rnn(c.enc_units, return_sequences=True, return_state=True, dtype=p),
+                name=f"encoder_{i}",
+                dtype=p,
             )
             for i in range(c.enc_layers)
         ]
-        self.bridge = keras.layers.Dense(c.dec_units * self.n_states, "tanh", name="bridge")
+        self.bridge = keras.layers.Dense(
+            c.dec_units * self.n_states, "tanh", name="bridge", dtype=p
+        )
         cell = keras.layers.GRUCell if c.cell == "gru" else keras.layers.LSTMCell
-        self.decoder_cell = cell(c.dec_units, name="decoder_cell")
-        self.attention = make_attention(c.attention, c.attn_units, c.dec_units)
-        self.combine = keras.layers.Dense(c.dec_units, "tanh", use_bias=False, name="attentional")
+        self.decoder_cell = cell(c.dec_units, name="decoder_cell", dtype=p)
+        self.attention = make_attention(c.attention, c.attn_units, c.dec_units, dtype=p)
+        self.combine = keras.layers.Dense(
+            c.dec_units, "tanh", use_bias=False, name="attentional", dtype=p
+        )
         self.output_projection = OutputProjection(
-            c.vocab_size, c.emb_dim, c.tie_output, name="output_projection"
+            c.vocab_size, c.emb_dim, c.tie_output, name="output_projection", dtype=p
         )
 
     def build(self, input_shape=None):
@@ -181,7 +199,7 @@ class Seq2Seq(keras.Model):
         fwd, bwd = finals[: self.n_states], finals[self.n_states :]
         bridged = self.bridge(ops.concatenate([*fwd, *bwd], axis=-1))
         rnn_state = ops.split(bridged, self.n_states, axis=-1)
-        attn_vec = ops.zeros_like(rnn_state[0])
+        attn_vec = ops.zeros_like(rnn_state[0])  # (the compute dtype, as the states)
         keys = self.attention.precompute(x)
         return (keys, x), mask, [*rnn_state, attn_vec]
 
@@ -226,7 +244,8 @@ class Seq2Seq(keras.Model):
             prev_token = ops.take(vocab, prev_token, axis=0)
         emb = self.tgt_embedding(prev_token)
         attn_vec, state, weights = self._decode(emb, state, memory, mask)
-        return ops.log_softmax(self._logits(attn_vec, vocab), axis=-1), state, weights
+        logits = ops.cast(self._logits(attn_vec, vocab), "float32")  # scores in float32
+        return ops.log_softmax(logits, axis=-1), state, weights
 
     def teacher_force(self, src_ids, tgt_in_ids, training=False):
         """Decode a known target prefix: attentional vectors and attention of every step.
@@ -247,7 +266,7 @@ class Seq2Seq(keras.Model):
 
         # The per-step outputs repeat the carry's structure (the TensorFlow backend's
         # scan requires that); the last state entry is the attentional vector.
-        init = (state, ops.zeros_like(mask, dtype=keras.config.floatx()))
+        init = (state, ops.zeros_like(mask, dtype="float32"))  # attention is float32
         _, (states, weights) = ops.scan(body, init, ops.transpose(emb, (1, 0, 2)))
         return ops.transpose(states[-1], (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
 

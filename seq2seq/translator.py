@@ -82,11 +82,13 @@ class Translator:
         )  # fmt: skip
 
     @classmethod
-    def load(cls, spec, **kwargs) -> Translator:
-        """Load a model folder, or a Hub repo (``USER/NAME[@REVISION]``, ``hf://…``)."""
+    def load(cls, spec, precision: str = "float32", **kwargs) -> Translator:
+        """Load a model folder, or a Hub repo (``USER/NAME[@REVISION]``, ``hf://…``), to
+        compute in ``precision`` (``"float32"`` or ``"mixed_bfloat16"``: bfloat16 matrix
+        products, float32 weights, softmaxes and scores)."""
         # Before the model loads: TensorFlow reads its XLA flags only once.
         use_disk_cache(kwargs.get("cache_dir") or os.environ.get("SEQ2SEQ_CACHE_DIR", ""))
-        return cls(hub.load(str(spec)), **kwargs)
+        return cls(hub.load(str(spec), precision), **kwargs)
 
     @classmethod
     def for_model(cls, model, **kwargs) -> Translator:

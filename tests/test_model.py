@@ -115,14 +115,16 @@ def test_save_load_gives_identical_outputs(tmp_path, attention, cell):
     ]  # fmt: skip
     loaded = bundle.load(tmp_path)
     assert_same_outputs(model, loaded.model, tokenizer.vocab_size)
+    digest = bundle.weights_digest(tmp_path / "model.weights.h5")
     assert loaded.metadata == {"keras_version": keras.__version__, "seq2seq_format": 2,
                                "tokenizer": "tokenizer.model", "direction": "en-de",
-                               "note": "test"}  # fmt: skip
+                               "note": "test", "weights_sha256": digest}  # fmt: skip
     assert loaded.model.model_config == model.model_config
     assert loaded.model.tokenizer is loaded.tokenizer
     config = json.loads((tmp_path / "config.json").read_text())
     keras_config = keras.saving.serialize_keras_object(model)  # what Keras writes, less
     keras_config.pop("compile_config")  # the optimizer, which a model folder never carries
+    keras_config["config"].pop("dtype")  # and the precision, which the loader chooses
     assert config == keras_config
     assert "weights" not in json.dumps(config)  # no arrays, no pickles in the config
 
@@ -234,3 +236,51 @@ def test_config_validation():
         ModelConfig(vocab_size=10, cell="rnn")
     with pytest.raises(ValueError, match="unknown model config fields"):
         ModelConfig.from_dict({"vocab_size": 10, "layers": 3})
+
+
+# --- mixed precision ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("attention, cell", [("bahdanau", "gru"), ("luong_general", "lstm")])
+def test_mixed_bfloat16_trains_and_steps_with_float32_variables_and_scores(attention, cell):
+    """Under ``mixed_bfloat16`` every layer computes in bfloat16 (the logits are bf16),
+    the variables stay float32, and the loss, the attention weights and the step's
+    log-probabilities are float32; one training step runs (the decoder's loop included)."""
+    config = tiny_config(attention=attention, cell=cell)
+    model = Seq2Seq(config, dtype="mixed_bfloat16")
+    model.build()
+    src, tgt_in, tgt_out = batch(4)
+    dtype = keras.backend.standardize_dtype
+    assert dtype(model((src, tgt_in)).dtype) == "bfloat16"
+    assert {dtype(v.dtype) for v in model.weights} == {"float32"}
+    memory, mask, state = model.encode(src)
+    log_probs, state, attention_weights = model.step(tgt_in[:, 0], state, memory, mask)
+    assert dtype(log_probs.dtype) == dtype(attention_weights.dtype) == "float32"
+    np.testing.assert_allclose(np.exp(np.asarray(log_probs)).sum(-1), 1.0, atol=1e-3)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=MaskedCrossEntropy(0.1))
+    loss = model.train_on_batch((src, tgt_in), tgt_out)
+    assert np.isfinite(loss)
+
+
+def test_saved_under_bfloat16_loads_under_either_precision(tmp_path):
+    """A folder saved from a mixed-precision model names no precision and loads as asked;
+    both give nearly the same log-probabilities (bf16 has 8 bits of mantissa)."""
+    model, tokenizer = tiny_model()
+    mixed = Seq2Seq(model.model_config, dtype="mixed_bfloat16")
+    mixed.build()
+    mixed.set_weights(model.get_weights())
+    bundle.save(tmp_path, mixed, tokenizer)
+    assert "dtype" not in json.loads((tmp_path / "config.json").read_text())["config"]
+    fp32 = bundle.load(tmp_path).model
+    bf16 = bundle.load(tmp_path, precision="mixed_bfloat16").model
+    assert fp32.dtype_policy.name == "float32" and bf16.dtype_policy.name == "mixed_bfloat16"
+    assert_same_outputs(model, fp32, tokenizer.vocab_size)
+    src, tgt_in, _ = batch(3)
+    src, tgt_in = src % tokenizer.vocab_size, tgt_in % tokenizer.vocab_size
+    steps = []
+    for m in (fp32, bf16):
+        memory, mask, state = m.encode(src)
+        steps.append(np.asarray(m.step(tgt_in[:, 0], state, memory, mask)[0]))
+    np.testing.assert_allclose(steps[0], steps[1], atol=0.05)
+    with pytest.raises(ValueError, match="precision must be one of float32, mixed_bfloat16"):
+        bundle.load(tmp_path, precision="float16")
