@@ -44,7 +44,7 @@ from gradio.utils import get_upload_folder  # noqa: E402
 from seq2seq import tree_view, views  # noqa: E402
 from seq2seq.bundle import EVAL_FILE  # noqa: E402
 from seq2seq.compiled import default_cache_dir, use_disk_cache  # noqa: E402
-from seq2seq.options import MAX_BEAM, DecodeOptions  # noqa: E402
+from seq2seq.options import MAX_BEAM, PRECISIONS, DecodeOptions  # noqa: E402
 from seq2seq.tokenizer import has_visible  # noqa: E402
 from seq2seq.translator import Translation, Translator, split_sentences  # noqa: E402
 
@@ -921,16 +921,19 @@ def build_demo(
 # --- start ---------------------------------------------------------------------------
 
 
-def load_translators(specs: list[str]) -> tuple[dict[str, Translator], list[str]]:
-    """Load every model named. The first is the default: if it cannot be loaded the app
-    refuses to start (rather than serve something else); a broken extra model is
-    skipped and reported. Returns (translators by direction code, error messages)."""
+def load_translators(
+    specs: list[str], precision: str = "float32"
+) -> tuple[dict[str, Translator], list[str]]:
+    """Load every model named (to compute in ``precision``). The first is the default: if
+    it cannot be loaded the app refuses to start (rather than serve something else); a
+    broken extra model is skipped and reported. Returns (translators by direction code,
+    error messages)."""
     translators, errors = {}, []
     for i, spec in enumerate(specs):
         try:
             # A server never waits on the compiler: shapes not warmed up yet (or never:
             # see WARM_WIDTHS) run in the search's shape-agnostic graph.
-            translator = Translator.load(spec, on_demand=False)
+            translator = Translator.load(spec, on_demand=False, precision=precision)
         except Exception as e:  # a broken model must not take the others down
             if i == 0:
                 raise SystemExit(f"cannot load the default model {spec}: {e}") from None
@@ -1023,7 +1026,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", default=default_cache_dir(),
                         help="compiled search graphs kept on disk, so a restart loads instead "
                         "of compiling ('' = none; default %(default)s)")  # fmt: skip
-    parser.add_argument("--concurrency", type=int, default=2, help="requests decoded at once")
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="requests decoded at once, all endpoints together")  # fmt: skip
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="how the models compute (mixed_bfloat16: bfloat16 matrix "
+                        "products, float32 weights and scores)")  # fmt: skip
     parser.add_argument("--max-queue", type=int, default=64,
                         help="requests waiting at most; more are refused as busy")  # fmt: skip
     return parser.parse_args(argv)
@@ -1056,7 +1063,7 @@ def main(argv=None):
         log.warning("not glibc: freed memory may stay with the process")
     use_disk_cache(args.cache_dir)  # before the first model loads (XLA reads it once)
     from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
-    translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS)
+    translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS, args.precision)
     check_fonts(translators)
     results = ResultFolder()
     blocks = build_demo(translators, args.max_input_chars, errors, results, args.concurrency)

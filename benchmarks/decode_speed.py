@@ -220,11 +220,12 @@ def measure(model: str, args) -> None:
     from seq2seq.translator import Translator
 
     start = time.perf_counter()
-    translator = Translator.load(model, batch_size=64)
+    translator = Translator.load(model, batch_size=64, precision=args.precision)
     src_lang = translator.model.model_config.src_lang
     sources = sources_for(args.test, src_lang)
     loaded = time.perf_counter() - start
-    print(f"### {model} ({translator.bundle.direction}), backend {keras.backend.backend()}, "
+    print(f"### {model} ({translator.bundle.direction}, {args.precision}), backend "
+          f"{keras.backend.backend()}, "
           f"sources: {args.test} ({src_lang}), loaded in {loaded:.1f} s")  # fmt: skip
     print()
     if args.tree:
@@ -288,6 +289,9 @@ def main(argv=None):
         default=5,
         help="with --tree: times each sentence is decoded each way",
     )
+    parser.add_argument("--precision", default="float32",
+                        help="float32, mixed_bfloat16, or both comma-separated (each model "
+                        "measured under each, in turn)")  # fmt: skip
     parser.add_argument("--compare-jax", action="store_true",
                         help="also run under KERAS_BACKEND=jax in a subprocess")  # fmt: skip
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -297,8 +301,10 @@ def main(argv=None):
         models = args.model if args.models == parser.get_default("models") else models + args.model
 
     print(f"## {backend_versions()}; {machine()}\n")
+    precisions = args.precision.split(",")
     for model in models:
-        measure(model, args)
+        for precision in precisions:
+            measure(model, argparse.Namespace(**{**vars(args), "precision": precision}))
     if args.compare_jax:
         import keras
 

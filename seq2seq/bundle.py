@@ -40,6 +40,7 @@ import keras
 import numpy as np
 
 from seq2seq.model import ASSETS_DIR, Seq2Seq
+from seq2seq.options import PRECISIONS
 from seq2seq.shortlist import FILENAME as SHORTLIST_FILE
 from seq2seq.shortlist import Shortlist
 from seq2seq.tokenizer import FILENAME as TOKENIZER_FILE
@@ -58,9 +59,6 @@ MODEL_FILES = [CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, TOKENIZER_FILE]  # need
 EXTRA_FILES = [SHORTLIST_FILE, EVAL_FILE, LOG_FILE, CURVES_FILE]  # published when present
 FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")
 WEIGHTS_DIGEST = "weights_sha256"  # metadata.json: SHA-256 of model.weights.h5, checked at load
-# How a loaded model computes: a Keras dtype policy. Variables (and so saved weights) are
-# float32 under both; "mixed_bfloat16" computes in bfloat16 (softmaxes and scores float32).
-PRECISIONS = ("float32", "mixed_bfloat16")
 
 __all__ = [
     "CONFIG_FILE", "CURVES_FILE", "EVAL_FILE", "EXTRA_FILES", "FORMAT_VERSION", "LOG_FILE",

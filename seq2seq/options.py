@@ -17,6 +17,9 @@ import numbers
 from dataclasses import dataclass
 
 MAX_BEAM = 10  # largest beam size, number of candidates and number of samples
+# How a loaded model computes: a Keras dtype policy. Variables (and so saved weights) are
+# float32 under both; "mixed_bfloat16" computes in bfloat16 (softmaxes and scores float32).
+PRECISIONS = ("float32", "mixed_bfloat16")
 DEFAULT_LENGTH_PENALTY = 0.6  # GNMT alpha (Wu et al. 2016)
 MAX_LENGTH_PENALTY = 5.0
 MAX_TEMPERATURE = 100.0

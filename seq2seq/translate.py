@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from seq2seq.alignment import pharaoh
-from seq2seq.options import DEFAULT_LENGTH_PENALTY, DecodeOptions
+from seq2seq.options import DEFAULT_LENGTH_PENALTY, PRECISIONS, DecodeOptions
 
 if TYPE_CHECKING:  # the model libraries load only after the options are checked
     from seq2seq.translation import Translation
@@ -284,6 +284,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         f"{DEFAULT_LENGTH_PENALTY}; see seq2seq.options)",
     )
     parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="how the model computes: bfloat16 matrix products under "
+                        "mixed_bfloat16 (weights, softmaxes and scores float32)")  # fmt: skip
     parser.add_argument(
         "--alignments", action="store_true", help="append Pharaoh alignments to each line"
     )
@@ -433,6 +436,7 @@ def main(argv=None):
         max_sentence_tokens=args.max_sentence_tokens,
         max_input_chars=args.max_input_chars,
         shortlist=not args.no_shortlist,
+        precision=args.precision,
     )
     if args.length_penalty is None:
         args.options = args.options.replace(

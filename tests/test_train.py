@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import reverse_task, write_tsv
 
 from seq2seq import bundle
@@ -138,6 +139,35 @@ def test_init_from_starts_from_the_model_folder(tiny_model_dir, tmp_path):
     assert after.translate_texts(sources, beam_size=1) == before.translate_texts(
         sources, beam_size=1
     )
+
+
+def test_a_fine_tune_under_mixed_bfloat16_keeps_learning(tiny_model_dir, tmp_path):
+    """``precision: mixed_bfloat16`` continues the tiny model for one epoch: its loss stays
+    near the float32 model's (it learned the task), the folder it writes is float32 and
+    loads either way, and it still reverses digits; a precision it does not know is
+    refused before any work."""
+    import dataclasses
+
+    from training.train import train
+
+    folder, _, base = tiny_model_dir
+    config = dataclasses.replace(
+        base, out=str(tmp_path / "model"), run_dir=str(tmp_path / "run"), init_from=str(folder),
+        learning_rate=1e-3, epochs=1, dev_bleu_sentences=20, model={}, precision="mixed_bfloat16",
+    )  # fmt: skip
+    history = train(config)
+    with open(folder / "training_log.csv") as f:
+        last_fp32_loss = float(list(csv.DictReader(f))[-1]["loss"])
+    assert history.history["loss"][0] < 1.5 * last_fp32_loss
+    assert "dtype" not in json.loads((Path(config.out) / "config.json").read_text())["config"]
+    sources = [s for s, _ in reverse_task(30, seed=5)]
+    expected = [" ".join(reversed(s.split())) for s in sources]
+    for precision in ("float32", "mixed_bfloat16"):
+        out = Translator.load(config.out, precision=precision).translate_texts(sources)
+        assert sum(a == b for a, b in zip(out, expected)) >= 27
+    bad = dataclasses.replace(config, precision="float16", run_dir=str(tmp_path / "run2"))
+    with pytest.raises(SystemExit, match="precision must be one of float32, mixed_bfloat16"):
+        train(bad)
 
 
 def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():

@@ -34,9 +34,9 @@ def cli(tiny_model_dir, monkeypatch_module):
     folder = str(tiny_model_dir[0])
     translator = Translator.load(folder)
 
-    def load(spec, batch_size, max_sentence_tokens, max_input_chars, shortlist):
+    def load(spec, batch_size, max_sentence_tokens, max_input_chars, shortlist, precision):
         """The one translator (its graphs compiled once) with the caps asked for."""
-        assert (spec, batch_size) == (folder, 64)
+        assert (spec, batch_size, precision) == (folder, 64, "float32")
         translator.max_sentence_tokens = max_sentence_tokens
         translator.max_input_chars = max_input_chars
         translator.asked_for_shortlist = shortlist
@@ -318,6 +318,21 @@ def test_command_streams_line_by_line(tiny_model_dir):
     finally:
         process.kill()
         process.wait()
+
+
+def test_command_decodes_under_mixed_bfloat16(tiny_model_dir):
+    """``--precision mixed_bfloat16``: the tiny model's reversals (a large margin between
+    the best candidate and the rest) come out as under float32."""
+    command = [sys.executable, "-m", "seq2seq.translate", "--model", str(tiny_model_dir[0])]
+    text = b"one two three\nfour five\nsix seven eight nine\n"
+    outs = [
+        subprocess.run(
+            [*command, "--precision", p], input=text, cwd=ROOT, capture_output=True, timeout=300
+        )  # fmt: skip
+        for p in ("float32", "mixed_bfloat16")
+    ]
+    assert [o.returncode for o in outs] == [0, 0], outs[1].stderr.decode()[-2000:]
+    assert outs[0].stdout == outs[1].stdout == b"three two one\nfive four\nnine eight seven six\n"
 
 
 def test_command_usage_error_and_bad_input(tiny_model_dir):

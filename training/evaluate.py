@@ -30,7 +30,7 @@ from pathlib import Path
 import sacrebleu
 
 from seq2seq.cli import load_translator_or_exit
-from seq2seq.options import DecodeOptions
+from seq2seq.options import PRECISIONS, DecodeOptions
 from seq2seq.translator import Translator, split_sentences
 from training.readers import CorpusFormatError, read_corpus
 
@@ -193,6 +193,8 @@ def main(argv=None):
         help="score large batches over the model's lexical shortlist, as the CLI does "
         "(default: the whole vocabulary, the model's own score)",
     )
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="how the model computes (see seq2seq.bundle.PRECISIONS)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
@@ -214,6 +216,7 @@ def main(argv=None):
         max_sentence_tokens=args.max_sentence_tokens,
         max_input_chars=MAX_INPUT_CHARS,
         shortlist=args.shortlist,
+        precision=args.precision,
     )
     try:
         result = evaluate(translator, args.test, args.beam_size, args.limit, args.length_penalty)
