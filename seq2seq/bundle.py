@@ -135,6 +135,8 @@ def save_config(folder: str | Path, model: Seq2Seq, metadata: dict | None = None
     spec.pop("compile_config", None)  # a model folder carries no optimizer
     spec["config"].pop("dtype", None)  # nor a precision: it loads as asked (see PRECISIONS)
     c = model.model_config
+    # A digest is only ever of this folder's own weights (written with them, see save).
+    metadata = {k: v for k, v in (metadata or {}).items() if k != WEIGHTS_DIGEST}
     _write_json(Path(folder) / CONFIG_FILE, spec)
     _write_json(Path(folder) / METADATA_FILE, _metadata(f"{c.src_lang}-{c.tgt_lang}", metadata))
 
@@ -146,8 +148,7 @@ def _metadata(direction: str, extra: dict | None) -> dict:
         "tokenizer": TOKENIZER_FILE,
         "direction": direction,
     }
-    drop = {*FORMAT_KEYS, WEIGHTS_DIGEST}  # a digest is only ever of this folder's weights
-    return {**own, **{k: v for k, v in (extra or {}).items() if k not in drop}}
+    return {**own, **{k: v for k, v in (extra or {}).items() if k not in FORMAT_KEYS}}
 
 
 def _json_bytes(data: dict) -> bytes:
