@@ -8,13 +8,17 @@ from __future__ import annotations
 import sys
 
 from seq2seq.bundle import BundleError
+from seq2seq.compiled import default_cache_dir
 from seq2seq.hub import HubError
 from seq2seq.translator import Translator
 
 
-def load_translator_or_exit(spec: str, **kwargs) -> Translator:
+def load_translator_or_exit(spec: str, cache_dir: str | None = None, **kwargs) -> Translator:
     """A Translator for ``spec``, or ``error: …`` on stderr and exit 1 (no traceback) when
-    the model cannot be found or loaded. A Hub model's origin (commit) goes to stderr."""
+    the model cannot be found or loaded. A Hub model's origin (commit) goes to stderr.
+    Compiled graphs are kept in ``cache_dir`` (None: :func:`default_cache_dir`, as the
+    app; "": nowhere), so a second process loads what the first compiled."""
+    kwargs["cache_dir"] = default_cache_dir() if cache_dir is None else cache_dir
     try:
         translator = Translator.load(spec, **kwargs)
     except (HubError, BundleError) as e:

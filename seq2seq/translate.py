@@ -316,6 +316,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--encoding", type=_encoding, default="utf-8", help="input encoding (default UTF-8)"
     )
+    parser.add_argument("--cache-dir", help="keep compiled search graphs here, so a second run "
+                        "loads them instead of compiling ('' = none; default $SEQ2SEQ_CACHE_DIR, "
+                        "else ~/.cache/seq2seq)")  # fmt: skip
     parser.add_argument(
         "--no-shortlist",
         action="store_true",
@@ -437,6 +440,7 @@ def main(argv=None):
         max_input_chars=args.max_input_chars,
         shortlist=not args.no_shortlist,
         precision=args.precision,
+        cache_dir=args.cache_dir,
     )
     if args.length_penalty is None:
         args.options = args.options.replace(

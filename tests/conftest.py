@@ -2,10 +2,14 @@
 
 import os
 import random
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# The command-line tools keep compiled graphs in ~/.cache/seq2seq by default: the tests'
+# own go to a temporary folder (inherited by the commands they start).
+os.environ.setdefault("SEQ2SEQ_CACHE_DIR", tempfile.mkdtemp(prefix="seq2seq-test-cache-"))
 
 import pytest  # noqa: E402
 

@@ -34,7 +34,8 @@ def cli(tiny_model_dir, monkeypatch_module):
     folder = str(tiny_model_dir[0])
     translator = Translator.load(folder)
 
-    def load(spec, batch_size, max_sentence_tokens, max_input_chars, shortlist, precision):
+    def load(spec, batch_size, max_sentence_tokens, max_input_chars, shortlist, precision,
+             cache_dir):  # fmt: skip
         """The one translator (its graphs compiled once) with the caps asked for."""
         assert (spec, batch_size, precision) == (folder, 64, "float32")
         translator.max_sentence_tokens = max_sentence_tokens

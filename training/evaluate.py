@@ -195,6 +195,9 @@ def main(argv=None):
     )
     parser.add_argument("--precision", choices=PRECISIONS, default="float32",
                         help="how the model computes (see seq2seq.bundle.PRECISIONS)")  # fmt: skip
+    parser.add_argument("--cache-dir", help="keep compiled search graphs here, so a second run "
+                        "loads them instead of compiling ('' = none; default $SEQ2SEQ_CACHE_DIR, "
+                        "else ~/.cache/seq2seq)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
@@ -217,6 +220,7 @@ def main(argv=None):
         max_input_chars=MAX_INPUT_CHARS,
         shortlist=args.shortlist,
         precision=args.precision,
+        cache_dir=args.cache_dir,
     )
     try:
         result = evaluate(translator, args.test, args.beam_size, args.limit, args.length_penalty)
