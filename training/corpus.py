@@ -327,11 +327,19 @@ def build(
     return stats
 
 
+EVERYDAY_FILE = "everyday.tsv"  # a pair's held-out everyday sentences (training/data/EVERYDAY.md)
+
+
 def held_out_english(folder: Path) -> set[str]:
-    """Case-folded English of every ``dev-*``/``test-*`` file in ``folder``."""
+    """Case-folded English of every ``dev-*``/``test-*`` file in ``folder`` and of its
+    everyday set (:data:`EVERYDAY_FILE`, ``English<TAB>reference``)."""
     keys = set()
     for path in sorted(folder.glob("dev-*.tsv.gz")) + sorted(folder.glob("test-*.tsv.gz")):
         keys |= {p.src.casefold() for p in read_tsv(path)[0]}
+    everyday = folder / EVERYDAY_FILE
+    if everyday.is_file():
+        lines = everyday.read_text(encoding="utf-8").splitlines()
+        keys |= {line.split("\t")[0].strip().casefold() for line in lines if line.strip()}
     return keys
 
 
