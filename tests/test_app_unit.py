@@ -523,7 +523,7 @@ def test_main_serves_before_it_warms_up(tiny, monkeypatch):
         blocks.close()
 
     monkeypatch.setattr(tiny, "warm_up", warm_up)
-    monkeypatch.setattr(app, "load_translators", lambda specs: ({"en-de": tiny}, []))
+    monkeypatch.setattr(app, "load_translators", lambda specs, precision: ({"en-de": tiny}, []))
     monkeypatch.setattr(gr.Blocks, "block_thread", block_thread)
     monkeypatch.setattr(app.signal, "signal", lambda *args: None)
     app.main(["--port", str(port), "--cache-dir", ""])
