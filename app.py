@@ -364,12 +364,16 @@ class Demo:
         name = {"attention": "The attention matrix", "tree": "The beam tree"}[what]
         self.check_size(int(0.8 * estimate), f"{name} of this input (estimated before decoding)")
 
+    def over_limit(self, size: int, what: str) -> str:
+        """Why ``what`` of ``size`` bytes may not be produced ("" if it may)."""
+        if size <= self.max_result_bytes:
+            return ""
+        return (f"{what} would be {megabytes(size)}; the limit is "
+                f"{megabytes(self.max_result_bytes)} per request.")  # fmt: skip
+
     def check_size(self, size: int, what: str) -> None:
-        if size > self.max_result_bytes:
-            raise refuse(
-                f"{what} would be {megabytes(size)}; the limit is "
-                f"{megabytes(self.max_result_bytes)} per request. Send less text."
-            )
+        if reason := self.over_limit(size, what):
+            raise refuse(f"{reason} Send less text.")
 
     def export_files(self, result: Translation, word_level=False) -> tuple[list[str], str]:
         """The downloads of ``result`` (alignments of pieces, or of words with
@@ -378,10 +382,9 @@ class Demo:
         attention, note = views.attention_json(result), ""
         files = {"candidates.tsv": views.nbest_tsv(result), "attention.json": attention,
                  "alignment.pharaoh": views.pharaoh_text(result, word_level)}  # fmt: skip
-        try:
-            self.check_size(len(attention.encode("utf-8")), "The attention export")
-        except gr.Error as e:
-            note = f"{e.message} It is not offered for download."
+        # Not a refusal (the request is answered without this one file): nothing is logged.
+        if reason := self.over_limit(len(attention.encode("utf-8")), "The attention export"):
+            note = f"{reason} Send less text. It is not offered for download."
             del files["attention.json"]
         return self.results.write(files), note
 

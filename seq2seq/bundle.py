@@ -284,7 +284,6 @@ def load(folder: str | Path, precision: str = "float32") -> Bundle:
     """Load a model folder, new or old layout (see the module docstring for its files), to
     compute in ``precision`` (one of :data:`PRECISIONS`)."""
     folder = Path(folder)
-    check_precision(precision)
     if not folder.is_dir():
         raise BundleError(f"{folder}: no such model folder")
     spec, metadata = read_config(folder)

@@ -183,26 +183,23 @@ def _best_combinations(lists: list[list[Hypothesis]]) -> list[Hypothesis]:
     (each sorted best first), best first: a heap over rank vectors, each popped vector
     followed by the vectors one rank worse in one sentence."""
 
-    def key(ranks):
+    def push(ranks):
+        """Queue a rank vector, keyed so the best (all finished, highest sum) pops first."""
         chosen = [x[r] for x, r in zip(lists, ranks)]
-        return (all(h.finished for h in chosen), sum(h.score for h in chosen))
+        key = (not all(h.finished for h in chosen), -sum(h.score for h in chosen))
+        heapq.heappush(heap, (key, ranks, chosen))
+        seen.add(ranks)
 
-    start = (0,) * len(lists)
-    heap, seen, out = [(_negated(key(start)), start)], {start}, []
-    while heap and len(out) < max(len(x) for x in lists):
-        _, ranks = heapq.heappop(heap)
-        chosen = [x[r] for x, r in zip(lists, ranks)]
+    heap, seen, out, wanted = [], set(), [], max(len(x) for x in lists)
+    push((0,) * len(lists))
+    while heap and len(out) < wanted:
+        _, ranks, chosen = heapq.heappop(heap)
         out.append(Hypothesis.join(chosen, [r + 1 for r in ranks]))
         for i in range(len(ranks)):
             nxt = ranks[:i] + (ranks[i] + 1,) + ranks[i + 1 :]
             if nxt[i] < len(lists[i]) and nxt not in seen:
-                seen.add(nxt)
-                heapq.heappush(heap, (_negated(key(nxt)), nxt))
+                push(nxt)
     return out
-
-
-def _negated(key: tuple[bool, float]) -> tuple[int, float]:
-    return (-int(key[0]), -key[1])
 
 
 def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:

@@ -20,7 +20,8 @@ chinesevocablist --out training/data/en-zh`` writes ``train-everyday.tsv.gz`` (s
 and ``train-everyday.json`` from sources marked ``supplement`` (text whose weight a dev
 ablation should decide, kept apart from ``train.tsv.gz`` so the corpus needs no rebuild);
 a training config names such a file in ``train_extra``. Nothing of it is held out, and a
-pair whose English (case-folded) is in any ``dev-*``/``test-*`` file of ``--out`` is dropped.
+pair whose English (case-folded) is in any ``dev-*``/``test-*`` file of ``--out`` or in its
+held-out everyday set (``everyday.tsv``) is dropped.
 SOURCES.md lists these files after the corpus' own tables.
 
 Not for: reading corpora at training time (see :mod:`training.readers`).
@@ -51,7 +52,7 @@ FROZEN = "v1"  # the first corpus' held-out version
 NEW = "v2"  # held-out version drawn from the sources v1 lacks
 KEPT = "in_earlier_dev_test"  # cleaning row: pairs whose English a kept held-out file has
 SUPPLEMENTS = "## Supplementary training files"  # SOURCES.md: the section after the corpus'
-IN_HELD_OUT = "in_dev_or_test"  # supplement cleaning row: English of a dev/test file
+IN_HELD_OUT = "in_dev_or_test"  # supplement cleaning row: English of a dev/test/everyday file
 FILTERS = (
     "empty", "markup_or_placeholder", "no_letters", "untranslated",
     "too_long", "length_ratio", "duplicate",
@@ -409,7 +410,7 @@ def supplements_md(out: Path) -> str:
         "Training-only text kept apart from `train.tsv.gz` (same columns): a training config "
         "names such a file in `train_extra` and may upsample its sources by tag. Nothing of it "
         "is held out, and every pair whose English (case-folded) is in a `dev-*` or `test-*` "
-        f"file of this folder is dropped (row `{IN_HELD_OUT}`). "
+        f"file of this folder or in its `{EVERYDAY_FILE}` is dropped (row `{IN_HELD_OUT}`). "
         "`english_also_in_train` counts pairs whose English `train.tsv.gz` also has "
         "(kept: another translation of the same sentence).",
     ]
