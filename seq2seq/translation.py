@@ -4,8 +4,9 @@ the translations of a text's sentences and re-rank candidates under another pena
 Plain dataclasses, no model: re-ranking needs no decoding (each hypothesis keeps its
 log-probability and length).
 
-Not for: producing translations (see :mod:`seq2seq.translator`) or drawing them (see
-:mod:`seq2seq.views`).
+Not for: producing translations (see :mod:`seq2seq.translator`), drawing them (see
+:mod:`seq2seq.views`) or splitting a text into sentences (see :mod:`seq2seq.sentences`;
+``split_sentences`` is re-exported here).
 """
 
 from __future__ import annotations
@@ -19,16 +20,10 @@ import numpy as np
 
 from seq2seq.beam_tree import BeamTree
 from seq2seq.search import gnmt_penalty
+from seq2seq.sentences import split_sentences  # noqa: F401  (the splitter, re-exported)
 from seq2seq.tokenizer import CJK_PUNCTUATION
 
 _FULL_WIDTH_END = re.compile(f"[{CJK_PUNCTUATION}]$")  # a sentence ending so needs no space
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'“‘(\[]?[A-ZÄÖÜÀ-Ý0-9])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split running text after ``. ! ? …`` followed by a capital or digit."""
-    return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
 @dataclass

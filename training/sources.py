@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from seq2seq.sentences import split_sentences
 from seq2seq.tokenizer import CJK
 from training.clean import MAX_WORDS
 
@@ -364,33 +365,11 @@ def _dict(path: Path) -> Iterator[tuple[str, str]]:
 
 # --- Long texts: paragraphs and sentences aligned by count -------------------------
 
-_ABBREVIATION = re.compile(
-    r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|no|z\.\s?B|d\.\s?h|u\.\s?a|bzw|usw|ca|vgl|Nr|"
-    r"Chr|St|Dr|Mr|Mrs|Ms|Prof|v|n|s|ggf|evtl|inkl|bspw|sog|M|[A-Z])|\d)\.$"
-)
-_SENTENCE_BREAK = re.compile(
-    r"(?<=[.!?…])[\"”“»«’']?\s+(?=[\"„“«»(]?[A-ZÀ-ÖØ-Þ0-9])"
-    r"|(?<=[。！？])[”’」』）]?\s*(?=[^\s。！？”’」』）])"  # Chinese: no space, no capitals
-)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose at ``.?!`` followed by a capital, not after common abbreviations, and
-    after Chinese full stops ``。！？`` (and a closing quote or bracket) before more text."""
-    pieces: list[str] = []
-    start = 0
-    for m in _SENTENCE_BREAK.finditer(text):
-        piece = text[start : m.start()].strip()
-        if piece and not _ABBREVIATION.search(piece.split(" ")[-1] if piece else ""):
-            pieces.append(text[start : m.end()].strip())
-            start = m.end()
-    pieces.append(text[start:].strip())
-    return [p for p in pieces if p]
-
 
 def align_long(en: str, xx: str, max_words: int = MAX_WORDS) -> Iterator[tuple[str, str]]:
     """Yield ``(en, xx)`` itself if both sides are at most ``max_words`` words; else the
-    blank-line paragraphs, else the sentences, of both sides paired one to one where the
+    blank-line paragraphs, else the sentences (split as the translator splits them:
+    :func:`seq2seq.sentences.split_sentences`), of both sides paired one to one where the
     two sides have the same number (recursively); nothing if they differ (such a long
     pair would only be dropped as ``too_long``)."""
     if len(en.split()) <= max_words and len(xx.split()) <= max_words:
