@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from webapp.launcher import DEFAULT_MODELS
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_EN_DE = "training/data/en-de/test-v1.tsv.gz"
-# The app's own DEFAULT_MODELS, comma-separated (app.py is not imported here: it loads
-# Gradio and sets the process's TensorFlow flags); tests/test_app_unit.py keeps them equal.
-APP_MODELS = "models/en-de,models/de-en,models/en-fr,models/en-zh,models/en-de-luong"
+APP_MODELS = ",".join(DEFAULT_MODELS)  # the app's own, comma-separated
 
 
 # --- data ------------------------------------------------------------------------------

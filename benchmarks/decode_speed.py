@@ -62,7 +62,7 @@ def source_ids(translator, text: str) -> list[int]:
 
 def naive_decode(translator, text: str, beam_size: int, alpha: float = 0.6) -> list[int]:
     """One sentence, eager: one ``model.step`` call per output token (beam: k rows)."""
-    from seq2seq.search import gnmt_penalty
+    from seq2seq.penalties import gnmt_penalty
     from seq2seq.tokenizer import BOS, EOS
 
     model = translator.model

@@ -11,7 +11,7 @@ language (``--test``: English for en-*, German for de-*). Prints successes, erro
 message), latency p50/p95/p99/max overall and per direction, throughput, and with
 ``--pid`` the server's RSS and memory maps before and after.
 
-Start the app first, e.g. ``python app.py --port 7860 &`` (all three models by default),
+Start the app first, e.g. ``python app.py --port 7860 &`` (the app's five models by default),
 and wait for its warm-up lines in the log if the figures should exclude it.
 
 A benchmark: it prints, it asserts nothing.

@@ -9,7 +9,7 @@ word looked, on average). Special pieces (``</s>``) are no unit at either level.
 output unit is aligned to the source unit it attends to most (Pharaoh format ``i-j``:
 source unit i, output unit j, both 0-based indexes of pieces, or of words at word level).
 
-Not for: drawing attention (see :mod:`seq2seq.views`).
+Not for: drawing attention (see :mod:`webapp.views`).
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ a :class:`Node` here, linked to the node it extends (its parent), so that a node
 prefix is the path from the start to it. A node was kept open (the next step extends it),
 finished (it ended in EOS among the ``k`` best) or dropped (it fell out of the beam).
 The candidates the search returned are marked with their rank, and every node on their
-paths is ``kept``.
+paths is ``on_path``.
 
 Not for: running the search (see :func:`seq2seq.search.beam_search` with ``trace=True``,
 reached through ``Translator.translate(..., tree=True)``) or drawing it (see
-:mod:`seq2seq.tree_view`).
+:mod:`webapp.tree_view`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from seq2seq.search import NEG, gnmt_penalty
+from seq2seq.penalties import NEG, gnmt_penalty
 from seq2seq.tokenizer import EOS
 
 OPEN, FINISHED, DROPPED = "open", "finished", "dropped"
@@ -39,7 +39,7 @@ class Node:
         status: ``"open"`` (kept in the beam), ``"finished"`` (ended in EOS among the
             ``k`` best) or ``"dropped"`` (fell out of the beam).
         rank: 1-based rank among the returned candidates, None if not returned.
-        kept: on the path of a returned candidate.
+        on_path: on the path of a returned candidate.
     """
 
     id: int
@@ -51,7 +51,7 @@ class Node:
     score: float
     status: str
     rank: int | None = None
-    kept: bool = False
+    on_path: bool = False
 
 
 @dataclass
@@ -98,14 +98,14 @@ class BeamTree:
         return tree
 
     def _mark(self, returned: list[list[int]]) -> None:
-        """Set ``rank`` on the returned candidates' nodes and ``kept`` along their paths
+        """Set ``rank`` on the returned candidates' nodes and ``on_path`` along their paths
         (followed token by token: a node is known by its parent and token)."""
         child = {(n.parent, n.token): n for n in self.nodes}
         for rank, ids in enumerate(returned, 1):
             node = None
             for token in ids:
                 node = child[(node.id if node else None, token)]
-                node.kept = True
+                node.on_path = True
             node.rank = rank
 
     def path(self, node: Node) -> list[Node]:

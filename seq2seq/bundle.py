@@ -2,8 +2,8 @@
 
 Layout (the one ``keras.saving.save_model(model, folder, zipped=False)`` and
 ``model.save("hf://USER/NAME")`` write, so ``keras.saving.load_model(folder)`` and
-``keras.saving.load_model("hf://USER/NAME")`` load it once ``import seq2seq`` has registered
-the classes)::
+``keras.saving.load_model("hf://USER/NAME")`` load it once ``import seq2seq.model`` has
+registered the classes)::
 
     config.json         the serialized Keras model (keras.saving.serialize_keras_object),
                         without an optimizer
@@ -65,8 +65,8 @@ __all__ = [
     "METADATA_FILE", "MODEL_FILES", "SHORTLIST_FILE", "TOKENIZER_ASSET", "TOKENIZER_FILE",
     "WEIGHTS_FILE",
     "PRECISIONS", "WEIGHTS_DIGEST",
-    "Bundle", "BundleError", "config_files", "load", "read_config", "record_weights", "save",
-    "save_config", "tokenizer_path", "upgrade", "weights_digest",
+    "Bundle", "BundleError", "config_files", "load", "read_config", "read_evaluation",
+    "record_weights", "save", "save_config", "tokenizer_path", "upgrade", "weights_digest",
 ]  # fmt: skip
 
 
@@ -182,6 +182,13 @@ def _read_json(path: Path) -> dict:
     if not isinstance(data, dict):
         raise BundleError(f"{path}: not a JSON object")
     return data
+
+
+def read_evaluation(folder: str | Path) -> dict | None:
+    """The folder's test scores (``eval.json``, written by ``training.evaluate --output``),
+    or None when it has none."""
+    path = Path(folder) / EVAL_FILE
+    return _read_json(path) if path.is_file() else None
 
 
 def read_config(folder: str | Path) -> tuple[dict, dict]:

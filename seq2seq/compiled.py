@@ -14,11 +14,12 @@ architecture (en-de, de-en, en-fr) share their graphs: a process holds one graph
 bucket, not one per bucket and model.
 
 Backends:
-- TensorFlow: each bucket is an XLA-compiled ``tf.function``, at most ``max_graphs`` of
-  them per process (~25 MB each on CPU); XLA keeps compiled programs on disk
-  (``cache_dir``), so a restarted server loads instead of compiling. Requests whose bucket
-  is not compiled (yet) run in one shape-agnostic ``tf.function`` per search mode (no XLA;
-  traced once, never retraced), so with ``on_demand=False`` no request waits on XLA.
+- TensorFlow: each bucket is an XLA-compiled ``tf.function``, at most :data:`MAX_GRAPHS`
+  of them per process (~20 MB each on CPU); where the process keeps compiled programs on
+  disk (:mod:`seq2seq.compile_cache`), a restarted server loads instead of compiling.
+  Requests whose bucket is not compiled (yet) run in one shape-agnostic ``tf.function``
+  per search mode (no XLA; traced once, never retraced), so with ``on_demand=False`` no
+  request waits on XLA.
 - JAX: one ``jax.jit`` per bucket, with JAX's persistent compilation cache.
 - Others (PyTorch), or ``jit_compile=False``: the search runs eagerly.
 Sampling runs eagerly on every backend (it is rare, and an eager run leaves no graph).
@@ -31,11 +32,9 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -63,36 +62,6 @@ _SHAPES: set[tuple] = set()  # the buckets compiled (or being compiled) in this 
 _LOCK = threading.RLock()
 
 
-def default_cache_dir() -> str:
-    """``$SEQ2SEQ_CACHE_DIR``, else ``$XDG_CACHE_HOME/seq2seq`` (``~/.cache/seq2seq``)."""
-    if "SEQ2SEQ_CACHE_DIR" in os.environ:
-        return os.environ["SEQ2SEQ_CACHE_DIR"]
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return str(Path(base) / "seq2seq")
-
-
-def use_disk_cache(cache_dir: str) -> None:
-    """Keep compiled programs in ``cache_dir``; a no-op for other backends or ``""``.
-
-    TensorFlow's XLA reads its flags once, before the first model is loaded: call this
-    first (the app does). TensorFlow logs a harmless protobuf "Error parsing text-format
-    XlaSerializedCacheEntry" line when it loads a cached program (it tries text first).
-    """
-    if not cache_dir:
-        return
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        flag = f"--tf_xla_persistent_cache_directory={Path(cache_dir) / 'xla'}"
-        flags = os.environ.get("TF_XLA_FLAGS", "")
-        if "tf_xla_persistent_cache_directory" not in flags:
-            os.environ["TF_XLA_FLAGS"] = f"{flags} {flag}".strip()
-    elif backend == "jax":
-        import jax
-
-        jax.config.update("jax_compilation_cache_dir", str(Path(cache_dir) / "jax"))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-
-
 def bucket(value: int, sizes: Iterable[int]) -> int:
     """The smallest size ≥ ``value`` (the largest size if none is)."""
     sizes = sorted(sizes)
@@ -118,8 +87,6 @@ class CompiledSearch:
         max_len_a, max_len_b: outputs have at most ``a * width + b`` tokens, ``width``
             being the bucket's source width.
         jit_compile: compile (False runs every search eagerly, e.g. for debugging).
-        cache_dir: keep compiled programs on disk there (see :func:`use_disk_cache`;
-            ``None``: ``$SEQ2SEQ_CACHE_DIR`` if set, else no disk cache).
         on_demand: compile a bucket's graph when a request first needs it (batch jobs);
             False (servers): only :meth:`warm_up` compiles, and a request whose bucket is
             not compiled runs in the shape-agnostic graph instead of waiting (TensorFlow).
@@ -138,7 +105,6 @@ class CompiledSearch:
         max_len_a: float = 1.5,
         max_len_b: int = 10,
         jit_compile: bool = True,
-        cache_dir: str | None = None,
         on_demand: bool = True,
         shortlist: Shortlist | None = None,
         silent: np.ndarray | None = None,
@@ -158,10 +124,6 @@ class CompiledSearch:
             config.pop(name)
         self._architecture = (*sorted(config.items()), ("shortlist", shortlist is not None),
                               ("dtype", model.dtype_policy.name))  # fmt: skip
-        if self.backend != "eager":
-            use_disk_cache(
-                os.environ.get("SEQ2SEQ_CACHE_DIR", "") if cache_dir is None else cache_dir
-            )
 
     # --- shapes -------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ piece is flagged as unsure when the model gave it a probability below
 Both thresholds were calibrated on the en-de dev split with ``models/en-de`` by
 ``python -m benchmarks.calibrate_coverage`` (see its docstring for how and the figures).
 
-Not for: drawing (see :mod:`seq2seq.views`) or merging attention (see
+Not for: drawing (see :mod:`webapp.views`) or merging attention (see
 :mod:`seq2seq.alignment`).
 """
 

@@ -15,7 +15,6 @@ Not for: the model folder format itself (see :mod:`seq2seq.bundle`).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +118,6 @@ def load(spec: str, precision: str = "float32") -> bundle_lib.Bundle:
 
 # --- push -------------------------------------------------------------------------
 
-CODE_URL = "https://github.com/OWNER/REPO"  # where `pip install git+URL` gets the library
 CARD_FILE = "README.md"
 LICENSE_FILE = "LICENSE.md"
 EXAMPLES = {"en": "Thank you very much.", "de": "Vielen Dank.", "fr": "Merci beaucoup.",
@@ -127,7 +125,7 @@ EXAMPLES = {"en": "Thank you very much.", "de": "Vielen Dank.", "fr": "Merci bea
 SPDX = "https://spdx.org/licenses/{}.html"
 
 
-def model_card(folder: str | Path, repo_id: str, code_url: str = CODE_URL):
+def model_card(folder: str | Path, repo_id: str, code_url: str):
     """The Hub model card of a folder (a ``huggingface_hub.ModelCard``; ``str()`` is the
     README.md): card data with a model-index (BLEU and chrF with their sacreBLEU
     signatures), the training data's licenses, and how to install and load the model."""
@@ -137,8 +135,7 @@ def model_card(folder: str | Path, repo_id: str, code_url: str = CODE_URL):
     spec, meta = bundle_lib.read_config(folder)
     model = spec["config"]["model_config"]
     src, tgt = model["src_lang"], model["tgt_lang"]
-    eval_path = folder / bundle_lib.EVAL_FILE
-    evaluation = json.loads(eval_path.read_text()) if eval_path.is_file() else None
+    evaluation = bundle_lib.read_evaluation(folder)
     licenses = sorted({s["license"] for s in meta.get("data_sources", {}).values()})
     data = ModelCardData(
         language=[src, tgt],
@@ -259,12 +256,11 @@ def _usage(repo_id: str, code_url: str, example: str, alpha: float) -> list[str]
         f'pip install "git+{code_url}"',
         "```",
         "",
-        "With Keras (`import seq2seq` registers the model's classes):",
+        "With Keras (importing `seq2seq.translator` registers the model's classes):",
         "",
         "```python",
         "import keras",
-        "import seq2seq  # registers the model's Keras classes",
-        "from seq2seq.translator import Translator",
+        "from seq2seq.translator import Translator  # registers the model's Keras classes",
         "",
         f'model = keras.saving.load_model("hf://{repo_id}")',
         "translator = Translator.for_model(model)  # Keras reads no metadata.json: give α",
@@ -310,7 +306,7 @@ def push(
     revision: str | None = None,
     commit_message: str | None = None,
     token: str | None = None,
-    code_url: str = CODE_URL,
+    code_url: str,
 ) -> str:
     """Create the repo if needed and upload the model folder (in the new layout, whatever
     the folder's), a generated model card and LICENSE.md.

@@ -17,7 +17,7 @@ TensorFlow (the default), JAX and PyTorch.
 A model carries its SentencePiece tokenizer (``model.tokenizer``) as a Keras asset: Keras
 saving writes it to ``assets/tokenizer.model``; loading reads it from there or, for a model
 folder (:mod:`seq2seq.bundle`) or a Hub repo, from ``tokenizer.model`` beside
-``config.json``. So after ``import seq2seq``::
+``config.json``. So after ``import seq2seq.model`` (which registers the classes)::
 
     model = keras.saving.load_model("hf://USER/NAME")   # or a model folder
     Translator.for_model(model).translate_texts(["Thank you very much."], beam_size=5)
@@ -309,7 +309,7 @@ class Seq2Seq(keras.Model):
             candidates.append(folder.parent / TOKENIZER_FILE)
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
-            return  # weights without a tokenizer still load; translate() says what is missing
+            return  # weights without a tokenizer still load; Translator.for_model says so
         tokenizer = Tokenizer.load(path.parent)
         if tokenizer.vocab_size != self.model_config.vocab_size:
             raise ValueError(

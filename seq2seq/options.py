@@ -24,9 +24,12 @@ DEFAULT_LENGTH_PENALTY = 0.6  # GNMT alpha (Wu et al. 2016)
 MAX_LENGTH_PENALTY = 5.0
 MAX_TEMPERATURE = 100.0
 MODEL_DEFAULTS = ("length_penalty",)  # what a model folder may set for itself (metadata)
+# The library's caps on one call's input (Translator's defaults; the CLI can raise them).
+MAX_INPUT_CHARS = 20_000  # characters per text
+MAX_SENTENCE_TOKENS = 200  # subword tokens per sentence (the widest compiled graph)
 
 
-def _integer(name: str, value, low: int, high: int) -> int:
+def whole_number(name: str, value, low: int, high: int) -> int:
     """``value`` as an int in ``[low, high]``; bools, fractions and text are refused."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
@@ -41,7 +44,7 @@ def _integer(name: str, value, low: int, high: int) -> int:
     return value
 
 
-def _real(name: str, value, low: float, high: float) -> float:
+def real_number(name: str, value, low: float, high: float) -> float:
     """``value`` as a finite float in ``[low, high]``; text and NaN/inf are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number, got {value!r}")
@@ -83,17 +86,17 @@ class DecodeOptions:
 
     def __post_init__(self):
         fix = object.__setattr__  # frozen: normalise the validated values in place
-        fix(self, "beam_size", _integer("beam_size", self.beam_size, 1, MAX_BEAM))
-        fix(self, "temperature", _real("temperature", self.temperature, 0.0, MAX_TEMPERATURE))
+        fix(self, "beam_size", whole_number("beam_size", self.beam_size, 1, MAX_BEAM))
+        fix(self, "temperature", real_number("temperature", self.temperature, 0.0, MAX_TEMPERATURE))
         limit = MAX_BEAM if self.sampling else self.beam_size
-        fix(self, "n_best", _integer("n_best", self.n_best, 1, limit))
+        fix(self, "n_best", whole_number("n_best", self.n_best, 1, limit))
         fix(
             self,
             "length_penalty",
-            _real("length_penalty", self.length_penalty, 0.0, MAX_LENGTH_PENALTY),
+            real_number("length_penalty", self.length_penalty, 0.0, MAX_LENGTH_PENALTY),
         )
-        fix(self, "top_k", _integer("top_k", self.top_k, 0, 1_000_000))
-        fix(self, "seed", _integer("seed", self.seed, 0, 2**31 - 1))
+        fix(self, "top_k", whole_number("top_k", self.top_k, 0, 1_000_000))
+        fix(self, "seed", whole_number("seed", self.seed, 0, 2**31 - 1))
 
     @property
     def sampling(self) -> bool:

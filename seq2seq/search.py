@@ -27,9 +27,9 @@ from typing import NamedTuple
 import keras
 from keras import ops
 
+from seq2seq.penalties import NEG, gnmt_penalty
 from seq2seq.tokenizer import BOS, EOS, PAD
 
-NEG = -1e9  # "minus infinity" that keeps arithmetic finite (no inf - inf = nan)
 _OPEN = -1e6  # ranks every unfinished candidate below every finished one
 
 
@@ -87,12 +87,6 @@ def bar_eos_after_silence(step_log_probs, prev, silent=None):
         barred = ops.logical_or(barred, ops.take(silent, prev, axis=0))
     eos = ops.equal(ops.arange(ops.shape(step_log_probs)[-1]), EOS)
     return ops.where(ops.logical_and(ops.expand_dims(barred, -1), eos), NEG, step_log_probs)
-
-
-def gnmt_penalty(length, alpha):
-    """GNMT length penalty ``((5 + length) / 6) ** alpha`` (Wu et al. 2016); alpha = 0
-    gives 1. Works on Python numbers, NumPy arrays and float backend tensors alike."""
-    return ((5.0 + length) / 6.0) ** alpha
 
 
 def rank(result: SearchResult, alpha, n: int) -> SearchResult:

@@ -47,8 +47,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from seq2seq import options as library_caps
 from seq2seq.alignment import pharaoh
-from seq2seq.options import DEFAULT_LENGTH_PENALTY, PRECISIONS, DecodeOptions
+from seq2seq.cli import add_loading_arguments, load_translator_or_exit
+from seq2seq.options import DEFAULT_LENGTH_PENALTY, DecodeOptions
 
 if TYPE_CHECKING:  # the model libraries load only after the options are checked
     from seq2seq.translation import Translation
@@ -56,9 +58,7 @@ if TYPE_CHECKING:  # the model libraries load only after the options are checked
 CHUNK = 512  # lines translated per call at most (bounded memory, steady flushes)
 READ_SIZE = 1 << 16  # bytes per read; a shorter read means the input paused: flush
 MAX_BATCH_SIZE = 1024
-MAX_SENTENCE_TOKENS = 1024
-DEFAULT_SENTENCE_TOKENS = 200  # the library's and the app's cap
-DEFAULT_INPUT_CHARS = 20_000  # the library's default
+MAX_SENTENCE_TOKENS = 1024  # what --max-sentence-tokens may be raised to
 MAX_INPUT_CHARS = 10_000_000
 PROGRESS_SECONDS = 10.0
 FORMATS = ("text", "nbest", "moses", "json", "pharaoh")
@@ -284,9 +284,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         f"{DEFAULT_LENGTH_PENALTY}; see seq2seq.options)",
     )
     parser.add_argument("--format", choices=FORMATS, default="text")
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
-                        help="how the model computes: bfloat16 matrix products under "
-                        "mixed_bfloat16 (weights, softmaxes and scores float32)")  # fmt: skip
+    add_loading_arguments(parser)
     parser.add_argument(
         "--alignments", action="store_true", help="append Pharaoh alignments to each line"
     )
@@ -304,21 +302,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--max-sentence-tokens",
         type=_int_in(2, MAX_SENTENCE_TOKENS),
-        default=DEFAULT_SENTENCE_TOKENS,
+        default=library_caps.MAX_SENTENCE_TOKENS,
         help="longest sentence translated, subword tokens (a longer one fails its line)",
     )
     parser.add_argument(
         "--max-input-chars",
         type=_int_in(1, MAX_INPUT_CHARS),
-        default=DEFAULT_INPUT_CHARS,
+        default=library_caps.MAX_INPUT_CHARS,
         help="longest line translated, characters (a longer one fails its line)",
     )
     parser.add_argument(
         "--encoding", type=_encoding, default="utf-8", help="input encoding (default UTF-8)"
     )
-    parser.add_argument("--cache-dir", help="keep compiled search graphs here, so a second run "
-                        "loads them instead of compiling ('' = none; default $SEQ2SEQ_CACHE_DIR, "
-                        "else ~/.cache/seq2seq)")  # fmt: skip
     parser.add_argument(
         "--no-shortlist",
         action="store_true",
@@ -431,7 +426,6 @@ def main(argv=None):
     except OSError as e:
         print(f"error: cannot read {args.input}: {e.strerror}", file=sys.stderr)
         raise SystemExit(1) from None
-    from seq2seq.cli import load_translator_or_exit  # after the checks: loading is slow
 
     translator = load_translator_or_exit(
         args.model,

@@ -5,7 +5,7 @@ Plain dataclasses, no model: re-ranking needs no decoding (each hypothesis keeps
 log-probability and length).
 
 Not for: producing translations (see :mod:`seq2seq.translator`), drawing them (see
-:mod:`seq2seq.views`) or splitting a text into sentences (see :mod:`seq2seq.sentences`;
+:mod:`webapp.views`) or splitting a text into sentences (see :mod:`seq2seq.sentences`;
 ``split_sentences`` is re-exported here).
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seq2seq.beam_tree import BeamTree
-from seq2seq.search import gnmt_penalty
+from seq2seq.penalties import gnmt_penalty
 from seq2seq.sentences import split_sentences  # noqa: F401  (the splitter, re-exported)
 from seq2seq.tokenizer import CJK_PUNCTUATION
 

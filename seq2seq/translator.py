@@ -10,16 +10,14 @@ Not for: the search algorithms (see :mod:`seq2seq.search`), compiled shapes (see
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from seq2seq import hub
 from seq2seq.beam_tree import BeamTree
 from seq2seq.bundle import Bundle, BundleError
-from seq2seq.compiled import CompiledSearch, use_disk_cache
-from seq2seq.options import DecodeOptions
-from seq2seq.search import NEG, gnmt_penalty
+from seq2seq.compiled import CompiledSearch
+from seq2seq.options import MAX_INPUT_CHARS, MAX_SENTENCE_TOKENS, DecodeOptions
+from seq2seq.penalties import NEG, gnmt_penalty
 from seq2seq.tokenizer import EOS, normalize
 from seq2seq.translation import Hypothesis, Translation, split_sentences
 
@@ -38,7 +36,7 @@ class Translator:
         max_input_chars: longest text accepted (characters).
         max_sentence_tokens: longest sentence accepted (subword tokens with EOS, after
             splitting); above 200 the search runs in ad-hoc wider graphs.
-        cache_dir, on_demand: see :class:`~seq2seq.compiled.CompiledSearch` (servers pass
+        on_demand: see :class:`~seq2seq.compiled.CompiledSearch` (servers pass
             ``on_demand=False`` and call :meth:`warm_up`).
         shortlist: score only each batch's candidate pieces where the model folder has a
             shortlist (:mod:`seq2seq.shortlist`; faster, scores normalised over the
@@ -61,9 +59,8 @@ class Translator:
         max_len_a: float = 1.5,
         max_len_b: int = 10,
         jit_compile: bool = True,
-        max_input_chars: int = 20_000,
-        max_sentence_tokens: int = 200,
-        cache_dir: str | None = None,
+        max_input_chars: int = MAX_INPUT_CHARS,
+        max_sentence_tokens: int = MAX_SENTENCE_TOKENS,
         on_demand: bool = True,
         shortlist: bool = True,
     ):
@@ -77,7 +74,7 @@ class Translator:
         self.batch_size = batch_size
         self.max_input_chars, self.max_sentence_tokens = max_input_chars, max_sentence_tokens
         self.search = CompiledSearch(
-            self.model, batch_size, max_len_a, max_len_b, jit_compile, cache_dir, on_demand,
+            self.model, batch_size, max_len_a, max_len_b, jit_compile, on_demand,
             bundle.shortlist if shortlist else None, self.tokenizer.silent(),
         )  # fmt: skip
 
@@ -86,8 +83,6 @@ class Translator:
         """Load a model folder, or a Hub repo (``USER/NAME[@REVISION]``, ``hf://…``), to
         compute in ``precision`` (``"float32"`` or ``"mixed_bfloat16"``: bfloat16 matrix
         products, float32 weights, softmaxes and scores)."""
-        # Before the model loads: TensorFlow reads its XLA flags only once.
-        use_disk_cache(kwargs.get("cache_dir") or os.environ.get("SEQ2SEQ_CACHE_DIR", ""))
         return cls(hub.load(str(spec), precision), **kwargs)
 
     @classmethod
@@ -97,12 +92,12 @@ class Translator:
         if getattr(model, "tokenizer", None) is None:
             raise ValueError(
                 "this model has no tokenizer: load it with keras.saving.load_model() from a "
-                "model folder or hf:// repo (after `import seq2seq`), or set model.tokenizer"
+                "model folder or hf:// repo (after `import seq2seq.model`), or set model.tokenizer"
             )
         return cls(Bundle(model, model.tokenizer), **kwargs)
 
     def warm_up(self, **buckets) -> list[tuple[str, float]]:
-        """Compile the graphs a server uses: ``rows``, ``beams``, ``widths`` (see
+        """Compile the graphs a server uses: ``rows``, ``beams``, ``widths``, ``trees`` (see
         :meth:`CompiledSearch.warm_up`); returns ``[(what, seconds)]``."""
         return self.search.warm_up(**buckets)
 

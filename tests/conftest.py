@@ -12,6 +12,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("SEQ2SEQ_CACHE_DIR", tempfile.mkdtemp(prefix="seq2seq-test-cache-"))
 
 import pytest  # noqa: E402
+from fakes import FakeTranslator  # noqa: E402
+
+from webapp.files import ResultFolder  # noqa: E402
+from webapp.service import TranslationService  # noqa: E402
 
 # Text with nothing to translate (no letter, digit, punctuation or symbol that draws
 # something): every entry point must say so, never invent a translation for it.
@@ -78,3 +82,32 @@ def tiny_model_dir(tmp_path_factory):
 def tiny_luong_dir(tmp_path_factory):
     """The same task and size with Luong (general) attention, in a folder ``en-de-luong``."""
     return train_tiny(tmp_path_factory.mktemp("tiny-luong"), "en-de-luong", "luong_general")[0]
+
+
+# --- the app's request service (tests/test_service.py, tests/test_page.py) --------------
+
+
+@pytest.fixture
+def results(tmp_path):
+    folder = ResultFolder(tmp_path)
+    yield folder
+    folder.close()
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir):
+    from seq2seq.translator import Translator
+
+    return Translator.load(tiny_model_dir[0])
+
+
+@pytest.fixture
+def service(tiny, results):
+    return TranslationService({tiny.bundle.direction: tiny}, max_input_chars=100, results=results)
+
+
+@pytest.fixture
+def fake(results):
+    translator = FakeTranslator()
+    service = TranslationService({"xx-yy": translator}, max_input_chars=100, results=results)
+    return translator, service

@@ -6,7 +6,8 @@ import pytest
 from test_search import S, chain_table, fake_step, path, random_tables, run_beam
 
 from seq2seq.beam_tree import DROPPED, FINISHED, OPEN, BeamTree
-from seq2seq.search import NEG, BeamTrace, SearchResult, beam_search, gnmt_penalty
+from seq2seq.penalties import NEG, gnmt_penalty
+from seq2seq.search import BeamTrace, SearchResult, beam_search
 from seq2seq.tokenizer import BOS, EOS
 
 
@@ -59,7 +60,7 @@ def test_recording_changes_nothing_and_the_tree_ends_in_the_returned_candidates(
                 among_best = sum(m.log_prob > n.log_prob for m in nodes) < beam
                 assert (n.status == FINISHED) == (n.token == EOS and among_best)
         kept = {n.id for final in finals for n in tree.path(final)}
-        assert kept == {n.id for n in tree.nodes if n.kept}
+        assert kept == {n.id for n in tree.nodes if n.on_path}
 
 
 # Beam 2. Step 0: 4 (.6) and 5 (.4) open. Step 1 ranks 5 EOS (.38), 4 8 (.24), 4 7 (.21),
@@ -77,7 +78,7 @@ def test_a_hand_built_search_step_by_step():
     first = [(n.token, n.status) for n in tree.nodes if n.step == 0]
     assert first[:2] == [(4, OPEN), (5, OPEN)] and {s for _, s in first[2:]} <= {DROPPED}
     second = {tuple(tree.token_ids(n)): n for n in tree.nodes if n.step == 1}
-    assert second[(5, EOS)].status == FINISHED and second[(5, EOS)].kept
+    assert second[(5, EOS)].status == FINISHED and second[(5, EOS)].on_path
     assert second[(4, 8)].status == OPEN and second[(4, 7)].status == OPEN
     assert second[(4, 6)].status == DROPPED and not second[(4, 6)].kept
     assert not second[(4, 7)].kept and len(second) == 4
@@ -92,7 +93,7 @@ def test_a_hand_built_search_step_by_step():
 def test_the_drawing_marks_paths_ranks_and_prefixes():
     import re
 
-    from seq2seq.tree_view import layout, tree_html
+    from webapp.tree_view import layout, tree_html
 
     out, trace = traced([HAND_TABLE], k=2)
     names = {4: "▁a", 5: "▁b", 6: "c", 7: "d", 8: "e", EOS: "</s>"}
@@ -104,7 +105,7 @@ def test_the_drawing_marks_paths_ranks_and_prefixes():
     assert len(titles) == len(tree.nodes)
     first = "step 2: “b&lt;/s&gt;” · log-prob -0.968 · score -0.968 · finished, candidate 1"
     assert first in titles and sum("candidate" in t for t in titles) == 2
-    assert html.count('stroke="#f97316" stroke-width="3"') == sum(n.kept for n in tree.nodes)
+    assert html.count('stroke="#f97316" stroke-width="3"') == sum(n.on_path for n in tree.nodes)
     assert sorted(re.findall(r">#(\d)</text>", html)) == ["1", "2"]
     at = layout(tree)
     assert len(set(at.values())) == len(tree.nodes)  # no two nodes on one spot

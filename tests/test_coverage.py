@@ -4,9 +4,9 @@ possibly untranslated, which output pieces as unsure, and how the page says so."
 import numpy as np
 import pytest
 
-from seq2seq import views
 from seq2seq.coverage import MIN_COVERAGE_RATIO, MIN_PIECE_PROBABILITY, Report, coverage
 from seq2seq.translation import Hypothesis, Translation
+from webapp import views
 
 SRC = ["▁the", "▁train", "▁sta", "tion", "▁.", "</s>"]  # the, train, station, .
 TGT = ["▁der", "▁Zug", "▁.", "</s>"]

@@ -42,6 +42,10 @@ def env(hub, tmp_path_factory):
             "HF_HUB_DISABLE_TELEMETRY": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}  # fmt: skip
 
 
+CODE_URL = "https://example.org/seq2seq-attention.git"
+PUSH = ["training.push_to_hub", "--code-url", CODE_URL]
+
+
 def run(args, env, stdin=None):
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, input=stdin,
                           capture_output=True, text=True, timeout=600)  # fmt: skip
@@ -49,9 +53,9 @@ def run(args, env, stdin=None):
 
 @pytest.fixture(scope="module")
 def pushed(hub, env):
-    first = run(["training.push_to_hub", "--model", MODEL, "--repo-id", "alice/en-de"], env)
+    first = run([*PUSH, "--model", MODEL, "--repo-id", "alice/en-de"], env)
     assert first.returncode == 0, first.stderr[-3000:]
-    second = run(["training.push_to_hub", "--model", MODEL, "--repo-id", "alice/en-de",
+    second = run([*PUSH, "--model", MODEL, "--repo-id", "alice/en-de",
                   "--revision", "v1", "--commit-message", "v1 release"], env)  # fmt: skip
     assert second.returncode == 0, second.stderr[-3000:]
     return first, second
@@ -121,7 +125,7 @@ def test_card_usage_runs_and_translates_like_the_local_folder(hub, env, pushed, 
     tests/test_install.py checks), against the fake Hub."""
     card = hub.files("alice/en-de")["README.md"].decode("utf-8")
     assert re.findall(r"```bash\n(.*?)```", card, re.S) == [
-        'pip install "git+https://github.com/OWNER/REPO"\n'
+        f'pip install "git+{CODE_URL}"\n'
     ]
     keras_path, translator_path = python_blocks(card)
     assert 'keras.saving.load_model("hf://alice/en-de")' in keras_path
@@ -138,7 +142,7 @@ def test_card_usage_runs_and_translates_like_the_local_folder(hub, env, pushed, 
 
 
 def test_keras_can_load_the_local_folder_too(env):
-    code = ("import keras, seq2seq; m = keras.saving.load_model('models/en-de'); "
+    code = ("import keras, seq2seq.model; m = keras.saving.load_model('models/en-de'); "
             "print(type(m).__name__, m.tokenizer.vocab_size)")  # fmt: skip
     assert run_code(code, env, ROOT) == "Seq2Seq 8000\n"
 
@@ -147,7 +151,7 @@ def test_a_keras_native_push_loads_through_both_paths(hub, env):
     """``model.save("hf://…")`` (Keras's own upload: tokenizer in assets/) loads with Keras
     and with this library's loader, and translates like the local folder."""
     code = """if True:
-        import keras, seq2seq
+        import keras
         from seq2seq.bundle import load
         from seq2seq.translator import Translator
         text = ["Thank you very much."]
@@ -182,7 +186,7 @@ def test_an_old_layout_folder_is_pushed_in_the_new_layout(hub, env, tmp_path):
                "metadata": meta}  # fmt: skip
     (old / "config.json").write_text(json.dumps(wrapper))
     (old / "metadata.json").unlink()
-    push = run(["training.push_to_hub", "--model", str(old), "--repo-id", "alice/old"], env)
+    push = run([*PUSH, "--model", str(old), "--repo-id", "alice/old"], env)
     assert push.returncode == 0, push.stderr[-3000:]
     files = hub.files("alice/old")
     for name in ("config.json", "metadata.json"):
@@ -227,7 +231,7 @@ def test_local_folder_wins_over_a_repo_of_the_same_name(hub, env, pushed):
 
 
 def test_truncated_download_fails_clearly(hub, env, pushed, tmp_path):
-    push = run(["training.push_to_hub", "--model", MODEL, "--repo-id", "alice/en-de",
+    push = run([*PUSH, "--model", MODEL, "--repo-id", "alice/en-de",
                 "--revision", "broken"], env)  # fmt: skip
     assert push.returncode == 0, push.stderr[-2000:]
     hub.truncate("alice/en-de", "broken", "model.weights.h5", 1_000_000)
@@ -253,7 +257,7 @@ def free_port():
 def test_push_errors_are_clear(env, change, repo, message):
     changed = {k: v.format(port=free_port()) for k, v in change.items()}
     environment = {k: v for k, v in {**env, **changed}.items() if v != ""}
-    result = run(["training.push_to_hub", "--model", MODEL, "--repo-id", repo], environment)
+    result = run([*PUSH, "--model", MODEL, "--repo-id", repo], environment)
     assert result.returncode == 1
     assert message in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and TOKEN not in result.stderr
@@ -266,7 +270,7 @@ def test_unknown_repo_fails_clearly(env):
 
 def test_model_panel_names_repo_and_commit(hub, env, pushed):
     sha = hub.commits("alice/en-de", "v1")[-1]
-    code = ("from seq2seq import hub, views; b = hub.load('alice/en-de@v1'); "
+    code = ("from seq2seq import hub; from webapp import views; b = hub.load('alice/en-de@v1'); "
             "print(views.model_markdown(b, None))")  # fmt: skip
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=300)  # fmt: skip
@@ -278,5 +282,15 @@ def test_model_panel_names_repo_and_commit(hub, env, pushed):
 def test_every_shipped_model_has_a_valid_card(folder):
     from seq2seq.hub import model_card
 
-    card = str(model_card(ROOT / folder, f"alice/{Path(folder).name}"))
+    card = str(model_card(ROOT / folder, f"alice/{Path(folder).name}", CODE_URL))
     check_card(card, ROOT / folder, f"alice/{Path(folder).name}")
+
+
+def test_a_push_without_a_code_url_stops_before_uploading(hub, env):
+    """No --code-url and no origin remote with a URL: a usage error, nothing uploaded."""
+    before = len(hub.requests)
+    no_git = {**env, "GIT_DIR": str(ROOT / "no-such-git-dir")}
+    cmd = ["training.push_to_hub", "--model", MODEL, "--repo-id", "alice/no-url"]
+    result = run(cmd, no_git)
+    assert result.returncode == 2 and "--code-url is needed" in result.stderr, result.stderr
+    assert len(hub.requests) == before

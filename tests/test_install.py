@@ -9,6 +9,7 @@ model card's ``pip install "git+URL"`` line does.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,8 +42,8 @@ def check_installed(target: Path, cwd: Path):
     script = target / "bin" / "seq2seq-translate"
     assert script.is_file()
     # One interpreter (TensorFlow loads once): where seq2seq comes from, whether importing
-    # it registered the model, then the console script itself with --help.
-    code = ("import runpy, sys, keras, seq2seq; print(seq2seq.__file__); "
+    # seq2seq.model registered the model, then the console script itself with --help.
+    code = ("import runpy, sys, keras, seq2seq.model; print(seq2seq.__file__); "
             "print(keras.saving.get_registered_object('seq2seq>Seq2Seq')); "
             "sys.argv = [sys.argv[1], '--help']; "
             "runpy.run_path(sys.argv[0], run_name='__main__')")  # fmt: skip
@@ -50,8 +51,14 @@ def check_installed(target: Path, cwd: Path):
     assert result.returncode == 0, result.stderr[-3000:]
     file, registered, *helped = result.stdout.split("\n")
     assert Path(file).is_relative_to(target)  # not the checkout
-    assert "seq2seq.model.Seq2Seq" in registered  # `import seq2seq` registered the model
+    assert "seq2seq.model.Seq2Seq" in registered  # `import seq2seq.model` registered it
     assert "usage:" in helped[0] and "--model" in "\n".join(helped)
+    # Every module of the installed package imports (none needs the app's extras).
+    code = ("import importlib, pkgutil, seq2seq; "
+            "names = [m.name for m in pkgutil.walk_packages(seq2seq.__path__, 'seq2seq.')]; "
+            "[importlib.import_module(n) for n in names]; print(len(names))")  # fmt: skip
+    result = run_outside(target, cwd, sys.executable, "-c", code)
+    assert result.returncode == 0 and int(result.stdout) >= 20, result.stderr[-3000:]
 
 
 def test_pip_install_from_the_checkout_works_from_another_folder(tmp_path):
@@ -76,3 +83,46 @@ def test_pip_install_git_url_of_the_committed_head(tmp_path):
     installed = run_outside(tmp_path / "site", elsewhere, sys.executable, "-c",
                             "import seq2seq.bundle, seq2seq.hub; print('ok')")  # fmt: skip
     assert installed.returncode == 0 and installed.stdout == "ok\n", installed.stderr[-3000:]
+
+
+def declared_modules() -> set[str]:
+    """The import names of the core dependencies in pyproject.toml."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[=<>;\[ ]", d, maxsplit=1)[0] for d in project["dependencies"]}
+    return {{"tensorflow-cpu": "tensorflow", "huggingface-hub": "huggingface_hub"}.get(n, n)
+            for n in names}  # fmt: skip
+
+
+def test_the_library_imports_only_what_it_declares():
+    """Each module of seq2seq/ (imports inside functions too) imports the standard library,
+    seq2seq itself, a declared dependency, or a Keras backend the user chose (jax)."""
+    import ast
+
+    allowed = set(sys.stdlib_module_names) | declared_modules() | {"seq2seq", "jax"}
+    found = {}
+    for path in sorted((ROOT / "seq2seq").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] not in allowed:
+                    found.setdefault(path.name, set()).add(name)
+    assert not found, found
+
+
+def test_the_cli_answers_help_without_tensorflow():
+    code = ("import runpy, sys\nsys.argv = ['seq2seq.translate', '--help']\n"
+            "try:\n    runpy.run_module('seq2seq.translate', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "heavy = {'keras', 'tensorflow', 'jax'}\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0 and "usage:" in result.stdout, result.stderr[-2000:]
+    assert result.stdout.splitlines()[-1] == "[]"

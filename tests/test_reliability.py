@@ -195,13 +195,12 @@ def test_the_shape_attack_leaves_a_server_within_its_graphs(tiny_model_dir, tmp_
     """Issue 15's attack on an app of the tiny model: every (beam 1-10, source length)
     combination once. A server compiles nothing per request: every answer comes from a
     graph it already had or from one shape-agnostic graph per search mode."""
-    import gradio as gr
-
-    import app
+    from webapp.files import Refusal, ResultFolder
+    from webapp.service import TranslationService
 
     server = Translator.load(tiny_model_dir[0], on_demand=False)
-    results = app.ResultFolder(parent=tmp_path)
-    demo = app.Demo({"en-de": server}, max_input_chars=2000, results=results)
+    results = ResultFolder(tmp_path)
+    demo = TranslationService({"en-de": server}, results, max_input_chars=2000)
     words = [w for s, _ in reverse_task(200, seed=3, min_len=4, max_len=12) for w in s.split()]
     before = set(server.search.graphs())
     answered = 0
@@ -210,7 +209,7 @@ def test_the_shape_attack_leaves_a_server_within_its_graphs(tiny_model_dir, tmp_
             text = " ".join(words[beam * length : beam * length + length - 1])
             try:
                 answered += bool(demo.api_translate(text, "en-de", beam, 0.6))
-            except gr.Error as e:  # a clear message is an answer too
+            except Refusal as e:  # a clear message is an answer too
                 assert "empty" in str(e).lower(), e
     results.close()
     new = set(server.search.graphs()) - before
@@ -323,11 +322,11 @@ def test_config_cannot_name_other_classes(copy):
 
 
 def test_app_refuses_a_broken_default_and_reports_a_broken_extra(tiny_model_dir, copy):
-    import app
+    from webapp.launcher import load_translators
 
     (copy / "model.weights.h5").write_bytes(b"garbage")
     with pytest.raises(SystemExit, match="cannot load the default model"):
-        app.load_translators([str(copy)])
-    translators, errors = app.load_translators([str(tiny_model_dir[0]), str(copy)])
+        load_translators([str(copy)])
+    translators, errors = load_translators([str(tiny_model_dir[0]), str(copy)])
     assert len(translators) == 1
     assert len(errors) == 1 and "model.weights.h5" in errors[0]

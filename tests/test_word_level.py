@@ -4,9 +4,9 @@ columns summed, output rows averaged, </s> left out), in the alignment and the v
 import numpy as np
 import pytest
 
-from seq2seq import views
 from seq2seq.alignment import merge_attention, pharaoh, words
 from seq2seq.translation import Hypothesis, Translation
+from webapp import views
 
 SRC = ["▁Hel", "lo", "▁big", "▁wor", "ld", "</s>"]  # words: Hello, big, world
 TGT = ["▁Hal", "lo", "▁gro", "ße", "▁Welt", "</s>"]  # words: Hallo, große, Welt

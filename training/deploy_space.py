@@ -8,7 +8,8 @@ history and would make every LFS user's checkout show the weights as modified.
 ``huggingface_hub`` uploads over HTTP and stores large files in LFS/Xet itself.
 
 Uploads only what the Space runs: ``app.py``, ``requirements.txt``, ``packages.txt`` (Debian
-packages: a font with Chinese glyphs for the heat maps), the ``seq2seq`` package,
+packages: a font with Chinese glyphs for the heat maps), the ``seq2seq`` and ``webapp``
+packages,
 a ``README.md`` whose front matter configures the Space (this repository's, plus ``tags``
 and, with ``--model-repo``, ``models:`` and ``preload_from_hub:``), and either the bundled
 ``models/`` folders or, with ``--model-repo``, nothing but a ``TRANSLATOR_MODELS`` Space
@@ -28,7 +29,9 @@ from pathlib import Path
 from seq2seq import bundle as bundle_lib
 
 ROOT = Path(__file__).resolve().parents[1]
-SPACE_FILES = ["app.py", "requirements.txt", "packages.txt", "README.md", "seq2seq/*.py"]
+SPACE_FILES = [
+    "app.py", "requirements.txt", "packages.txt", "README.md", "seq2seq/*.py", "webapp/*.py",
+]  # fmt: skip
 # what the app reads
 RUNTIME_MODEL_FILES = [*bundle_lib.MODEL_FILES, bundle_lib.SHORTLIST_FILE, bundle_lib.EVAL_FILE]
 MODEL_FILES = [f"models/*/{name}" for name in RUNTIME_MODEL_FILES]

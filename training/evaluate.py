@@ -29,13 +29,13 @@ from pathlib import Path
 
 import sacrebleu
 
-from seq2seq.cli import load_translator_or_exit
-from seq2seq.options import PRECISIONS, DecodeOptions
+from seq2seq.cli import add_loading_arguments, load_translator_or_exit
+from seq2seq.options import MAX_SENTENCE_TOKENS as LIBRARY_MAX_SENTENCE_TOKENS
+from seq2seq.options import DecodeOptions
 from seq2seq.translator import Translator, split_sentences
 from training.readers import CorpusFormatError, read_corpus
+from webapp.limits import MAX_INPUT_CHARS as APP_MAX_INPUT_CHARS
 
-APP_MAX_SENTENCE_TOKENS = 200  # the app's caps (see app.py and seq2seq.translator)
-APP_MAX_INPUT_CHARS = 2000
 MAX_SENTENCE_TOKENS = 1024  # evaluation's own cap: no test sentence comes near it
 MAX_INPUT_CHARS = 100_000
 
@@ -67,14 +67,14 @@ def over_app_caps(translator: Translator, texts: list[str]) -> dict:
     sentences = [(i, s) for i, t in enumerate(texts) for s in split_sentences(t) or [t]]
     ids = translator.tokenizer.encode_batch([s for _, s in sentences])
     too_many_tokens = {
-        i for (i, _), x in zip(sentences, ids) if len(x) + 1 > APP_MAX_SENTENCE_TOKENS
+        i for (i, _), x in zip(sentences, ids) if len(x) + 1 > LIBRARY_MAX_SENTENCE_TOKENS
     }  # + 1: the EOS the translator appends
     too_long = {i for i, t in enumerate(texts) if len(t) > APP_MAX_INPUT_CHARS}
     return {
         "sentence_tokens": len(too_many_tokens),
         "chars": len(too_long),
         "lines": len(too_many_tokens | too_long),
-        "max_sentence_tokens": APP_MAX_SENTENCE_TOKENS,
+        "max_sentence_tokens": LIBRARY_MAX_SENTENCE_TOKENS,
         "max_input_chars": APP_MAX_INPUT_CHARS,
     }
 
@@ -184,7 +184,7 @@ def main(argv=None):
         type=int,
         default=MAX_SENTENCE_TOKENS,
         help=f"longest sentence translated, subword tokens (default {MAX_SENTENCE_TOKENS}; "
-        f"the app's is {APP_MAX_SENTENCE_TOKENS}); a longer one scores as empty",
+        f"the app's is {LIBRARY_MAX_SENTENCE_TOKENS}); a longer one scores as empty",
     )
     parser.add_argument("--limit", type=int, help="only the first N test pairs")
     parser.add_argument(
@@ -193,11 +193,7 @@ def main(argv=None):
         help="score large batches over the model's lexical shortlist, as the CLI does "
         "(default: the whole vocabulary, the model's own score)",
     )
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
-                        help="how the model computes (see seq2seq.bundle.PRECISIONS)")  # fmt: skip
-    parser.add_argument("--cache-dir", help="keep compiled search graphs here, so a second run "
-                        "loads them instead of compiling ('' = none; default $SEQ2SEQ_CACHE_DIR, "
-                        "else ~/.cache/seq2seq)")  # fmt: skip
+    add_loading_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)

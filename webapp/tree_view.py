@@ -18,11 +18,11 @@ from html import escape
 
 from seq2seq.beam_tree import DROPPED, FINISHED, OPEN, BeamTree, Node
 from seq2seq.translation import Translation
-from seq2seq.views import readable
+from webapp.views import readable
 
 COLUMN, ROW, TOP, LEFT = 86, 22, 24, 44  # pixels
 COLORS = {OPEN: "#2563eb", FINISHED: "#16a34a", DROPPED: "#cbd5e1"}
-KEPT_EDGE, EDGE = "#f97316", "#cbd5e1"
+PATH_EDGE, EDGE = "#f97316", "#cbd5e1"
 LEGEND = (
     "Steps left to right. Blue: kept in the beam; green square: finished (EOS); pale: fell "
     "out of the beam; orange: the paths of the returned candidates (#rank)."
@@ -82,10 +82,10 @@ def tree_html(tree: BeamTree, caption: str = "") -> str:
     width = LEFT + tree.steps * COLUMN + 60
     height = max((y for _, y in at.values()), default=TOP) + ROW
     edges, nodes = [], []
-    for node in sorted(tree.nodes, key=lambda n: n.kept):  # kept paths drawn on top
+    for node in sorted(tree.nodes, key=lambda n: n.on_path):  # returned paths drawn on top
         x, y = at[node.id]
         px, py = at[node.parent] if node.parent is not None else (LEFT - COLUMN / 2, TOP)
-        color, stroke = (KEPT_EDGE, 3) if node.kept else (EDGE, 1)
+        color, stroke = (PATH_EDGE, 3) if node.on_path else (EDGE, 1)
         edges.append(f'<line x1="{px}" y1="{py}" x2="{x}" y2="{y}" stroke="{color}" '
                      f'stroke-width="{stroke}"/>')  # fmt: skip
         nodes.append(_node(tree, node, x, y))
@@ -117,11 +117,11 @@ def _node(tree: BeamTree, node: Node, x: float, y: float) -> str:
         parts.append(f'<rect class="dot" x="{x - 5}" y="{y - 5}" width="10" height="10" '
                      f'fill="{color}"/>')  # fmt: skip
     else:
-        radius = 5 if node.kept else 4
+        radius = 5 if node.on_path else 4
         parts.append(f'<circle class="dot" cx="{x}" cy="{y}" r="{radius}" fill="{color}"/>')
     piece = escape(readable(node.piece).strip()[:12])
     shade = "#94a3b8" if node.status == DROPPED else "#111"
-    weight = 600 if node.kept else 400
+    weight = 600 if node.on_path else 400
     parts.append(f'<text x="{x + 8}" y="{y + 4}" fill="{shade}" font-weight="{weight}">'
                  f"{piece}</text>")  # fmt: skip
     if node.rank:

@@ -1,0 +1,259 @@
+"""The page's behaviour and the API: handlers, wired to the widgets by name.
+
+Every handler of :class:`Events` names the widgets it reads as its parameters (the field
+names of :class:`~webapp.page.Widgets`; ``request`` and ``evt`` are Gradio's), so
+:func:`wire` passes exactly those, by keyword; each returns ``{widget: new value}``
+(widgets left out keep their value). A :class:`~webapp.files.Refusal` from the service
+becomes a ``gr.Error`` here, in one place (:func:`answered`).
+
+Not for: what a request does (see :mod:`webapp.service`) or the widgets (see
+:mod:`webapp.page`).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import inspect
+
+import gradio as gr
+from gradio.utils import get_upload_folder
+
+from seq2seq.options import DecodeOptions
+from seq2seq.translator import Translation, Translator
+from webapp import tree_view, views
+from webapp.files import Refusal, ResultFolder
+from webapp.limits import CONCURRENCY, MAX_INPUT_CHARS
+from webapp.links import from_query, share_link
+from webapp.page import EXAMPLES, TREE_HINT, Widgets, layout
+from webapp.service import EMPTY_OUTPUT, TranslationService, decode_options, evaluation_of
+
+GRADIO_PARAMETERS = ("request", "evt")  # what Gradio passes itself, not widget values
+
+
+def answered(fn):
+    """``fn`` with its refusals shown to the visitor: as text (HTML-escaped: messages can
+    quote the input, and Gradio renders a toast's message as HTML), with no traceback."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Refusal as e:
+            raise gr.Error(html.escape(str(e), quote=False), print_exception=False) from None
+
+    return call
+
+
+def unchanged(widget) -> dict:
+    """A handler's answer that changes nothing (Gradio needs at least one entry)."""
+    return {widget: gr.skip()}
+
+
+class Events:
+    """The page's handlers: each takes widget values by the widgets' names and returns
+    ``{widget: new value}``."""
+
+    def __init__(self, service: TranslationService, widgets: Widgets):
+        self.service, self.w = service, widgets
+
+    def attention(self, result: Translation, selected: int, hide_eos: bool, word_level: bool):
+        """Heat map, token shading and coverage of candidate ``selected``."""
+        w = self.w
+        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
+        src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
+        sure = views.token_probabilities(hyp.pieces, hyp.token_log_probs, word_level)
+        unit = "words" if word_level else "pieces"
+        return {
+            w.heatmap: views.attention_figure(src, tgt, matrix, f"candidate {selected + 1}", unit),
+            w.target_tokens: sure,
+            w.source_tokens: views.token_shading(src, matrix.mean(axis=0)),
+            w.coverage: views.coverage_markdown(result, hyp),
+        }
+
+    def render(self, result: Translation, reference: str, hide_eos: bool, word_level: bool):
+        """Every view of a new (or re-ranked) result, its first candidate selected."""
+        w = self.w
+        headers, rows = views.candidate_rows(result, reference or "")
+        files, note = self.service.export_files(result, word_level)
+        if note:
+            gr.Warning(note)
+        if not result.best:
+            gr.Warning(EMPTY_OUTPUT)
+        return {
+            w.best: result.best,
+            w.table: gr.Dataframe(value=rows, headers=headers),
+            **self.attention(result, 0, hide_eos, word_level),
+            w.tree: tree_view.trees_html(result) or TREE_HINT,
+            w.files: files,
+            w.result: result,
+            w.selected: 0,
+        }
+
+    def translate(self, text, direction, beam, n_best, alpha, reference, hide_eos, word_level,
+                  tree_open, request: gr.Request):  # fmt: skip
+        result = self.service.translation(text, direction, beam, n_best, alpha, tree=tree_open)
+        link = share_link(request, text, beam, n_best, alpha, direction)
+        return {**self.render(result, reference, hide_eos, word_level), self.w.link: link}
+
+    def open_tree(self, text, direction, beam, n_best, alpha, reference, hide_eos, word_level,
+                  result, request: gr.Request):  # fmt: skip
+        """The tree is shown: translate again, recording it, if the result has none."""
+        opened = {self.w.tree_open: True}
+        if result is None or any(s.tree for s in result.sentences):
+            return opened
+        again = self.translate(text, direction, beam, n_best, alpha, reference, hide_eos,
+                               word_level, tree_open=True, request=request)  # fmt: skip
+        return {**again, **opened}
+
+    def close_tree(self):
+        return {self.w.tree_open: False}
+
+    def rerank(self, result, alpha, reference, hide_eos, word_level):
+        if result is None:
+            return unchanged(self.w.result)
+        alpha = decode_options(1, 1, alpha, DecodeOptions()).length_penalty
+        return self.render(result.rerank(alpha), reference, hide_eos, word_level)
+
+    def select_candidate(self, result, hide_eos, word_level, evt: gr.SelectData):
+        if result is None:
+            return unchanged(self.w.selected)
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else int(evt.index)
+        return {**self.attention(result, row, hide_eos, word_level), self.w.selected: row}
+
+    def select_token(self, result, selected, hide_eos, word_level, evt: gr.SelectData):
+        if result is None:
+            return unchanged(self.w.source_tokens)
+        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
+        src, _, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
+        row = min(int(evt.index), matrix.shape[0] - 1)
+        return {self.w.source_tokens: views.token_shading(src, matrix[row])}
+
+    def redraw(self, result, selected, hide_eos, word_level):
+        if result is None:
+            return unchanged(self.w.heatmap)
+        return self.attention(result, selected, hide_eos, word_level)
+
+    def change_level(self, result, selected, hide_eos, word_level):
+        """Word level on or off: the attention views and the alignment download follow."""
+        if result is None:
+            return unchanged(self.w.heatmap)
+        files, _ = self.service.export_files(result, word_level)
+        return {**self.attention(result, selected, hide_eos, word_level), self.w.files: files}
+
+    def compare(self, text, direction, beam, alpha, hide_eos, word_level):
+        """Each model's best translation, scores and attention map, side by side."""
+        rows = self.service.comparison(text, direction, beam, alpha)
+        unit = "words" if word_level else "pieces"
+        out = {}
+        for i, (text_box, plot) in enumerate(self.w.compare_slots):
+            if i >= len(rows):
+                out[text_box], out[plot] = gr.Markdown(visible=False), gr.Plot(visible=False)
+                continue
+            key, result = rows[i]
+            translator, hyp = self.service.translators[key], result.hypotheses[0]
+            src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
+            summary = views.rival_markdown(key, translator.bundle, evaluation_of(translator), hyp)
+            out[text_box] = gr.Markdown(summary, visible=True)
+            out[plot] = gr.Plot(views.attention_figure(src, tgt, matrix, key, unit), visible=True)
+        return out
+
+    def take_upload(self, upload):
+        """A new upload: read into the session (the file itself is deleted), or cleared."""
+        data = self.service.take_upload(upload) if upload else None
+        return {self.w.upload_data: data, self.w.batch_status: ""}
+
+    def translate_file(self, upload_data, direction, beam, alpha):
+        target, status = self.service.translate_file(upload_data, direction, beam, alpha)
+        return {self.w.batch_out: target, self.w.batch_status: status}
+
+    def change_direction(self, direction):
+        translator = self.service.translator(direction)
+        samples = [[e] for e in EXAMPLES.get(translator.bundle.direction, [])]
+        info = views.model_markdown(translator.bundle, evaluation_of(translator))
+        return {self.w.examples.dataset: gr.Dataset(samples=samples), self.w.info: info}
+
+    def reset_alpha(self, direction):
+        return {self.w.alpha: self.service.default_alpha(direction)}
+
+    def load(self, request: gr.Request):
+        """Prefill from the page's query string and translate it, if it names a text."""
+        w, p = self.w, from_query(self.service, request)
+        if not p.text:
+            return unchanged(w.result)
+        shown = {getattr(w, name): value for name, value in p._asdict().items()}
+        result = self.translate(**p._asdict(), reference="", hide_eos=False, word_level=False,
+                                tree_open=False, request=request)  # fmt: skip
+        return {**shown, **result}
+
+
+def inputs_of(w: Widgets, handler) -> dict:
+    """The widgets ``handler`` reads: its parameters by name (but Gradio's own)."""
+    names = [p for p in inspect.signature(handler).parameters if p not in GRADIO_PARAMETERS]
+    return {name: getattr(w, name) for name in names}
+
+
+def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
+    """Connect the widgets to :class:`Events` (none of these is part of the API): each
+    handler gets the widgets its parameters name."""
+
+    def on(triggers, handler, outputs, **options):
+        gr.on(triggers, answered(handler), inputs_kwargs=inputs_of(w, handler),
+              outputs=outputs, api_visibility="private", **options)  # fmt: skip
+
+    outputs = [*w.views(), w.link]
+    # One event for both triggers; a second submit while the first decodes runs after it
+    # ("always_last": only the latest waits), so the page ends on the input it shows.
+    on([w.button.click, w.text.submit], events.translate, outputs, api_name="ui_translate",
+       trigger_mode="always_last")  # fmt: skip
+    on([w.tree_box.expand], events.open_tree, [*outputs, w.tree_open])
+    on([w.tree_box.collapse], events.close_tree, [w.tree_open])
+    on([w.alpha.release], events.rerank, w.views())
+    attention = w.attention_views()
+    on([w.table.select], events.select_candidate, [*attention, w.selected])
+    on([w.target_tokens.select], events.select_token, [w.source_tokens])
+    on([w.hide_eos.input], events.redraw, attention)
+    on([w.word_level.input], events.change_level, [*attention, w.files])
+    on([w.upload.change], events.take_upload, [w.upload_data, w.batch_status])
+    on([w.batch_button.click], events.translate_file, [w.batch_out, w.batch_status])
+    if w.compare_button is not None:
+        slots = [widget for slot in w.compare_slots for widget in slot]
+        on([w.compare_button.click], events.compare, slots)
+    on([w.direction.change], events.change_direction, [w.examples.dataset, w.info])
+    # Only a visitor's choice resets α: a shared link's direction keeps its own α.
+    on([w.direction.input], events.reset_alpha, [w.alpha])
+    prefilled = [w.text, w.direction, w.beam, w.n_best, w.alpha]
+    blocks.load(answered(events.load), None, [*prefilled, *outputs], api_visibility="private")
+
+
+def result_folder() -> ResultFolder:
+    """A new folder for result files inside Gradio's upload folder, so Gradio serves them
+    as they are (no second copy in its cache)."""
+    return ResultFolder(get_upload_folder())
+
+
+def build_demo(
+    translators: dict[str, Translator],
+    max_input_chars: int = MAX_INPUT_CHARS,
+    errors=(),
+    results: ResultFolder | None = None,
+    concurrency: int = CONCURRENCY,
+) -> gr.Blocks:
+    """The page and the API (``/translate``, ``/beam``, ``/attention``, ``/beam_tree``) for
+    ``translators`` (by key, the default first); ``results``: where result files go (a new
+    folder inside Gradio's upload folder if None); ``concurrency``: requests decoded at
+    once, all endpoints together."""
+    results = results or result_folder()
+    service = TranslationService(translators, results, max_input_chars, concurrency=concurrency)
+    # Gradio's own cache (uploads) is emptied of files older than an hour.
+    with gr.Blocks(
+        title="Attention translator", analytics_enabled=False, delete_cache=(600, 3600)
+    ) as blocks:
+        # The API first: its names are taken before the page's events are named.
+        gr.api(answered(service.api_translate), api_name="translate")
+        gr.api(answered(service.api_beam), api_name="beam")
+        gr.api(answered(service.api_attention), api_name="attention")
+        gr.api(answered(service.api_beam_tree), api_name="beam_tree")
+        widgets = layout(service, errors)
+        wire(blocks, widgets, Events(service, widgets))
+    return blocks
