@@ -54,8 +54,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.code_url = args.code_url or origin_url()
     if not args.code_url:
-        parser.error("--code-url is needed: this checkout has no origin remote with a web or "
-                     "SSH URL, and the model card's install line must name where the code is")
+        parser.error(
+            "--code-url is needed: this checkout has no origin remote with a web or "
+            "SSH URL, and the model card's install line must name where the code is"
+        )
     try:
         url = push(args.model, args.repo_id, private=args.private, revision=args.revision,
                    commit_message=args.commit_message, code_url=args.code_url)  # fmt: skip
