@@ -221,6 +221,15 @@ def sample_search(step_fn, memory, mask, state, max_len, n, choose, alpha=0.0, s
     return rank(result, ops.cast(alpha, "float32"), n)
 
 
+def _start_beams(batch, big_k, max_len, src_len):
+    """The open beams (only slot 0 open: the others would duplicate it), the finished
+    ones (none) and their scores, before the first step."""
+    alive = _empty_beams(batch, big_k, max_len, src_len)
+    alive = alive._replace(log_prob=ops.where(ops.equal(alive.length, ops.arange(big_k)), 0.0, NEG))
+    fin = alive._replace(log_prob=ops.full((batch, big_k), NEG))
+    return alive, fin, ops.full((batch, big_k), NEG)
+
+
 def beam_search(
     step_fn,
     memory,
@@ -266,11 +275,7 @@ def beam_search(
     memory, mask, state = (tile_beams(x, big_k) for x in (memory, mask, state))
     alpha = ops.cast(alpha, "float32")
     slots = ops.arange(big_k)
-    alive = _empty_beams(batch, big_k, max_len, src_len)
-    # Only beam 0 is open at the start: the others would duplicate it.
-    alive = alive._replace(log_prob=ops.where(ops.equal(alive.length, slots), 0.0, NEG))
-    fin = alive._replace(log_prob=ops.full((batch, big_k), NEG))
-    fin_score = ops.full((batch, big_k), NEG)
+    alive, fin, fin_score = _start_beams(batch, big_k, max_len, src_len)
     prev = ops.full((batch * big_k,), BOS, dtype="int32")
     record = (_empty_trace(batch, max_len, big_k),) if trace else ()
 
