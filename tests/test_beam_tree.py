@@ -81,7 +81,7 @@ def test_a_hand_built_search_step_by_step():
     assert second[(5, EOS)].status == FINISHED and second[(5, EOS)].on_path
     assert second[(4, 8)].status == OPEN and second[(4, 7)].status == OPEN
     assert second[(4, 6)].status == DROPPED and not second[(4, 6)].on_path
-    assert not second[(4, 7)].kept and len(second) == 4
+    assert not second[(4, 7)].on_path and len(second) == 4
     np.testing.assert_allclose(second[(5, EOS)].log_prob, np.log(0.4 * 0.95), rtol=1e-4)
     assert [tree.token_ids(n) for n in tree.returned] == [[5, EOS], [4, 8, EOS]]
     assert [n.rank for n in tree.returned] == [1, 2]
