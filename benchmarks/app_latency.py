@@ -88,25 +88,32 @@ def print_mixed(done, server, before, compiled_before) -> None:
     slow = sum(1 for s, _, _ in done if s > 1.0)
     compiled_after = len(server.compiled_lines())
     print(f"### {len(done)} mixed requests to the freshly started app (sequential)\n")
-    print("| ok | errors | p50 / p95 / p99 / max ms | > 1 s | RSS before → after MB "
-          "| maps before → after |")  # fmt: skip
+    print(
+        "| ok | errors | p50 / p95 / p99 / max ms | > 1 s | RSS before → after MB "
+        "| maps before → after |"
+    )
     print("|---|---|---|---|---|---|")
     rss, maps = (
         f"{before[0]:.0f} → {rss_mb(server.pid):.0f}",
         f"{before[1]} → {map_count(server.pid)}",
     )
-    print(f"| {len(seconds)} | {sum(errors.values())} | {latency_row(seconds)} | {slow} "
-          f"| {rss} | {maps} |")  # fmt: skip
+    print(
+        f"| {len(seconds)} | {sum(errors.values())} | {latency_row(seconds)} | {slow} "
+        f"| {rss} | {maps} |"
+    )
     print()
-    print(f"compiled lines in the app's log: {compiled_before} before the run, "
-          f"{compiled_after - compiled_before} during it")  # fmt: skip
+    print(
+        f"compiled lines in the app's log: {compiled_before} before the run, "
+        f"{compiled_after - compiled_before} during it"
+    )
     by_direction = {}
     for s, error, (_, direction, _, _) in done:
         if error is None:
             by_direction.setdefault(direction, []).append(s)
     for direction, values in sorted(by_direction.items()):
-        print(f"  {direction}: {len(values)} requests, p50 / p95 / p99 / max ms "
-              f"{latency_row(values)}")  # fmt: skip
+        print(
+            f"  {direction}: {len(values)} requests, p50 / p95 / p99 / max ms {latency_row(values)}"
+        )
     print("slowest requests (ms, direction, beam, words, index):")
     ranked = sorted(enumerate(done), key=lambda item: -item[1][0])[:5]
     for index, (s, error, (_, direction, beam, words)) in ranked:
@@ -126,12 +133,19 @@ def main(argv=None):
     parser.add_argument("--requests", type=int, default=30, help="warm 12-word requests")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log", help="keep the app's stderr here (default: a temporary file)")
-    parser.add_argument("--warm-timeout", type=float, default=900,
-                        help="seconds to wait for the app's warm-up before step 3")  # fmt: skip
-    parser.add_argument("--cache-dir", help="the app's --cache-dir (default: a new empty "
-                        "temporary folder: a cold cache)")  # fmt: skip
-    parser.add_argument("--restart", action="store_true",
-                        help="then start the app again on the same cache folder")  # fmt: skip
+    parser.add_argument(
+        "--warm-timeout",
+        type=float,
+        default=900,
+        help="seconds to wait for the app's warm-up before step 3",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        help="the app's --cache-dir (default: a new empty temporary folder: a cold cache)",
+    )
+    parser.add_argument(
+        "--restart", action="store_true", help="then start the app again on the same cache folder"
+    )
     args = parser.parse_args(argv)
     models = args.model or [m for m in args.models.split(",") if m.strip()]
     directions = [direction_of(m) for m in models]
@@ -154,10 +168,14 @@ def main(argv=None):
                 print("|---|---|")
                 print(f"| cold start to first answer | {cold:.1f} s |")
                 print(f"| warm-up of every direction done | {warm_note} |")
-                print(f"| compiled lines (sum of their seconds) | {len(again.compiled_lines())} "
-                      f"({again.compiled_seconds():.1f} s) |")  # fmt: skip
-                print(f"| {CACHE_LOADS!r} log lines (programs loaded from the cache) | "
-                      f"{sum(1 for x in again.log_lines() if CACHE_LOADS in x)} |")  # fmt: skip
+                print(
+                    f"| compiled lines (sum of their seconds) | {len(again.compiled_lines())} "
+                    f"({again.compiled_seconds():.1f} s) |"
+                )
+                print(
+                    f"| {CACHE_LOADS!r} log lines (programs loaded from the cache) | "
+                    f"{sum(1 for x in again.log_lines() if CACHE_LOADS in x)} |"
+                )
                 print(f"| RSS | {rss_mb(again.pid):.0f} MB |")
                 print(f"app log: {again.log_path}")
     finally:
@@ -178,8 +196,10 @@ def first_start(server, client_requests, directions, args) -> None:
     warm = server.wait_warm(len(directions), args.warm_timeout)
     if warm is None:
         n = len(server.warmed_directions())
-        print(f"warm-up not finished after {args.warm_timeout:.0f} s more "
-              f"({n} of {len(directions)} directions)")  # fmt: skip
+        print(
+            f"warm-up not finished after {args.warm_timeout:.0f} s more "
+            f"({n} of {len(directions)} directions)"
+        )
     times = []
     for _ in range(args.requests):
         t = time.perf_counter()
@@ -190,17 +210,23 @@ def first_start(server, client_requests, directions, args) -> None:
     print("|---|---|")
     print(f"| cold start to first answer | {cold:.1f} s |")
     print(f"| warm-up of every direction done | {warm_note} |")
-    print(f"| compiled lines in the app's log (sum of their seconds) | "
-          f"{len(server.compiled_lines())} ({server.compiled_seconds():.1f} s) |")  # fmt: skip
+    print(
+        f"| compiled lines in the app's log (sum of their seconds) | "
+        f"{len(server.compiled_lines())} ({server.compiled_seconds():.1f} s) |"
+    )
     retraced = sum(1 for x in server.log_lines() if "triggered tf.function retracing" in x)
     print(f"| TensorFlow 'triggered tf.function retracing' log lines | {retraced} |")
     if times:
         p50, p95 = statistics.median(times), percentile(times, 95)
-        print(f"| warm /translate, beam 5, 12 words: p50 / p95 | {p50 * 1000:.0f} / "
-              f"{p95 * 1000:.0f} ms ({args.requests} sequential requests) |")  # fmt: skip
+        print(
+            f"| warm /translate, beam 5, 12 words: p50 / p95 | {p50 * 1000:.0f} / "
+            f"{p95 * 1000:.0f} ms ({args.requests} sequential requests) |"
+        )
     when = "after warm-up" if warm is not None else "at the end (warm-up not finished)"
-    print(f"| server resident memory {when} | {rss_mb(server.pid):.0f} MB, "
-          f"{map_count(server.pid)} memory maps |")  # fmt: skip
+    print(
+        f"| server resident memory {when} | {rss_mb(server.pid):.0f} MB, "
+        f"{map_count(server.pid)} memory maps |"
+    )
     print(f"| app cache folder | {server.cache_mb():.1f} MB |")
     for line in server.warmed_directions():
         print(f"  {line}")

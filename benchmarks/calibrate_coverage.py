@@ -78,11 +78,15 @@ def collect(model: str, dev: str, sentences: int, beam: int, alpha: float) -> li
         lowered = {w.lower() for w in in_reference}
         output_words = [re.sub(r"^\W+|\W+$", "", w).lower() in lowered for w in words(best.pieces)]
         piece_ok = [None if w is None else output_words[w] for w in word_index(best.pieces)]
-        rows.append({
-            "chrf": sacrebleu.sentence_chrf(best.text, [reference]).score,
-            "ratios": report.ratios, "copy": copy,
-            "probs": np.exp(best.token_log_probs), "piece_ok": piece_ok,
-        })  # fmt: skip
+        rows.append(
+            {
+                "chrf": sacrebleu.sentence_chrf(best.text, [reference]).score,
+                "ratios": report.ratios,
+                "copy": copy,
+                "probs": np.exp(best.token_log_probs),
+                "piece_ok": piece_ok,
+            }
+        )
     return rows
 
 
@@ -128,8 +132,9 @@ def piece_columns(good, poor, rows) -> dict[str, list[float]]:
     the reference, of pieces of words in it."""
 
     def probs(selected, wanted=(True, False)):
-        return [p for row in selected for p, ok in zip(row["probs"], row["piece_ok"])
-                if ok in wanted]  # fmt: skip
+        return [
+            p for row in selected for p, ok in zip(row["probs"], row["piece_ok"]) if ok in wanted
+        ]
 
     return {
         "pieces of good sentences": probs(good),
@@ -158,20 +163,28 @@ def main(argv=None):
 
     from seq2seq.coverage import MIN_COVERAGE_RATIO, MIN_PIECE_PROBABILITY
 
-    print(f"## {args.model} on {args.dev} (beam {args.beam_size}, α {args.length_penalty}); "
-          f"{machine()}\n")  # fmt: skip
+    print(
+        f"## {args.model} on {args.dev} (beam {args.beam_size}, α {args.length_penalty}); "
+        f"{machine()}\n"
+    )
     rows = collect(args.model, args.dev, args.sentences, args.beam_size, args.length_penalty)
     good = [r for r in rows if r["chrf"] >= args.good_chrf]
     poor = [r for r in rows if r["chrf"] < args.poor_chrf]
-    print(f"{len(rows)} sentences: {len(good)} good (chrF ≥ {args.good_chrf:g}), {len(poor)} "
-          f"poor (chrF < {args.poor_chrf:g})\n")  # fmt: skip
+    print(
+        f"{len(rows)} sentences: {len(good)} good (chrF ≥ {args.good_chrf:g}), {len(poor)} "
+        f"poor (chrF < {args.poor_chrf:g})\n"
+    )
     ratio = choose(word_columns(good, poor, rows), args.word_budget)
-    print(f"\ncoverage: flag a word below {ratio} x the median (at most "
-          f"{args.word_budget:.0%} of good sentences' words); the library has "
-          f"{MIN_COVERAGE_RATIO}\n")  # fmt: skip
+    print(
+        f"\ncoverage: flag a word below {ratio} x the median (at most "
+        f"{args.word_budget:.0%} of good sentences' words); the library has "
+        f"{MIN_COVERAGE_RATIO}\n"
+    )
     probability = choose(piece_columns(good, poor, rows), args.piece_budget)
-    print(f"\nconfidence: flag a piece below {probability} (at most {args.piece_budget:.0%} "
-          f"of good sentences' pieces); the library has {MIN_PIECE_PROBABILITY}")  # fmt: skip
+    print(
+        f"\nconfidence: flag a piece below {probability} (at most {args.piece_budget:.0%} "
+        f"of good sentences' pieces); the library has {MIN_PIECE_PROBABILITY}"
+    )
 
 
 if __name__ == "__main__":

@@ -54,9 +54,21 @@ def folder_mb(folder: Path) -> float:
 
 def run_cli(args, source: Path, out: Path, env: dict) -> tuple[float, int, str]:
     """Seconds from process start to exit, exit status, last stderr lines."""
-    command = [sys.executable, "-m", "seq2seq.translate", "--model", args.model,
-               "--beam-size", str(args.beam_size), "--batch-size", str(args.batch_size),
-               "-i", str(source), "-o", str(out)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "seq2seq.translate",
+        "--model",
+        args.model,
+        "--beam-size",
+        str(args.beam_size),
+        "--batch-size",
+        str(args.batch_size),
+        "-i",
+        str(source),
+        "-o",
+        str(out),
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -90,17 +102,23 @@ def main(argv=None):
     parser.add_argument("--sentences", type=int, default=2000)
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--no-cache-runs", action="store_true",
-                        help="skip the runs with SEQ2SEQ_CACHE_DIR")  # fmt: skip
-    parser.add_argument("--xla-flags-runs", action="store_true",
-                        help="also two runs with TensorFlow's XLA disk cache set through "
-                        "TF_XLA_FLAGS before the process starts")  # fmt: skip
+    parser.add_argument(
+        "--no-cache-runs", action="store_true", help="skip the runs with SEQ2SEQ_CACHE_DIR"
+    )
+    parser.add_argument(
+        "--xla-flags-runs",
+        action="store_true",
+        help="also two runs with TensorFlow's XLA disk cache set through "
+        "TF_XLA_FLAGS before the process starts",
+    )
     args = parser.parse_args(argv)
 
     src_lang = direction_of(args.model).split("-")[0]  # no Keras in this process yet
     sentences = sources_for(args.test, src_lang)[: args.sentences]
-    print(f"## CLI on {len(sentences)} sentences of {args.test} ({src_lang}), {args.model}, "
-          f"beam {args.beam_size}, batch {args.batch_size}; {machine()}\n")  # fmt: skip
+    print(
+        f"## CLI on {len(sentences)} sentences of {args.test} ({src_lang}), {args.model}, "
+        f"beam {args.beam_size}, batch {args.batch_size}; {machine()}\n"
+    )
 
     with tempfile.TemporaryDirectory(prefix="cli-speed-") as tmp:
         tmp = Path(tmp)
@@ -110,14 +128,18 @@ def main(argv=None):
         runs = [("CLI, no disk cache", env)]
         if not args.no_cache_runs:
             cache_env = {**env, "SEQ2SEQ_CACHE_DIR": str(tmp / "cache")}
-            runs += [("CLI, SEQ2SEQ_CACHE_DIR, 1st process (cold cache)", cache_env),
-                     ("CLI, SEQ2SEQ_CACHE_DIR, 2nd process (warm cache)", cache_env)]  # fmt: skip
+            runs += [
+                ("CLI, SEQ2SEQ_CACHE_DIR, 1st process (cold cache)", cache_env),
+                ("CLI, SEQ2SEQ_CACHE_DIR, 2nd process (warm cache)", cache_env),
+            ]
         if args.xla_flags_runs:
             flag = f"--tf_xla_persistent_cache_directory={tmp / 'xla-flags'}"
             flags = f"{env.get('TF_XLA_FLAGS', '')} {flag}".strip()
             xla_env = {**env, "TF_XLA_FLAGS": flags}
-            runs += [("CLI, TF_XLA_FLAGS set before start, 1st process", xla_env),
-                     ("CLI, TF_XLA_FLAGS set before start, 2nd process", xla_env)]  # fmt: skip
+            runs += [
+                ("CLI, TF_XLA_FLAGS set before start, 1st process", xla_env),
+                ("CLI, TF_XLA_FLAGS set before start, 2nd process", xla_env),
+            ]
         results = []
         for i, (name, run_env) in enumerate(runs):
             out = tmp / f"out-{i}.txt"
@@ -132,12 +154,18 @@ def main(argv=None):
     print("|---|---|---|---|---|---|")
     for name, seconds, status, _, text in results:
         same = "yes" if text == warm_text else f"no ({len(text.splitlines())} lines)"
-        print(f"| {name} | {seconds:.1f} | {seconds / warm:.2f} | {rate(words(text), seconds)} "
-              f"| {status} | {same} |")  # fmt: skip
-    print(f"| in-process, 1st pass (compiles every bucket) | {first:.1f} | {first / warm:.2f} "
-          f"| {rate(n_words, first)} | - | - |")  # fmt: skip
-    print(f"| in-process, 2nd pass: warm decoding | {warm:.1f} | 1.00 | {rate(n_words, warm)} "
-          f"| - | - |")  # fmt: skip
+        print(
+            f"| {name} | {seconds:.1f} | {seconds / warm:.2f} | {rate(words(text), seconds)} "
+            f"| {status} | {same} |"
+        )
+    print(
+        f"| in-process, 1st pass (compiles every bucket) | {first:.1f} | {first / warm:.2f} "
+        f"| {rate(n_words, first)} | - | - |"
+    )
+    print(
+        f"| in-process, 2nd pass: warm decoding | {warm:.1f} | 1.00 | {rate(n_words, warm)} "
+        f"| - | - |"
+    )
     print()
     print(f"{n_words} target words; target: CLI wall ≤ 1.25 × warm decode")
     if not args.no_cache_runs:

@@ -238,8 +238,9 @@ class AppServer:
         client = None
         while time.perf_counter() - self.started < timeout:
             if not self.alive():
-                raise RuntimeError(f"app exited with status {self.process.returncode}; "
-                                   f"see {self.log_path}")  # fmt: skip
+                raise RuntimeError(
+                    f"app exited with status {self.process.returncode}; see {self.log_path}"
+                )
             try:
                 client = client or self.client()
                 client.predict(text, api_name="/translate")

@@ -46,8 +46,11 @@ import numpy as np  # noqa: E402
 
 from benchmarks.common import machine, percentile, sources_for  # noqa: E402
 
-CLASSES = (("short (3-6 words)", 3, 6), ("medium (11-13 words)", 11, 13),
-           ("long (25-40 words)", 25, 40))  # fmt: skip
+CLASSES = (
+    ("short (3-6 words)", 3, 6),
+    ("medium (11-13 words)", 11, 13),
+    ("long (25-40 words)", 25, 40),
+)
 
 
 def pick(sources, low, high, n):
@@ -145,8 +148,10 @@ def latency_table(translator, sources, args) -> None:
             naive_texts = texts[: args.naive_sentences]
             slow = time_each(lambda s, b=beam: naive_decode(translator, s, b), naive_texts)
             (fp50, fp95), (sp50, sp95) = p50_p95(fast), p50_p95(slow)
-            print(f"| {name} ({len(texts)}; naive {len(naive_texts)}) | {label} | {fp50:.0f} / "
-                  f"{fp95:.0f} | {sp50:.0f} / {sp95:.0f} | {sp50 / fp50:.1f}x |")  # fmt: skip
+            print(
+                f"| {name} ({len(texts)}; naive {len(naive_texts)}) | {label} | {fp50:.0f} / "
+                f"{fp95:.0f} | {sp50:.0f} / {sp95:.0f} | {sp50 / fp50:.1f}x |"
+            )
 
 
 def rate(translator, texts, beam: int) -> float:
@@ -161,8 +166,10 @@ def rate(translator, texts, beam: int) -> float:
 def throughput_table(translator, sources, args) -> None:
     from seq2seq.translator import Translator
 
-    print("| batch throughput | search | compiled tokens/s | compiled, whole vocabulary | "
-          "naive tokens/s | speed-up |")  # fmt: skip
+    print(
+        "| batch throughput | search | compiled tokens/s | compiled, whole vocabulary | "
+        "naive tokens/s | speed-up |"
+    )
     print("|---|---|---|---|---|---|")
     batch_texts = sources[: args.batch_sentences]
     whole = Translator(translator.bundle, batch_size=64, shortlist=False)
@@ -173,9 +180,11 @@ def throughput_table(translator, sources, args) -> None:
         start = time.perf_counter()
         naive_tokens = sum(len(naive_decode(translator, s, beam)) for s in naive_texts)
         naive_rate = naive_tokens / (time.perf_counter() - start)
-        print(f"| {len(batch_texts)} test sentences, batch 64 (naive: {len(naive_texts)}, "
-              f"batch 1) | {label} | {fast_rate:.0f} | {whole_rate:.0f} | {naive_rate:.0f} | "
-              f"{fast_rate / naive_rate:.1f}x |")  # fmt: skip
+        print(
+            f"| {len(batch_texts)} test sentences, batch 64 (naive: {len(naive_texts)}, "
+            f"batch 1) | {label} | {fast_rate:.0f} | {whole_rate:.0f} | {naive_rate:.0f} | "
+            f"{fast_rate / naive_rate:.1f}x |"
+        )
 
     # Where beam time goes: greedy decoding of every sentence 5 times over (the 5 rows per
     # sentence a beam of 5 runs through the model at each step), without any beam
@@ -187,14 +196,18 @@ def throughput_table(translator, sources, args) -> None:
     results = ceiling.translate(tiled, beam_size=1, split=False)
     seconds = time.perf_counter() - start
     tokens = sum(t.hypotheses[0].length for t in results[::5] if t.hypotheses)
-    print(f"| model-only ceiling for beam 5: greedy on 5 copies of each sentence, batch 320 rows "
-          f"| - | {tokens / seconds:.0f} | - | - | - |")  # fmt: skip
+    print(
+        f"| model-only ceiling for beam 5: greedy on 5 copies of each sentence, batch 320 rows "
+        f"| - | {tokens / seconds:.0f} | - | - | - |"
+    )
 
 
 def tree_table(translator, sources, args) -> None:
     """Beam-5 latency without and with the beam tree, interleaved (see the docstring)."""
-    print("| sentences | beam 5, tree off: p50 / p95 ms | tree on: p50 / p95 ms | on / off "
-          "(p50) | on / off (median of pairs) |")  # fmt: skip
+    print(
+        "| sentences | beam 5, tree off: p50 / p95 ms | tree on: p50 / p95 ms | on / off "
+        "(p50) | on / off (median of pairs) |"
+    )
     print("|---|---|---|---|---|")
     for name, low, high in CLASSES:
         texts = pick(sources, low, high, args.sentences)
@@ -210,8 +223,10 @@ def tree_table(translator, sources, args) -> None:
                     seconds[tree].append(time.perf_counter() - start)
         (off50, off95), (on50, on95) = p50_p95(seconds[False]), p50_p95(seconds[True])
         pairs = statistics.median(on / off for on, off in zip(seconds[True], seconds[False]))
-        print(f"| {name} ({len(texts)} × {args.tree_rounds}) | {off50:.1f} / {off95:.1f} | "
-              f"{on50:.1f} / {on95:.1f} | {on50 / off50:.3f} | {pairs:.3f} |")  # fmt: skip
+        print(
+            f"| {name} ({len(texts)} × {args.tree_rounds}) | {off50:.1f} / {off95:.1f} | "
+            f"{on50:.1f} / {on95:.1f} | {on50 / off50:.3f} | {pairs:.3f} |"
+        )
 
 
 def measure(model: str, args) -> None:
@@ -224,9 +239,11 @@ def measure(model: str, args) -> None:
     src_lang = translator.model.model_config.src_lang
     sources = sources_for(args.test, src_lang)
     loaded = time.perf_counter() - start
-    print(f"### {model} ({translator.bundle.direction}, {args.precision}), backend "
-          f"{keras.backend.backend()}, "
-          f"sources: {args.test} ({src_lang}), loaded in {loaded:.1f} s")  # fmt: skip
+    print(
+        f"### {model} ({translator.bundle.direction}, {args.precision}), backend "
+        f"{keras.backend.backend()}, "
+        f"sources: {args.test} ({src_lang}), loaded in {loaded:.1f} s"
+    )
     print()
     if args.tree:
         tree_table(translator, sources, args)
@@ -274,8 +291,9 @@ def main(argv=None):
     parser.add_argument("--model", action="append", help="a model (repeatable; adds to --models)")
     parser.add_argument("--test", default="training/data/en-de/test-v1.tsv.gz")
     parser.add_argument("--sentences", type=int, default=20, help="per length class")
-    parser.add_argument("--naive-sentences", type=int, default=10,
-                        help="per length class, for the naive loop")  # fmt: skip
+    parser.add_argument(
+        "--naive-sentences", type=int, default=10, help="per length class, for the naive loop"
+    )
     parser.add_argument("--batch-sentences", type=int, default=640)
     parser.add_argument("--naive-batch-sentences", type=int, default=64)
     parser.add_argument(
@@ -289,11 +307,17 @@ def main(argv=None):
         default=5,
         help="with --tree: times each sentence is decoded each way",
     )
-    parser.add_argument("--precision", default="float32",
-                        help="float32, mixed_bfloat16, or both comma-separated (each model "
-                        "measured under each, in turn)")  # fmt: skip
-    parser.add_argument("--compare-jax", action="store_true",
-                        help="also run under KERAS_BACKEND=jax in a subprocess")  # fmt: skip
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        help="float32, mixed_bfloat16, or both comma-separated (each model "
+        "measured under each, in turn)",
+    )
+    parser.add_argument(
+        "--compare-jax",
+        action="store_true",
+        help="also run under KERAS_BACKEND=jax in a subprocess",
+    )
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     models = [m for m in args.models.split(",") if m.strip()]

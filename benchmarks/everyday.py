@@ -63,8 +63,10 @@ def main(argv=None):
             for s, o, r in zip(sources, outputs, references)
         ],
     }
-    print(f"{args.model} on {args.data} ({len(sources)} sentences, beam {args.beam_size}, "
-          f"α {options.length_penalty:g})")  # fmt: skip
+    print(
+        f"{args.model} on {args.data} ({len(sources)} sentences, beam {args.beam_size}, "
+        f"α {options.length_penalty:g})"
+    )
     print(f"BLEU {result['bleu']:6.2f}  {result['bleu_signature']}")
     print(f"chrF {result['chrf']:6.2f}  {result['chrf_signature']}")
     print()

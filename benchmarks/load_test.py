@@ -70,8 +70,9 @@ def main(argv=None):
     parser.add_argument("--url", default="http://127.0.0.1:7860")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=None, help="total, shared by the clients")
-    parser.add_argument("--requests-per-client", type=int, default=30,
-                        help="used when --requests is not given")  # fmt: skip
+    parser.add_argument(
+        "--requests-per-client", type=int, default=30, help="used when --requests is not given"
+    )
     parser.add_argument("--directions", default="en-de,de-en,en-fr")
     parser.add_argument("--beams", type=beam_range, default=(1, 10), help="N or LOW-HIGH")
     parser.add_argument("--max-words", type=int, default=60)
@@ -117,9 +118,11 @@ def main(argv=None):
                 with lock:
                     errors[f"{type(e).__name__}: {str(e)[:80]}"] += 1
 
-    print(f"{args.clients} clients, {total} mixed /translate requests ({args.directions}; "
-          f"beam {args.beams[0]}-{args.beams[1]}; 1-{args.max_words} words) to {args.url}; "
-          f"{machine()}")  # fmt: skip
+    print(
+        f"{args.clients} clients, {total} mixed /translate requests ({args.directions}; "
+        f"beam {args.beams[0]}-{args.beams[1]}; 1-{args.max_words} words) to {args.url}; "
+        f"{machine()}"
+    )
     if args.pid:
         print(f"server before: {memory(args.pid)}")
     print()
@@ -134,12 +137,15 @@ def main(argv=None):
         answered = len(latencies) + sum(errors.values())
         print("| ok | errors | unanswered | p50 / p95 / p99 / max ms | > 1 s | requests/s |")
         print("|---|---|---|---|---|---|")
-        print(f"| {len(latencies)} | {sum(errors.values())} | {max(0, total - answered)} "
-              f"| {latency_row(latencies)} | {sum(1 for x in latencies if x > 1)} "
-              f"| {len(latencies) / wall:.1f} |")  # fmt: skip
+        print(
+            f"| {len(latencies)} | {sum(errors.values())} | {max(0, total - answered)} "
+            f"| {latency_row(latencies)} | {sum(1 for x in latencies if x > 1)} "
+            f"| {len(latencies) / wall:.1f} |"
+        )
         for direction, values in sorted(by_direction.items()):
-            print(f"  {direction}: {len(values)} ok, p50 / p95 / p99 / max ms "
-                  f"{latency_row(values)}")  # fmt: skip
+            print(
+                f"  {direction}: {len(values)} ok, p50 / p95 / p99 / max ms {latency_row(values)}"
+            )
         for message, n in errors.most_common():
             print(f"  {n} × {message}")
     if args.pid:

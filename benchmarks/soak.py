@@ -90,8 +90,10 @@ class Curve:
             return
         (_, _, rss0, maps0), (n, _, rss1, maps1) = self.rows[0], self.rows[-1]
         growth = 100 * (rss1 - rss0) / rss0 if rss0 else float("nan")
-        print(f"\n{label}: RSS {rss0:.0f} → {rss1:.0f} MB ({growth:+.1f} %), memory maps "
-              f"{maps0} → {maps1}, over {n} calls")  # fmt: skip
+        print(
+            f"\n{label}: RSS {rss0:.0f} → {rss1:.0f} MB ({growth:+.1f} %), memory maps "
+            f"{maps0} → {maps1}, over {n} calls"
+        )
         if len(self.rows) > 2:
             _, _, rss_a, _ = self.rows[1]
             later = 100 * (rss1 - rss_a) / rss_a if rss_a else float("nan")
@@ -114,8 +116,12 @@ def library_call(rng: random.Random, pool: list[str]) -> tuple[list[str], dict]:
         split=rng.random() < 0.8,
     )
     if rng.random() < 0.05:
-        kwargs.update(temperature=round(rng.uniform(0.3, 1.5), 2), top_k=rng.choice((0, 5, 50)),
-                      n_best=rng.randint(1, 3), seed=rng.randrange(10_000))  # fmt: skip
+        kwargs.update(
+            temperature=round(rng.uniform(0.3, 1.5), 2),
+            top_k=rng.choice((0, 5, 50)),
+            n_best=rng.randint(1, 3),
+            seed=rng.randrange(10_000),
+        )
     return texts, kwargs
 
 
@@ -193,12 +199,16 @@ def call(client, api_name, arguments):
 
 
 def soak_app(args, pools, models, directions) -> None:
-    print(f"### app: {args.requests} varied requests to a fresh app ({', '.join(directions)}), "
-          f"at most {args.minutes:g} min after its warm-up\n")  # fmt: skip
+    print(
+        f"### app: {args.requests} varied requests to a fresh app ({', '.join(directions)}), "
+        f"at most {args.minutes:g} min after its warm-up\n"
+    )
     with AppServer(models, args.log, cache_dir=args.cache_dir) as server:
         cold, client = server.wait_ready(PROBE)
-        print(f"serving {cold:.1f} s after start; RSS {rss_mb(server.pid):.0f} MB; "
-              f"app log: {server.log_path}")  # fmt: skip
+        print(
+            f"serving {cold:.1f} s after start; RSS {rss_mb(server.pid):.0f} MB; "
+            f"app log: {server.log_path}"
+        )
         warm = server.wait_warm(len(directions), args.warm_timeout)
         state = f"{warm:.0f} s after start" if warm is not None else "NOT finished (timeout)"
         print(
@@ -227,8 +237,10 @@ def soak_app(args, pools, models, directions) -> None:
                 print(f"\n(stopped after {args.minutes:g} min: {done} of {args.requests})")
                 break
         curve.summary("app")
-        print(f"latency p50 / p95 / p99 / max ms: {latency_row(times)}; "
-              f"{sum(1 for t in times if t > 1)} over 1 s")  # fmt: skip
+        print(
+            f"latency p50 / p95 / p99 / max ms: {latency_row(times)}; "
+            f"{sum(1 for t in times if t > 1)} over 1 s"
+        )
         for seconds, what in reversed(slow):
             print(f"  {seconds * 1000:.0f} ms  {what}")
         for message, n in errors.most_common(10):
@@ -255,12 +267,18 @@ class PageEvent:
 
     def __call__(self, session: str, data: list) -> str | None:
         """Run the event in ``session``; None on success, else the error message."""
-        body = {"data": data, "event_data": None, "fn_index": self.fn_index,
-                "trigger_id": self.trigger, "session_hash": session}  # fmt: skip
+        body = {
+            "data": data,
+            "event_data": None,
+            "fn_index": self.fn_index,
+            "trigger_id": self.trigger,
+            "session_hash": session,
+        }
         join = self._request.Request(
-            f"{self.url}/gradio_api/queue/join", data=self._json.dumps(body).encode(),
+            f"{self.url}/gradio_api/queue/join",
+            data=self._json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         self._request.urlopen(join, timeout=60).read()
         stream = f"{self.url}/gradio_api/queue/data?session_hash={session}"
         with self._request.urlopen(stream, timeout=300) as events:
@@ -277,8 +295,10 @@ class PageEvent:
 def soak_sessions(args, pools, models, directions) -> None:
     import uuid
 
-    print(f"### page sessions: {args.sessions} translations, each in a new session, to a fresh "
-          f"app ({', '.join(directions)})\n")  # fmt: skip
+    print(
+        f"### page sessions: {args.sessions} translations, each in a new session, to a fresh "
+        f"app ({', '.join(directions)})\n"
+    )
     with AppServer(models, args.log, cache_dir=args.cache_dir) as server:
         cold, _ = server.wait_ready(PROBE)
         warm = server.wait_warm(len(directions), args.warm_timeout)
@@ -348,16 +368,21 @@ class PieceCounter:
 
 def attack(args, pools, models, directions) -> None:
     rng = random.Random(args.seed)
-    counters = {d: PieceCounter(m, pools.get(d.split("-")[0], pools["en"]))
-                for m, d in zip(models, directions)}  # fmt: skip
-    combos = [(d, beam, width) for d in directions for beam in range(1, 11)
-              for width in range(8, 73, 8)]  # fmt: skip
+    counters = {
+        d: PieceCounter(m, pools.get(d.split("-")[0], pools["en"]))
+        for m, d in zip(models, directions)
+    }
+    combos = [
+        (d, beam, width) for d in directions for beam in range(1, 11) for width in range(8, 73, 8)
+    ]
     rng.shuffle(combos)
     combos = combos[: args.attack_requests]
     texts = [counters[d].text(width - 1, rng) for d, _, width in combos]  # + EOS = width
-    print(f"### shape attack: {len(combos)} /translate requests, each a new (direction, beam, "
-          f"source pieces with EOS) of {len(directions)} × 10 × 9, to a fresh app; "
-          f"vm.max_map_count {max_map_count()}\n")  # fmt: skip
+    print(
+        f"### shape attack: {len(combos)} /translate requests, each a new (direction, beam, "
+        f"source pieces with EOS) of {len(directions)} × 10 × 9, to a fresh app; "
+        f"vm.max_map_count {max_map_count()}\n"
+    )
     with AppServer(models, args.log, cache_dir=args.cache_dir) as server:
         cold, client = server.wait_ready(PROBE)
         print(f"serving {cold:.1f} s after start; app log: {server.log_path}")
@@ -392,8 +417,10 @@ def attack(args, pools, models, directions) -> None:
         else:
             note = f"NO: the app exited with status {server.process.returncode}"
         print(f"still serving after the attack: {note}")
-        print(f"latency p50 / p95 / p99 / max ms: {latency_row(times)}; "
-              f"{sum(1 for t in times if t > 1)} over 1 s")  # fmt: skip
+        print(
+            f"latency p50 / p95 / p99 / max ms: {latency_row(times)}; "
+            f"{sum(1 for t in times if t > 1)} over 1 s"
+        )
         for message, n in errors.most_common(10):
             print(f"  {n} × {message}")
         tail = [x for x in server.log_lines() if "error" in x.lower()][-5:]
@@ -414,16 +441,25 @@ def main(argv=None):
     parser.add_argument("--skip-library", action="store_true")
     parser.add_argument("--skip-app", action="store_true")
     parser.add_argument("--attack", action="store_true", help="the shape attack only")
-    parser.add_argument("--sessions", type=int, default=0,
-                        help="only this many page translations, each in a new session")  # fmt: skip
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=0,
+        help="only this many page translations, each in a new session",
+    )
     parser.add_argument("--attack-requests", type=int, default=270, help="at most 270")
-    parser.add_argument("--wait-warm", action="store_true",
-                        help="--attack: wait for the app's warm-up first")  # fmt: skip
-    parser.add_argument("--warm-timeout", type=float, default=900,
-                        help="seconds to wait for the app's warm-up")  # fmt: skip
+    parser.add_argument(
+        "--wait-warm", action="store_true", help="--attack: wait for the app's warm-up first"
+    )
+    parser.add_argument(
+        "--warm-timeout", type=float, default=900, help="seconds to wait for the app's warm-up"
+    )
     parser.add_argument("--log", help="keep the app's stderr here (default: a temporary file)")
-    parser.add_argument("--cache-dir", help="the app's compiled-graph cache (default: a new "
-                        "empty folder, so the warm-up compiles everything)")  # fmt: skip
+    parser.add_argument(
+        "--cache-dir",
+        help="the app's compiled-graph cache (default: a new "
+        "empty folder, so the warm-up compiles everything)",
+    )
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error("--every must be at least 1")

@@ -86,8 +86,13 @@ def profile(translator, label, batch, k, width, short, repeat):
     src = rng.integers(4, c.vocab_size, (batch, width)).astype("int32")
     memory, mask, state = model.encode(src)
     memory, mask, state = tile_beams(memory, k), tile_beams(mask, k), tile_beams(state, k)
-    vocab = ops.convert_to_tensor(np.sort(rng.choice(c.vocab_size, short, replace=False))
-                                  .astype("int32")) if short else None  # fmt: skip
+    vocab = (
+        ops.convert_to_tensor(
+            np.sort(rng.choice(c.vocab_size, short, replace=False)).astype("int32")
+        )
+        if short
+        else None
+    )
     n_out = short or c.vocab_size
     prev = ops.convert_to_tensor(rng.integers(0, n_out, (rows,)).astype("int32"))
     emb = model.tgt_embedding(prev if vocab is None else ops.take(vocab, prev, axis=0))
@@ -116,22 +121,33 @@ def profile(translator, label, batch, k, width, short, repeat):
     parts = [
         ("GRU cell", lambda x, s: model.decoder_cell(x, [s])[0], (x, h)),
         ("attention", lambda h, m, v, mk: model.attention(h, m, v, mk), (h, keys, values, mask)),
-        ("combine (attentional vector)",
-         lambda h, cx: model.combine(ops.concatenate([h, cx], -1)), (h, context)),
+        (
+            "combine (attentional vector)",
+            lambda h, cx: model.combine(ops.concatenate([h, cx], -1)),
+            (h, context),
+        ),
         (f"output projection ({n_out} pieces)", lambda a: model._logits(a, vocab), (attn_vec,)),
         ("log_softmax", lambda a: ops.log_softmax(a, axis=-1), (model._logits(attn_vec, vocab),)),
-        (f"top_k over K × {n_out}",
-         lambda lp: ops.top_k(ops.reshape(lp, (batch, -1)), 2 * k), (step_lp,)),
-        ("history gathers and writes",
-         lambda lp, w: bookkeeping(alive, lp, w),
-         (ops.reshape(step_lp, (batch, k, -1)), ops.reshape(ops.cast(mask, "float32"),
-                                                             (batch, k, width)))),
-    ]  # fmt: skip
+        (
+            f"top_k over K × {n_out}",
+            lambda lp: ops.top_k(ops.reshape(lp, (batch, -1)), 2 * k),
+            (step_lp,),
+        ),
+        (
+            "history gathers and writes",
+            lambda lp, w: bookkeeping(alive, lp, w),
+            (
+                ops.reshape(step_lp, (batch, k, -1)),
+                ops.reshape(ops.cast(mask, "float32"), (batch, k, width)),
+            ),
+        ),
+    ]
     print(f"### {label}: {rows} decoder rows, source width {width}, max_len {max_len}\n")
     encode_us = median_us(compiled(lambda s: model.encode(s)), (src,), max(repeat // 10, 5))
     timed = [(name, median_us(compiled(fn), args, repeat)) for name, fn, args in parts]
-    whole = median_us(compiled(lambda p, s: model.step(p, s, memory, mask, vocab=vocab)),
-                      (prev, state), repeat)  # fmt: skip
+    whole = median_us(
+        compiled(lambda p, s: model.step(p, s, memory, mask, vocab=vocab)), (prev, state), repeat
+    )
     total = sum(us for _, us in timed)
     print("| part | µs | share of the sum |")
     print("|---|---|---|")
@@ -148,9 +164,11 @@ def profile(translator, label, batch, k, width, short, repeat):
     }
     per_row = sum(macs.values())
     rate = per_row * rows / (whole / 1e6) / 1e9
-    print("multiply-accumulates per decoder row: " +
-          ", ".join(f"{n} {v / 1e6:.2f} M" for n, v in macs.items()) +
-          f"; total {per_row / 1e6:.2f} M")  # fmt: skip
+    print(
+        "multiply-accumulates per decoder row: "
+        + ", ".join(f"{n} {v / 1e6:.2f} M" for n, v in macs.items())
+        + f"; total {per_row / 1e6:.2f} M"
+    )
     ghz = clock_ghz()
     peak = f"; peak {os.cpu_count() * 2 * 8 * ghz:.0f} GMAC/s at {ghz:.2f} GHz" if ghz else ""
     print(f"whole step: {rate:.1f} GMAC/s{peak}\n")

@@ -38,15 +38,18 @@ def batch(rng, rows: int, length: int, vocab: int):
     return (ids[0], ids[1]), ids[2]
 
 
-def measure(config: TrainConfig, length: int, steps: int, warmup: int, jit,
-            precision: str = "float32") -> float:  # fmt: skip
+def measure(
+    config: TrainConfig, length: int, steps: int, warmup: int, jit, precision: str = "float32"
+) -> float:
     """Target tokens (non-PAD) per second over ``steps`` timed steps."""
     src_lang, tgt_lang = config.languages
     model = Seq2Seq(
-        ModelConfig(vocab_size=config.vocab_size, src_lang=src_lang, tgt_lang=tgt_lang,
-                    **config.model),
-        name="seq2seq", dtype=precision,
-    )  # fmt: skip
+        ModelConfig(
+            vocab_size=config.vocab_size, src_lang=src_lang, tgt_lang=tgt_lang, **config.model
+        ),
+        name="seq2seq",
+        dtype=precision,
+    )
     model.build()
     model.compile(
         optimizer=keras.optimizers.Adam(1e-4, clipnorm=config.clipnorm),
@@ -88,8 +91,11 @@ def main(argv=None):
         for round_ in range(1, args.rounds + 1):
             for precision in precisions:
                 rate = measure(config, length, args.steps, args.warmup, jit, precision)
-                print(f"{keras.backend.backend()} jit={args.jit} {precision} width {length} "
-                      f"round {round_}: {rate:,.0f} target tokens/s", flush=True)  # fmt: skip
+                print(
+                    f"{keras.backend.backend()} jit={args.jit} {precision} width {length} "
+                    f"round {round_}: {rate:,.0f} target tokens/s",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -80,8 +80,9 @@ def _spell_bytes(match: re.Match) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def merge_attention(attention: np.ndarray, src_pieces: list[str], tgt_pieces: list[str],
-                    word_level: bool = True) -> np.ndarray:  # fmt: skip
+def merge_attention(
+    attention: np.ndarray, src_pieces: list[str], tgt_pieces: list[str], word_level: bool = True
+) -> np.ndarray:
     """A ``(tgt_pieces, src_pieces)`` attention matrix as ``(tgt_units, src_units)``:
     source columns of a unit summed, target rows averaged, special pieces dropped (units
     are words, or the pieces themselves without ``word_level``)."""
@@ -101,8 +102,9 @@ def merge_attention(attention: np.ndarray, src_pieces: list[str], tgt_pieces: li
     return rows @ attention @ columns
 
 
-def pharaoh(attention: np.ndarray, src_pieces: list[str], tgt_pieces: list[str],
-            word_level: bool = False) -> str:  # fmt: skip
+def pharaoh(
+    attention: np.ndarray, src_pieces: list[str], tgt_pieces: list[str], word_level: bool = False
+) -> str:
     """Hard alignments ``"i-j ..."`` (source unit i ↔ output unit j) from attention
     argmax; units are pieces, or words with ``word_level``."""
     merged = merge_attention(attention, src_pieces, tgt_pieces, word_level)

@@ -63,8 +63,9 @@ class BeamTree:
     nodes: list[Node]
 
     @classmethod
-    def from_trace(cls, trace, returned: list[list[int]], pieces, beam_size: int,
-                   alpha: float) -> BeamTree:  # fmt: skip
+    def from_trace(
+        cls, trace, returned: list[list[int]], pieces, beam_size: int, alpha: float
+    ) -> BeamTree:
         """The tree of one sentence.
 
         Args:
@@ -87,8 +88,16 @@ class BeamTree:
                 slot = slot_of.get(int(c))
                 ended = token == EOS and c < beam_size
                 status = OPEN if slot is not None else FINISHED if ended else DROPPED
-                node = Node(len(nodes), step, parent, token, next(all_pieces), lp,
-                            lp / gnmt_penalty(step + 1, alpha), status)  # fmt: skip
+                node = Node(
+                    len(nodes),
+                    step,
+                    parent,
+                    token,
+                    next(all_pieces),
+                    lp,
+                    lp / gnmt_penalty(step + 1, alpha),
+                    status,
+                )
                 nodes.append(node)
                 if slot is not None:
                     next_slots[slot] = node.id
@@ -134,5 +143,9 @@ class BeamTree:
             {**asdict(n), "log_prob": round(n.log_prob, 5), "score": round(n.score, 5)}
             for n in self.nodes
         ]
-        return {"beam_size": self.beam_size, "length_penalty": self.length_penalty,
-                "steps": self.steps, "nodes": nodes}  # fmt: skip
+        return {
+            "beam_size": self.beam_size,
+            "length_penalty": self.length_penalty,
+            "steps": self.steps,
+            "nodes": nodes,
+        }

@@ -61,13 +61,33 @@ FORMAT_KEYS = ("keras_version", "seq2seq_format", "tokenizer", "direction")
 WEIGHTS_DIGEST = "weights_sha256"  # metadata.json: SHA-256 of model.weights.h5, checked at load
 
 __all__ = [
-    "CONFIG_FILE", "CURVES_FILE", "EVAL_FILE", "EXTRA_FILES", "FORMAT_VERSION", "LOG_FILE",
-    "METADATA_FILE", "MODEL_FILES", "SHORTLIST_FILE", "TOKENIZER_ASSET", "TOKENIZER_FILE",
+    "CONFIG_FILE",
+    "CURVES_FILE",
+    "EVAL_FILE",
+    "EXTRA_FILES",
+    "FORMAT_VERSION",
+    "LOG_FILE",
+    "METADATA_FILE",
+    "MODEL_FILES",
+    "SHORTLIST_FILE",
+    "TOKENIZER_ASSET",
+    "TOKENIZER_FILE",
     "WEIGHTS_FILE",
-    "PRECISIONS", "WEIGHTS_DIGEST",
-    "Bundle", "BundleError", "config_files", "load", "read_config", "read_evaluation",
-    "record_weights", "save", "save_config", "tokenizer_path", "upgrade", "weights_digest",
-]  # fmt: skip
+    "PRECISIONS",
+    "WEIGHTS_DIGEST",
+    "Bundle",
+    "BundleError",
+    "config_files",
+    "load",
+    "read_config",
+    "read_evaluation",
+    "record_weights",
+    "save",
+    "save_config",
+    "tokenizer_path",
+    "upgrade",
+    "weights_digest",
+]
 
 
 class BundleError(ValueError):

@@ -23,13 +23,20 @@ if TYPE_CHECKING:
 def add_loading_arguments(parser: argparse.ArgumentParser, cache_default=None) -> None:
     """``--precision`` and ``--cache-dir`` (default ``cache_default``; None: the default
     folder, decided at load time)."""
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
-                        help="how the model computes: bfloat16 matrix products under "
-                        "mixed_bfloat16 (weights, softmaxes and scores float32)")  # fmt: skip
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="how the model computes: bfloat16 matrix products under "
+        "mixed_bfloat16 (weights, softmaxes and scores float32)",
+    )
     where = cache_default or "$SEQ2SEQ_CACHE_DIR, else ~/.cache/seq2seq"
-    parser.add_argument("--cache-dir", default=cache_default,
-                        help="keep compiled search graphs here, so a second run loads them "
-                        f"instead of compiling ('' = none; default {where})")  # fmt: skip
+    parser.add_argument(
+        "--cache-dir",
+        default=cache_default,
+        help="keep compiled search graphs here, so a second run loads them "
+        f"instead of compiling ('' = none; default {where})",
+    )
 
 
 def load_translator_or_exit(spec: str, cache_dir: str | None = None, **kwargs) -> Translator:

@@ -122,8 +122,11 @@ class CompiledSearch:
         config = dict(model.model_config.to_dict())
         for name in ("src_lang", "tgt_lang", "dropout"):
             config.pop(name)
-        self._architecture = (*sorted(config.items()), ("shortlist", shortlist is not None),
-                              ("dtype", model.dtype_policy.name))  # fmt: skip
+        self._architecture = (
+            *sorted(config.items()),
+            ("shortlist", shortlist is not None),
+            ("dtype", model.dtype_policy.name),
+        )
 
     # --- shapes -------------------------------------------------------------------
 
@@ -255,8 +258,18 @@ class CompiledSearch:
                 if mode == "greedy":
                     found = greedy_search(step, memory, mask, state, max_len, silent)
                 else:
-                    found = beam_search(step, memory, mask, state, slots, max_len, alpha,
-                                        beam_size, trace=mode == "tree", silent=silent)  # fmt: skip
+                    found = beam_search(
+                        step,
+                        memory,
+                        mask,
+                        state,
+                        slots,
+                        max_len,
+                        alpha,
+                        beam_size,
+                        trace=mode == "tree",
+                        silent=silent,
+                    )
             if vocab is None:  # (the tree family never has one: see _shortlisted)
                 return found
             return found._replace(tokens=keras.ops.take(vocab, found.tokens, axis=0))
@@ -265,8 +278,12 @@ class CompiledSearch:
             import tensorflow as tf
 
             values = [tf.TensorSpec.from_tensor(v) for v in self._values()]
-            spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32),
-                    tf.TensorSpec([], tf.float32), tf.TensorSpec([None], tf.bool)]  # fmt: skip
+            spec = [
+                tf.TensorSpec([None, None], tf.int32),
+                tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([], tf.float32),
+                tf.TensorSpec([None], tf.bool),
+            ]
             if short:
                 spec.append(tf.TensorSpec([None], tf.int32))
             return tf.function(search, jit_compile=xla, input_signature=[values, *spec])
@@ -311,15 +328,25 @@ class CompiledSearch:
         seed = keras.random.SeedGenerator(options.seed)
         choose = sampling_chooser(options.temperature, options.top_k, seed)
         return sample_search(
-            self.model.step, memory, mask, state, self.max_len(src.shape[1]),
-            options.n_best, choose, options.length_penalty, self._silent,
-        )  # fmt: skip
+            self.model.step,
+            memory,
+            mask,
+            state,
+            self.max_len(src.shape[1]),
+            options.n_best,
+            choose,
+            options.length_penalty,
+            self._silent,
+        )
 
 
 def _describe(key) -> str:
     rows, width, mode, slots = key
-    what = {"greedy": "greedy", "beam": f"beam ({slots} slots)",
-            "tree": f"beam tree ({slots} slots)"}[mode]  # fmt: skip
+    what = {
+        "greedy": "greedy",
+        "beam": f"beam ({slots} slots)",
+        "tree": f"beam tree ({slots} slots)",
+    }[mode]
     if rows is None:
         return f"{what}, any shape (no XLA)"
     return f"{what}, {rows} row(s) × {width} tokens"

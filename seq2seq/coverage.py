@@ -64,8 +64,13 @@ class Report:
     unsure: list[tuple[str, str, float]]
 
     @classmethod
-    def of(cls, hypothesis, source_pieces: list[str], min_ratio: float = MIN_COVERAGE_RATIO,
-           min_probability: float = MIN_PIECE_PROBABILITY) -> Report:  # fmt: skip
+    def of(
+        cls,
+        hypothesis,
+        source_pieces: list[str],
+        min_ratio: float = MIN_COVERAGE_RATIO,
+        min_probability: float = MIN_PIECE_PROBABILITY,
+    ) -> Report:
         """The report of a :class:`~seq2seq.translation.Hypothesis` of a sentence whose
         source pieces are ``source_pieces``."""
         src_words = words(source_pieces)
@@ -94,6 +99,7 @@ class Report:
         ]
         for word, piece, probability in self.unsure:
             what = "this output word" if piece == word else f"its piece '{piece}'"
-            out.append(f"'{word}' is unsure: the model gave {what} a probability of "
-                       f"{probability:.0%}.")  # fmt: skip
+            out.append(
+                f"'{word}' is unsure: the model gave {what} a probability of {probability:.0%}."
+            )
         return out

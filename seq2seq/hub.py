@@ -120,8 +120,12 @@ def load(spec: str, precision: str = "float32") -> bundle_lib.Bundle:
 
 CARD_FILE = "README.md"
 LICENSE_FILE = "LICENSE.md"
-EXAMPLES = {"en": "Thank you very much.", "de": "Vielen Dank.", "fr": "Merci beaucoup.",
-            "zh": "非常感谢。"}  # fmt: skip
+EXAMPLES = {
+    "en": "Thank you very much.",
+    "de": "Vielen Dank.",
+    "fr": "Merci beaucoup.",
+    "zh": "非常感谢。",
+}
 SPDX = "https://spdx.org/licenses/{}.html"
 
 
@@ -158,7 +162,7 @@ def model_card(folder: str | Path, repo_id: str, code_url: str):
             code_url,
             EXAMPLES.get(src, "..."),
             DecodeOptions.for_model(meta).length_penalty,
-        ),  # fmt: skip
+        ),
     ]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body))
 
@@ -186,13 +190,21 @@ def _eval_results(evaluation: dict, src: str, tgt: str) -> list:
     )
     setting = search_setting(evaluation)
     return [
-        EvalResult(**common, metric_type="bleu", metric_value=evaluation["bleu"],
-                   metric_name=f"BLEU (sacreBLEU, {setting})",
-                   metric_args={"signature": evaluation["bleu_signature"]}),
-        EvalResult(**common, metric_type="chrf", metric_value=evaluation["chrf"],
-                   metric_name=f"chrF (sacreBLEU, {setting})",
-                   metric_args={"signature": evaluation["chrf_signature"]}),
-    ]  # fmt: skip
+        EvalResult(
+            **common,
+            metric_type="bleu",
+            metric_value=evaluation["bleu"],
+            metric_name=f"BLEU (sacreBLEU, {setting})",
+            metric_args={"signature": evaluation["bleu_signature"]},
+        ),
+        EvalResult(
+            **common,
+            metric_type="chrf",
+            metric_value=evaluation["chrf"],
+            metric_name=f"chrF (sacreBLEU, {setting})",
+            metric_args={"signature": evaluation["chrf_signature"]},
+        ),
+    ]
 
 
 def _description(model: dict, meta: dict, evaluation: dict | None) -> list[str]:
@@ -231,8 +243,10 @@ def _provenance(meta: dict, licenses: list[str]) -> list[str]:
             "Human translations from Debian packages:",
             "",
         ]
-        lines += [f"- **{n}**: {s['description']} ({s['license']}, {s['train_pairs']} pairs)"
-                  for n, s in sources.items()]  # fmt: skip
+        lines += [
+            f"- **{n}**: {s['description']} ({s['license']}, {s['train_pairs']} pairs)"
+            for n, s in sources.items()
+        ]
         lines += [
             "",
             f"The weights are derived from this text, so the card says `license: other` and "
@@ -293,8 +307,10 @@ def license_text(folder: str | Path) -> str:
         "of the licenses of the data they were trained on.",
         "",
     ]
-    lines += [f"- {n}: {s['description']}: [{s['license']}]({SPDX.format(s['license'])})"
-              for n, s in sources.items()] or ["- (no data sources recorded)"]  # fmt: skip
+    lines += [
+        f"- {n}: {s['description']}: [{s['license']}]({SPDX.format(s['license'])})"
+        for n, s in sources.items()
+    ] or ["- (no data sources recorded)"]
     return "\n".join(lines) + "\n"
 
 

@@ -202,9 +202,13 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose, silent=None) -> S
     *_, finished, length, tokens, log_probs, attention = ops.while_loop(cond, body, loop_vars)
     one = lambda t: ops.expand_dims(t, 1)  # noqa: E731  (rows, ...) → (rows, 1, ...)
     return SearchResult(
-        one(tokens), one(log_probs), one(attention), one(ops.sum(log_probs, axis=-1)),
-        one(length), one(finished),
-    )  # fmt: skip
+        one(tokens),
+        one(log_probs),
+        one(attention),
+        one(ops.sum(log_probs, axis=-1)),
+        one(length),
+        one(finished),
+    )
 
 
 def greedy_search(step_fn, memory, mask, state, max_len, silent=None) -> SearchResult:

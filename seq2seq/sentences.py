@@ -21,22 +21,109 @@ import re
 
 # Abbreviations (without their final dot) that do not end a sentence, compared as written
 # and in lower case. One-letter ones ("z. B.", "M.", "e.g.", "U.S.") are found by shape.
-ABBREVIATIONS = frozenset({
-    "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Sr", "Jr", "Mt", "Hr", "Fr", "Nr", "Mme", "Mlle",
-    "Mmes", "MM", "Ste", "Pr", "Chr", "etc", "vs", "cf", "approx", "ca", "bzw", "usw", "vgl",
-    "ggf", "evtl", "inkl", "bspw", "sog", "ff", "mio", "mrd", "hrsg", "abb", "tel", "bd", "jh",
-    "jhd", "av", "env", "ex", "vol", "fig",
-})  # fmt: skip
+ABBREVIATIONS = frozenset(
+    {
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "Prof",
+        "St",
+        "Sr",
+        "Jr",
+        "Mt",
+        "Hr",
+        "Fr",
+        "Nr",
+        "Mme",
+        "Mlle",
+        "Mmes",
+        "MM",
+        "Ste",
+        "Pr",
+        "Chr",
+        "etc",
+        "vs",
+        "cf",
+        "approx",
+        "ca",
+        "bzw",
+        "usw",
+        "vgl",
+        "ggf",
+        "evtl",
+        "inkl",
+        "bspw",
+        "sog",
+        "ff",
+        "mio",
+        "mrd",
+        "hrsg",
+        "abb",
+        "tel",
+        "bd",
+        "jh",
+        "jhd",
+        "av",
+        "env",
+        "ex",
+        "vol",
+        "fig",
+    }
+)
 # Words before a number that make "N." a German ordinal ("der 83. Minute").
-ORDINAL_BEFORE = frozenset({
-    "der", "die", "das", "den", "dem", "des", "im", "vom", "zum", "zur", "beim", "ins", "seit",
-    "ab", "bis", "und", "oder", "jeden", "jedem", "jeder", "jedes", "ihr", "ihre", "ihrem",
-    "ihren", "ihrer", "sein", "seine", "seinem", "seinen", "seiner",
-})  # fmt: skip
-MONTHS = frozenset({
-    "Januar", "Jänner", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-    "September", "Oktober", "November", "Dezember",
-})  # fmt: skip
+ORDINAL_BEFORE = frozenset(
+    {
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "im",
+        "vom",
+        "zum",
+        "zur",
+        "beim",
+        "ins",
+        "seit",
+        "ab",
+        "bis",
+        "und",
+        "oder",
+        "jeden",
+        "jedem",
+        "jeder",
+        "jedes",
+        "ihr",
+        "ihre",
+        "ihrem",
+        "ihren",
+        "ihrer",
+        "sein",
+        "seine",
+        "seinem",
+        "seinen",
+        "seiner",
+    }
+)
+MONTHS = frozenset(
+    {
+        "Januar",
+        "Jänner",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    }
+)
 _OPENERS = "\"'„“‘«‹(\\[¿¡"
 _LATIN_END = re.compile(r"([.!?…]+)((?:[\"'”“’»›)\]]|\s»)*)\s+")
 _CHINESE_END = re.compile(r"[。！？]+[”’」』）》]*\s*(?=[^\s。！？”’」』）》])")

@@ -146,8 +146,9 @@ class Tokenizer:
         (``▁``, whitespace bytes), which EOS may not follow in a search (no empty output).
         PAD, BOS and EOS are not marked."""
         specials = (PAD, BOS, EOS)
-        return np.array([i not in specials and not self._sp.decode([i]).strip()
-                         for i in range(self.vocab_size)])  # fmt: skip
+        return np.array(
+            [i not in specials and not self._sp.decode([i]).strip() for i in range(self.vocab_size)]
+        )
 
     def pieces(self, ids: Iterable[int]) -> list[str]:
         """Human-readable piece of each id (``▁`` marks a word start; bytes as ``<0xE2>``)."""

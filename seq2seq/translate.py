@@ -196,8 +196,10 @@ def format_lines(
         text = _one_line(hyps[0].text) if hyps else ""
         return [f"{text} ||| {align(hyps[0]) if hyps else ''}" if alignments else text]
     if fmt in ("nbest", "moses"):
-        rows = [(rank, f"{h.score:.4f}", h.text, align(h) if alignments else "")
-                for rank, h in enumerate(hyps, 1)] or [(1, "0.0", "", "")]  # fmt: skip
+        rows = [
+            (rank, f"{h.score:.4f}", h.text, align(h) if alignments else "")
+            for rank, h in enumerate(hyps, 1)
+        ] or [(1, "0.0", "", "")]
         if fmt == "nbest":
             return [
                 f"{index}\t{rank}\t{score}\t{_one_line(text, tab=True)}"
@@ -368,9 +370,14 @@ class Run:
                 print(f"error: line {line.number}: {line.error}", file=sys.stderr)
             a = self.args
             chunks += format_lines(
-                line.index, translation, a.format, a.n_best, a.alignments, line.error,
+                line.index,
+                translation,
+                a.format,
+                a.n_best,
+                a.alignments,
+                line.error,
                 a.word_level,
-            )  # fmt: skip
+            )
         self.out.write("".join(f"{c}\n" for c in chunks).encode("utf-8", "replace"))
         self.out.flush()
         self.lines += len(batch)

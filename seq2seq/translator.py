@@ -74,9 +74,15 @@ class Translator:
         self.batch_size = batch_size
         self.max_input_chars, self.max_sentence_tokens = max_input_chars, max_sentence_tokens
         self.search = CompiledSearch(
-            self.model, batch_size, max_len_a, max_len_b, jit_compile, on_demand,
-            bundle.shortlist if shortlist else None, self.tokenizer.silent(),
-        )  # fmt: skip
+            self.model,
+            batch_size,
+            max_len_a,
+            max_len_b,
+            jit_compile,
+            on_demand,
+            bundle.shortlist if shortlist else None,
+            self.tokenizer.silent(),
+        )
 
     @classmethod
     def load(cls, spec, precision: str = "float32", **kwargs) -> Translator:
@@ -166,8 +172,9 @@ class Translator:
                     f"text {i} has {len(text)} characters; the limit is {self.max_input_chars}"
                 )
 
-    def _sentences(self, texts, options: DecodeOptions, errors: str,
-                   tree: bool = False) -> list[Translation]:  # fmt: skip
+    def _sentences(
+        self, texts, options: DecodeOptions, errors: str, tree: bool = False
+    ) -> list[Translation]:
         """Translate each text as one sentence. Empty texts (nothing visible) and, with
         ``errors="empty"``, over-long ones get a Translation without candidates."""
         results = [Translation(t, [], [], [], options.length_penalty) for t in texts]
@@ -196,9 +203,12 @@ class Translator:
                 )
                 if tree:
                     results[i].tree = BeamTree.from_trace(
-                        type(trace)(*(t[row] for t in trace)), [h.ids for h in hyps],
-                        self.tokenizer.pieces, options.beam_size, options.length_penalty,
-                    )  # fmt: skip
+                        type(trace)(*(t[row] for t in trace)),
+                        [h.ids for h in hyps],
+                        self.tokenizer.pieces,
+                        options.beam_size,
+                        options.length_penalty,
+                    )
         return results
 
     def _batches(self, items: list[tuple[int, list[int]]]):

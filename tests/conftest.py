@@ -20,14 +20,25 @@ from webapp.service import TranslationService  # noqa: E402
 # Text with nothing to translate (no letter, digit, punctuation or symbol that draws
 # something): every entry point must say so, never invent a translation for it.
 INVISIBLE_TEXTS = [
-    "\u200b", "\ufeff", " \u200e\u200f ", "\u2060\u00ad", "\x01\x02", "\x7f",
+    "\u200b",
+    "\ufeff",
+    " \u200e\u200f ",
+    "\u2060\u00ad",
+    "\x01\x02",
+    "\x7f",
     "\u202e\t\u202c",  # format and control characters
-    "\u3164", "\u115f\u1160", "\uffa0",  # Hangul fillers (letters that draw nothing)
+    "\u3164",
+    "\u115f\u1160",
+    "\uffa0",  # Hangul fillers (letters that draw nothing)
     "\u2800",  # the blank Braille pattern
-    "\u034f", "\u0301\u0308", "\ufe0f\ufe0e",  # combining marks, variation selectors alone
-    "\ue000\uf8ff", "\uffff", "\U000f0000",  # private use, unassigned
+    "\u034f",
+    "\u0301\u0308",
+    "\ufe0f\ufe0e",  # combining marks, variation selectors alone
+    "\ue000\uf8ff",
+    "\uffff",
+    "\U000f0000",  # private use, unassigned
     "\u3000\u2003\u00a0",  # wide and no-break spaces
-]  # fmt: skip
+]
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
@@ -65,9 +76,15 @@ def train_tiny(root, out_name="model", attention="bahdanau"):
         dev_bleu_sentences=100,
         checkpoint_every=0,
         verbose=0,
-        model={"emb_dim": 32, "enc_units": 32, "dec_units": 64, "attn_units": 32,
-               "dropout": 0.0, "attention": attention},
-    )  # fmt: skip
+        model={
+            "emb_dim": 32,
+            "enc_units": 32,
+            "dec_units": 64,
+            "attn_units": 32,
+            "dropout": 0.0,
+            "attention": attention,
+        },
+    )
     history = train(config)
     return root / out_name, history, config
 

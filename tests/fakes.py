@@ -30,15 +30,23 @@ class FakeTranslator:
         if "HUGE" in text:
             if errors == "raise":
                 raise ValueError("a sentence has 999 subword tokens; the limit is 200")
-            return Translation(text, [], [], [], options.length_penalty,
-                               error="a sentence has 999 subword tokens")  # fmt: skip
+            return Translation(
+                text, [], [], [], options.length_penalty, error="a sentence has 999 subword tokens"
+            )
         words = [] if "EMPTY" in text else text.split()[::-1]
         n, m = len(words) + 1, len(text.split()) + 1
-        hyp = Hypothesis(ids=list(range(n)), text=" ".join(words), pieces=[*words, "</s>"],
-                         log_prob=-1.0, score=float("nan"), token_log_probs=[-0.5] * n,
-                         attention=np.full((n, m), 1.0 / m))  # fmt: skip
-        return Translation(text, list(range(m)), [*text.split(), "</s>"], [hyp],
-                           options.length_penalty)  # fmt: skip
+        hyp = Hypothesis(
+            ids=list(range(n)),
+            text=" ".join(words),
+            pieces=[*words, "</s>"],
+            log_prob=-1.0,
+            score=float("nan"),
+            token_log_probs=[-0.5] * n,
+            attention=np.full((n, m), 1.0 / m),
+        )
+        return Translation(
+            text, list(range(m)), [*text.split(), "</s>"], [hyp], options.length_penalty
+        )
 
 
 def upload(tmp_path, data: bytes, name="in.txt") -> Upload:

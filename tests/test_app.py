@@ -35,10 +35,14 @@ def start_app(tmp_path_factory, *flags, **env_vars):
     """Start ``python app.py`` on a free port; returns (url, process)."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
-           "HF_TOKEN": SECRET,  # compiled graphs shared by every app this session starts:
-           "SEQ2SEQ_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "compiled"),
-           **env_vars}  # fmt: skip
+    env = {
+        **os.environ,
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_TOKEN": SECRET,  # compiled graphs shared by every app this session starts:
+        "SEQ2SEQ_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "compiled"),
+        **env_vars,
+    }
     with open(log, "w") as out:
         command = [sys.executable, "app.py", "--port", str(port), *flags]
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -164,12 +168,14 @@ def test_api_rejects_bad_input_clearly(client):
 
 @pytest.mark.parametrize(
     "direction, source, expected",
-    [("en-de", SENTENCE, "Pfeil"),
-     ("de-en", "Klicken Sie auf den Pfeil neben dem Symbol.", "arrow"),
-     ("en-fr", SENTENCE, "flèche"),
-     ("en-zh", SENTENCE, "箭头"),
-     ("en-de-luong", SENTENCE, "Pfeil")],
-)  # fmt: skip
+    [
+        ("en-de", SENTENCE, "Pfeil"),
+        ("de-en", "Klicken Sie auf den Pfeil neben dem Symbol.", "arrow"),
+        ("en-fr", SENTENCE, "flèche"),
+        ("en-zh", SENTENCE, "箭头"),
+        ("en-de-luong", SENTENCE, "Pfeil"),
+    ],
+)
 def test_every_shipped_direction_through_the_api(client, direction, source, expected):
     assert expected in client.predict(source, direction, api_name="/translate")
 
@@ -203,10 +209,16 @@ def get(url: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(
     "path",
-    ["/gradio_api/file=/etc/passwd", "/gradio_api/file=../../../../etc/passwd",
-     "/gradio_api/file=%2Fetc%2Fpasswd", "/file=/etc/passwd", "/gradio_api/file=app.py",
-     "/gradio_api/file=models/en-de/config.json", "/../../etc/passwd"],
-)  # fmt: skip
+    [
+        "/gradio_api/file=/etc/passwd",
+        "/gradio_api/file=../../../../etc/passwd",
+        "/gradio_api/file=%2Fetc%2Fpasswd",
+        "/file=/etc/passwd",
+        "/gradio_api/file=app.py",
+        "/gradio_api/file=models/en-de/config.json",
+        "/../../etc/passwd",
+    ],
+)
 def test_server_serves_no_files_outside_the_app(app_url, path):
     status, body = get(app_url + path)
     assert "root:" not in body and "import gradio" not in body and "keras_version" not in body
@@ -239,8 +251,11 @@ GENERIC = "upstream app raised an exception"
 def raw_call(url: str, api: str, body: str) -> tuple[str, str]:
     """POST a hand-written JSON body (NaN, Infinity, too few values: what gradio_client
     will not send) to ``/gradio_api/call/<api>``; returns (event, data) of the answer."""
-    request = urllib.request.Request(f"{url}/gradio_api/call/{api}", data=body.encode(),
-                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    request = urllib.request.Request(
+        f"{url}/gradio_api/call/{api}",
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         event_id = json.loads(response.read())["event_id"]
     with urllib.request.urlopen(f"{url}/gradio_api/call/{api}/{event_id}", timeout=120) as r:
@@ -250,25 +265,27 @@ def raw_call(url: str, api: str, body: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize(
     "api, args, message",
-    [("/translate", (), "Type a sentence to translate."),
-     ("/translate", (SENTENCE, "", "abc"), "beam_size must be a whole number, got 'abc'"),
-     ("/translate", (SENTENCE, "", None), "beam_size must be a whole number, got None"),
-     ("/translate", (SENTENCE, "", 2.5), "beam_size must be a whole number, got 2.5"),
-     ("/translate", (SENTENCE, "", 5, "high"), "length_penalty must be a number, got 'high'"),
-     ("/translate", (SENTENCE, "", 5, 1e308), "length_penalty must be a number between 0"),
-     ("/translate", (SENTENCE, "", 5, -100), "length_penalty must be a number between 0"),
-     ("/translate", (42,), "The text must be a string, got int."),
-     ("/translate", (["a"],), "The text must be a string, got list."),
-     ("/translate", ({"a": 1},), "The text must be a string, got dict."),
-     ("/translate", (SENTENCE, "xx-yy"), "Unknown direction xx-yy. Available: en-de, de-en"),
-     ("/translate", ("\u200b\ufeff",), "Type a sentence to translate."),
-     ("/beam", (SENTENCE, "", 5, None), "n_best must be a whole number, got None"),
-     ("/attention", ("\x01\x02\x03",), "Type a sentence to translate."),
-     ("/attention", (SENTENCE, "", 5, 2.5), "rank must be a whole number, got 2.5."),
-     ("/attention", (SENTENCE, "", 2, 3), "rank must be between 1 and 2, got 3."),
-     ("/beam_tree", (SENTENCE, "", 11), "beam_size must be between 1 and 10, got 11"),
-     ("/beam_tree", ("   ",), "Type a sentence to translate.")],
-)  # fmt: skip
+    [
+        ("/translate", (), "Type a sentence to translate."),
+        ("/translate", (SENTENCE, "", "abc"), "beam_size must be a whole number, got 'abc'"),
+        ("/translate", (SENTENCE, "", None), "beam_size must be a whole number, got None"),
+        ("/translate", (SENTENCE, "", 2.5), "beam_size must be a whole number, got 2.5"),
+        ("/translate", (SENTENCE, "", 5, "high"), "length_penalty must be a number, got 'high'"),
+        ("/translate", (SENTENCE, "", 5, 1e308), "length_penalty must be a number between 0"),
+        ("/translate", (SENTENCE, "", 5, -100), "length_penalty must be a number between 0"),
+        ("/translate", (42,), "The text must be a string, got int."),
+        ("/translate", (["a"],), "The text must be a string, got list."),
+        ("/translate", ({"a": 1},), "The text must be a string, got dict."),
+        ("/translate", (SENTENCE, "xx-yy"), "Unknown direction xx-yy. Available: en-de, de-en"),
+        ("/translate", ("\u200b\ufeff",), "Type a sentence to translate."),
+        ("/beam", (SENTENCE, "", 5, None), "n_best must be a whole number, got None"),
+        ("/attention", ("\x01\x02\x03",), "Type a sentence to translate."),
+        ("/attention", (SENTENCE, "", 5, 2.5), "rank must be a whole number, got 2.5."),
+        ("/attention", (SENTENCE, "", 2, 3), "rank must be between 1 and 2, got 3."),
+        ("/beam_tree", (SENTENCE, "", 11), "beam_size must be between 1 and 10, got 11"),
+        ("/beam_tree", ("   ",), "Type a sentence to translate."),
+    ],
+)
 def test_bad_parameters_get_a_clear_message_through_the_api(client, api, args, message):
     with pytest.raises(Exception) as error:
         client.predict(*args, api_name=api)
@@ -278,11 +295,13 @@ def test_bad_parameters_get_a_clear_message_through_the_api(client, api, args, m
 
 @pytest.mark.parametrize(
     "api, body, message",
-    [("translate", f'{{"data": ["{SENTENCE}", "", NaN, 0.6]}}', "beam_size must be a whole"),
-     ("translate", f'{{"data": ["{SENTENCE}", "", 5, NaN]}}', "length_penalty must be a number"),
-     ("beam", f'{{"data": ["{SENTENCE}", "", 5, 5, Infinity]}}', "length_penalty must be"),
-     ("attention", f'{{"data": ["{SENTENCE}", "", 5, -Infinity]}}', "rank must be a whole")],
-)  # fmt: skip
+    [
+        ("translate", f'{{"data": ["{SENTENCE}", "", NaN, 0.6]}}', "beam_size must be a whole"),
+        ("translate", f'{{"data": ["{SENTENCE}", "", 5, NaN]}}', "length_penalty must be a number"),
+        ("beam", f'{{"data": ["{SENTENCE}", "", 5, 5, Infinity]}}', "length_penalty must be"),
+        ("attention", f'{{"data": ["{SENTENCE}", "", 5, -Infinity]}}', "rank must be a whole"),
+    ],
+)
 def test_values_gradio_client_will_not_send_get_a_clear_message(app_url, api, body, message):
     event, data = raw_call(app_url, api, body)
     assert event == "error" and json.loads(data)["error"].startswith(message), data
@@ -298,19 +317,28 @@ def test_too_few_values_get_gradios_own_error(app_url, api, body):
     assert event == "complete" and json.loads(data)[0], data
 
 
-ANY_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-20, 20), st.text(max_size=6),
-                      st.floats(allow_nan=False, allow_infinity=False),
-                      st.lists(st.integers(), max_size=2), st.dictionaries(st.text(), st.integers(),
-                                                                          max_size=1))  # fmt: skip
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-20, 20),
+    st.text(max_size=6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(), st.integers(), max_size=1),
+)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=st.one_of(st.sampled_from([SENTENCE, "Hello."]), ANY_VALUE),
-       direction=st.one_of(st.sampled_from(["", "en-de", "de-en"]), ANY_VALUE),
-       beam=st.one_of(st.integers(1, 4), ANY_VALUE), n_best=st.one_of(st.integers(1, 4), ANY_VALUE),
-       alpha=st.one_of(st.floats(0, 2), ANY_VALUE))  # fmt: skip
-def test_fuzz_api_parameters_never_get_the_generic_error(client, text, direction, beam, n_best,
-                                                         alpha):  # fmt: skip
+@given(
+    text=st.one_of(st.sampled_from([SENTENCE, "Hello."]), ANY_VALUE),
+    direction=st.one_of(st.sampled_from(["", "en-de", "de-en"]), ANY_VALUE),
+    beam=st.one_of(st.integers(1, 4), ANY_VALUE),
+    n_best=st.one_of(st.integers(1, 4), ANY_VALUE),
+    alpha=st.one_of(st.floats(0, 2), ANY_VALUE),
+)
+def test_fuzz_api_parameters_never_get_the_generic_error(
+    client, text, direction, beam, n_best, alpha
+):
     try:
         answer = client.predict(text, direction, beam, n_best, alpha, api_name="/beam")
     except Exception as e:
@@ -320,9 +348,15 @@ def test_fuzz_api_parameters_never_get_the_generic_error(client, text, direction
     json.dumps(answer, allow_nan=False)  # valid JSON: no NaN or Infinity
 
 
-@pytest.mark.parametrize("path, status", [("/gradio_api/runs", 404), ("/monitoring", 403),
-                                          ("/monitoring/summary", 403),
-                                          ("/gradio_api/run-history/records", 404)])  # fmt: skip
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/gradio_api/runs", 404),
+        ("/monitoring", 403),
+        ("/monitoring/summary", 403),
+        ("/gradio_api/run-history/records", 404),
+    ],
+)
 def test_unused_gradio_features_are_off(app_url, path, status):
     """No run history (it could write to the Hub with the server's token), no public
     monitoring summary."""
@@ -345,10 +379,16 @@ def launch_browser(playwright):
     assert Path(CHROMIUM).exists(), "browser tests need Debian's chromium: apt-get install chromium"
     return playwright.chromium.launch(
         executable_path=CHROMIUM,
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run",
-              "--disable-quic"],
-    )  # fmt: skip
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    )
 
 
 def heatmap_src(page) -> str:
@@ -397,8 +437,10 @@ def test_browser_plain_page_loads_without_errors_and_translates(app_url, tmp_pat
         expect(page.locator("#candidates div[role=row]")).to_have_count(3, timeout=60_000)
         assert page.locator("#best textarea").input_value().strip()
         assert page.get_by_text("Error", exact=True).count() == 0
-        page.screenshot(path=os.environ.get("PLAIN_SCREENSHOT_PATH", str(tmp_path / "plain.png")),
-                        full_page=True)  # fmt: skip
+        page.screenshot(
+            path=os.environ.get("PLAIN_SCREENSHOT_PATH", str(tmp_path / "plain.png")),
+            full_page=True,
+        )
         browser.close()
 
 
@@ -407,8 +449,10 @@ def test_browser_two_quick_submits_show_the_second(app_url, client):
     translation (the earlier run is not allowed to finish last and overwrite it)."""
     from playwright.sync_api import expect, sync_playwright
 
-    long = ("My brother lives in a small house near the river and he works at the train "
-            "station every day.")  # fmt: skip
+    long = (
+        "My brother lives in a small house near the river and he works at the train "
+        "station every day."
+    )
     short = "Good morning."
     expected = client.predict(short, "", 5, None, api_name="/translate")
     with sync_playwright() as p:
@@ -479,8 +523,9 @@ def test_browser_translate_select_candidate_and_deep_link(app_url, gradio_temp, 
         page.wait_for_function(
             "src => { const i = document.querySelector('#heatmap img');"
             " return i && i.getAttribute('src') !== src; }",
-            arg=first_map, timeout=30_000,
-        )  # fmt: skip
+            arg=first_map,
+            timeout=30_000,
+        )
         assert heatmap_src(page) != first_map
 
         # Clicking an output piece shades the source by that piece's attention row.
@@ -488,8 +533,9 @@ def test_browser_translate_select_candidate_and_deep_link(app_url, gradio_temp, 
         page.locator("#target-tokens .token").nth(3).click()
         page.wait_for_function(
             "html => document.querySelector('#source-tokens').innerHTML !== html",
-            arg=shading, timeout=30_000,
-        )  # fmt: skip
+            arg=shading,
+            timeout=30_000,
+        )
         page.screenshot(path=str(tmp_path / "selected.png"), full_page=True)
 
         page.goto(f"{app_url}/?text={quote(SENTENCE)}&beam=4&n=2")
@@ -523,8 +569,9 @@ def test_browser_beam_tree_word_level_and_coverage(app_url, tmp_path):
         box.fill("Please wait at the train station until the bus arrives.")
         box.press("Enter")
         expect(page.locator("#candidates div[role=row]")).to_have_count(3, timeout=60_000)
-        expect(page.locator("#coverage")).to_contain_text("is unsure: the model gave",
-                                                          timeout=30_000)  # fmt: skip
+        expect(page.locator("#coverage")).to_contain_text(
+            "is unsure: the model gave", timeout=30_000
+        )
         expect(page.locator("#coverage")).to_contain_text("Attention received per source word")
 
         page.locator("#tree-box").get_by_text("Beam search tree").click()
@@ -551,8 +598,9 @@ def test_browser_beam_tree_word_level_and_coverage(app_url, tmp_path):
         assert len(best.split()) < count
         page.wait_for_function(
             "src => document.querySelector('#heatmap img').getAttribute('src') !== src",
-            arg=first_map, timeout=30_000,
-        )  # fmt: skip
+            arg=first_map,
+            timeout=30_000,
+        )
         expect(page.locator("#source-tokens .token")).to_have_count(10)  # the source words
         first.click()  # the best candidate's prefix and score shown above the tree
         page.mouse.move(0, 0)
@@ -561,14 +609,16 @@ def test_browser_beam_tree_word_level_and_coverage(app_url, tmp_path):
         browser.close()
 
 
-def test_browser_compare_attention_mechanisms(tmp_path_factory, tiny_model_dir, tiny_luong_dir,
-                                              tmp_path):  # fmt: skip
+def test_browser_compare_attention_mechanisms(
+    tmp_path_factory, tiny_model_dir, tiny_luong_dir, tmp_path
+):
     """Two models of one direction (Bahdanau and Luong attention; tiny ones, so the test
     does not wait for the shipped pair): the compare view shows both side by side."""
     from playwright.sync_api import expect, sync_playwright
 
-    url, proc = start_app(tmp_path_factory, "--model", str(tiny_model_dir[0]),
-                          "--model", str(tiny_luong_dir))  # fmt: skip
+    url, proc = start_app(
+        tmp_path_factory, "--model", str(tiny_model_dir[0]), "--model", str(tiny_luong_dir)
+    )
     try:
         with sync_playwright() as p:
             browser = launch_browser(p)
@@ -584,8 +634,9 @@ def test_browser_compare_attention_mechanisms(tmp_path_factory, tiny_model_dir, 
                 expect(page.locator(f"#compare-text-{i}")).to_contain_text(formula, timeout=60_000)
                 expect(page.locator(f"#compare-map-{i} img").first).to_be_visible(timeout=30_000)
             assert "en-de-luong" in page.locator("#compare-text-1").inner_text()
-            maps = [page.locator(f"#compare-map-{i} img").first.get_attribute("src")
-                    for i in range(2)]  # fmt: skip
+            maps = [
+                page.locator(f"#compare-map-{i} img").first.get_attribute("src") for i in range(2)
+            ]
             assert maps[0] != maps[1]
             shot = os.environ.get("COMPARE_SCREENSHOT_PATH", str(tmp_path / "compare.png"))
             page.locator("#compare-box").screenshot(path=shot)

@@ -67,8 +67,9 @@ def test_bahdanau_implements_its_formula():
     e = np.tanh((query @ w_a)[:, None, :] + values @ u_a + b) @ v_a
     expected = softmax_where(e, mask)
     np.testing.assert_allclose(np.asarray(weights), expected, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(np.asarray(context), np.einsum("bs,bsd->bd", expected, values),
-                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        np.asarray(context), np.einsum("bs,bsd->bd", expected, values), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_luong_general_implements_its_formula():
@@ -78,17 +79,23 @@ def test_luong_general_implements_its_formula():
     layer.build(query.shape, values_shape=(None, None, 8))
     _, weights = layer(query, layer.precompute(values), values, mask)
     scores = np.einsum("bd,bsd->bs", query, values @ np.asarray(layer.key_dense.kernel))
-    np.testing.assert_allclose(np.asarray(weights), softmax_where(scores, mask), rtol=1e-5,
-                               atol=1e-7)  # fmt: skip
+    np.testing.assert_allclose(
+        np.asarray(weights), softmax_where(scores, mask), rtol=1e-5, atol=1e-7
+    )
 
 
 @pytest.mark.parametrize(
     "layer, kernels",
-    [(BahdanauAttention(5), {"query_dense": (8, 5), "key_dense": (12, 5), "score_dense": (5, 1)}),
-     (LuongAttention("general", query_dim=8), {"key_dense": (12, 8)}),
-     (LuongAttention("dot"), {})],
+    [
+        (
+            BahdanauAttention(5),
+            {"query_dense": (8, 5), "key_dense": (12, 5), "score_dense": (5, 1)},
+        ),
+        (LuongAttention("general", query_dim=8), {"key_dense": (12, 8)}),
+        (LuongAttention("dot"), {}),
+    ],
     ids=["bahdanau", "luong_general", "luong_dot"],
-)  # fmt: skip
+)
 def test_build_builds_every_sublayer(layer, kernels):
     """Query (batch, 8), values (batch, src_len, 12): each kernel takes its input's width."""
     layer.build((None, 8), values_shape=(None, None, 12))

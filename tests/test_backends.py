@@ -37,8 +37,11 @@ def test_jax_compiled_search_equals_tensorflow(tiny_model_dir):
     assert jax_side["backend"] == "jax" and jax_side["graphs"] >= 2  # compiled, per bucket
     translator = Translator.load(tiny_model_dir[0], batch_size=4)
     for beam in (1, 3):
-        tf_side = [[h.text, h.score] for t in translator.translate(TEXTS, beam_size=beam,
-                   n_best=beam) for h in t.hypotheses]  # fmt: skip
+        tf_side = [
+            [h.text, h.score]
+            for t in translator.translate(TEXTS, beam_size=beam, n_best=beam)
+            for h in t.hypotheses
+        ]
         got = jax_side["out"][str(beam)]
         assert [text for text, _ in got] == [text for text, _ in tf_side]
         assert [s for _, s in got] == pytest.approx([s for _, s in tf_side], abs=1e-3)

@@ -15,16 +15,18 @@ def traced(tables, k, alpha=0.0, max_len=12, active=None):
     tables = np.asarray(tables, dtype="float32")
     rows = len(tables)
     mask, state = np.ones((rows, S), dtype=bool), [np.zeros((rows, 1), "float32")]
-    out, trace = beam_search(fake_step, tables, mask, state, k, max_len, alpha, active=active,
-                             trace=True)  # fmt: skip
+    out, trace = beam_search(
+        fake_step, tables, mask, state, k, max_len, alpha, active=active, trace=True
+    )
     return SearchResult(*map(np.asarray, out)), BeamTrace(*map(np.asarray, trace))
 
 
 def tree_of(trace, row, out, beam_size, alpha):
     returned = [path(t) for t, lp in zip(out.tokens[row], out.log_prob[row]) if lp > NEG / 2]
     row_trace = BeamTrace(*(t[row] for t in trace))
-    return BeamTree.from_trace(row_trace, returned, lambda ids: [str(i) for i in ids],
-                               beam_size, alpha)  # fmt: skip
+    return BeamTree.from_trace(
+        row_trace, returned, lambda ids: [str(i) for i in ids], beam_size, alpha
+    )
 
 
 @pytest.mark.parametrize("k, active", [(4, None), (5, 3), (1, None)])
@@ -67,9 +69,15 @@ def test_recording_changes_nothing_and_the_tree_ends_in_the_returned_candidates(
 # 4 6 (.15): 5 EOS finishes, 4 8 and 4 7 are kept open, 4 6 falls out (5 6, .02, is not
 # among the 2k best). Step 2 ends both open branches.
 HAND_TABLE = chain_table(
-    {BOS: {4: 0.6, 5: 0.4}, 4: {6: 0.25, 7: 0.35, 8: 0.4}, 5: {EOS: 0.95, 6: 0.05},
-     6: {EOS: 1.0}, 7: {EOS: 1.0}, 8: {EOS: 1.0}}
-)  # fmt: skip
+    {
+        BOS: {4: 0.6, 5: 0.4},
+        4: {6: 0.25, 7: 0.35, 8: 0.4},
+        5: {EOS: 0.95, 6: 0.05},
+        6: {EOS: 1.0},
+        7: {EOS: 1.0},
+        8: {EOS: 1.0},
+    }
+)
 
 
 def test_a_hand_built_search_step_by_step():
@@ -97,8 +105,13 @@ def test_the_drawing_marks_paths_ranks_and_prefixes():
 
     out, trace = traced([HAND_TABLE], k=2)
     names = {4: "▁a", 5: "▁b", 6: "c", 7: "d", 8: "e", EOS: "</s>"}
-    tree = BeamTree.from_trace(BeamTrace(*(t[0] for t in trace)), [path(t) for t in out.tokens[0]],
-                               lambda ids: [names.get(i, "?") for i in ids], 2, 0.0)  # fmt: skip
+    tree = BeamTree.from_trace(
+        BeamTrace(*(t[0] for t in trace)),
+        [path(t) for t in out.tokens[0]],
+        lambda ids: [names.get(i, "?") for i in ids],
+        2,
+        0.0,
+    )
     html = tree_html(tree, "caption <here>")
     assert "caption &lt;here&gt;" in html
     titles = re.findall(r"<title>(.*?)</title>", html)

@@ -12,17 +12,25 @@ SRC = ["▁the", "▁train", "▁sta", "tion", "▁.", "</s>"]  # the, train, st
 TGT = ["▁der", "▁Zug", "▁.", "</s>"]
 # "station" gets almost nothing; "." is punctuation (never flagged); </s> counts nowhere.
 ATTENTION = np.array(
-    [[0.80, 0.10, 0.01, 0.01, 0.03, 0.05],
-     [0.05, 0.85, 0.01, 0.01, 0.03, 0.05],
-     [0.05, 0.05, 0.00, 0.00, 0.85, 0.05],
-     [0.00, 0.00, 0.00, 0.00, 0.10, 0.90]]
-)  # fmt: skip
+    [
+        [0.80, 0.10, 0.01, 0.01, 0.03, 0.05],
+        [0.05, 0.85, 0.01, 0.01, 0.03, 0.05],
+        [0.05, 0.05, 0.00, 0.00, 0.85, 0.05],
+        [0.00, 0.00, 0.00, 0.00, 0.10, 0.90],
+    ]
+)
 
 
 def candidate(probabilities=(0.9, 0.95, 0.9, 0.99)):
-    return Hypothesis(ids=[1, 2, 3, 4], text="der Zug .", pieces=TGT, log_prob=-1.0,
-                      score=-1.0, token_log_probs=list(np.log(probabilities)),
-                      attention=ATTENTION)  # fmt: skip
+    return Hypothesis(
+        ids=[1, 2, 3, 4],
+        text="der Zug .",
+        pieces=TGT,
+        log_prob=-1.0,
+        score=-1.0,
+        token_log_probs=list(np.log(probabilities)),
+        attention=ATTENTION,
+    )
 
 
 def test_coverage_sums_a_words_pieces_over_the_output_pieces():
@@ -47,9 +55,11 @@ def test_a_neglected_word_and_an_improbable_piece_are_flagged():
 
 @pytest.mark.parametrize(
     "pieces, expected",
-    [(["▁der", "▁Zu", "g", "</s>"], "'Zug' is unsure: the model gave its piece 'g' a"),
-     (["▁der", "▁", "Zug", "</s>"], "'Zug' is unsure: the model gave its piece '␣' a")],
-)  # fmt: skip
+    [
+        (["▁der", "▁Zu", "g", "</s>"], "'Zug' is unsure: the model gave its piece 'g' a"),
+        (["▁der", "▁", "Zug", "</s>"], "'Zug' is unsure: the model gave its piece '␣' a"),
+    ],
+)
 def test_an_unsure_piece_is_named_with_its_word(pieces, expected):
     hyp = candidate((0.9, 0.9, 0.9, 0.01))  # </s> is never flagged
     hyp.pieces = pieces

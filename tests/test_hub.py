@@ -38,8 +38,14 @@ def hub():
 def env(hub, tmp_path_factory):
     home = tmp_path_factory.mktemp("hf_home")
     base = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    return {**base, "HF_ENDPOINT": hub.url, "HF_HOME": str(home), "HF_TOKEN": TOKEN,
-            "HF_HUB_DISABLE_TELEMETRY": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}  # fmt: skip
+    return {
+        **base,
+        "HF_ENDPOINT": hub.url,
+        "HF_HOME": str(home),
+        "HF_TOKEN": TOKEN,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
 
 
 CODE_URL = "https://example.org/seq2seq-attention.git"
@@ -47,16 +53,35 @@ PUSH = ["training.push_to_hub", "--code-url", CODE_URL]
 
 
 def run(args, env, stdin=None):
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
 def pushed(hub, env):
     first = run([*PUSH, "--model", MODEL, "--repo-id", "alice/en-de"], env)
     assert first.returncode == 0, first.stderr[-3000:]
-    second = run([*PUSH, "--model", MODEL, "--repo-id", "alice/en-de",
-                  "--revision", "v1", "--commit-message", "v1 release"], env)  # fmt: skip
+    second = run(
+        [
+            *PUSH,
+            "--model",
+            MODEL,
+            "--repo-id",
+            "alice/en-de",
+            "--revision",
+            "v1",
+            "--commit-message",
+            "v1 release",
+        ],
+        env,
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     return first, second
 
@@ -66,8 +91,11 @@ def check_card(text: str, folder: Path, repo_id: str):
     data = ModelCard(text).data
     meta = json.loads((folder / "metadata.json").read_text())
     src, tgt = meta["direction"].split("-")  # a folder's name may add more (en-de-luong)
-    assert (data.library_name, data.pipeline_tag, data.language) == ("keras", "translation",
-                                                                      [src, tgt])  # fmt: skip
+    assert (data.library_name, data.pipeline_tag, data.language) == (
+        "keras",
+        "translation",
+        [src, tgt],
+    )
     alpha = meta.get("decoding", {}).get("length_penalty", 0.6)  # Keras's path must be told
     assert f"beam_size=5, length_penalty={alpha:g}))" in text
     licenses = sorted({s["license"] for s in meta["data_sources"].values()})
@@ -78,14 +106,28 @@ def check_card(text: str, folder: Path, repo_id: str):
     if "length_penalty" in evaluation:
         setting += f", α {evaluation['length_penalty']:g}"
     assert data.model_name == repo_id
-    found = [(r.task_type, r.dataset_split, r.metric_type, r.metric_value, r.metric_name,
-              r.metric_args) for r in data.eval_results]  # fmt: skip
+    found = [
+        (r.task_type, r.dataset_split, r.metric_type, r.metric_value, r.metric_name, r.metric_args)
+        for r in data.eval_results
+    ]
     assert found == [
-        ("translation", "test", "bleu", evaluation["bleu"], f"BLEU (sacreBLEU, {setting})",
-         {"signature": evaluation["bleu_signature"]}),
-        ("translation", "test", "chrf", evaluation["chrf"], f"chrF (sacreBLEU, {setting})",
-         {"signature": evaluation["chrf_signature"]}),
-    ]  # fmt: skip
+        (
+            "translation",
+            "test",
+            "bleu",
+            evaluation["bleu"],
+            f"BLEU (sacreBLEU, {setting})",
+            {"signature": evaluation["bleu_signature"]},
+        ),
+        (
+            "translation",
+            "test",
+            "chrf",
+            evaluation["chrf"],
+            f"chrF (sacreBLEU, {setting})",
+            {"signature": evaluation["chrf_signature"]},
+        ),
+    ]
     assert all(f"{evaluation['sentences']} sentences" in r.dataset_name for r in data.eval_results)
     # Plain YAML reads the same thing: no stray keys from unquoted punctuation.
     front = yaml.safe_load(re.match(r"^---\n(.*?)\n---\n", text, re.S).group(1))
@@ -113,8 +155,9 @@ def python_blocks(card: str) -> list[str]:
 
 
 def run_code(code: str, env, cwd) -> str:
-    result = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, (code, result.stderr[-3000:])
     return result.stdout
 
@@ -124,9 +167,7 @@ def test_card_usage_runs_and_translates_like_the_local_folder(hub, env, pushed, 
     fresh interpreter outside the checkout (PYTHONPATH stands in for the install, which
     tests/test_install.py checks), against the fake Hub."""
     card = hub.files("alice/en-de")["README.md"].decode("utf-8")
-    assert re.findall(r"```bash\n(.*?)```", card, re.S) == [
-        f'pip install "git+{CODE_URL}"\n'
-    ]
+    assert re.findall(r"```bash\n(.*?)```", card, re.S) == [f'pip install "git+{CODE_URL}"\n']
     keras_path, translator_path = python_blocks(card)
     assert 'keras.saving.load_model("hf://alice/en-de")' in keras_path
     assert 'Translator.load("alice/en-de")' in translator_path
@@ -142,8 +183,10 @@ def test_card_usage_runs_and_translates_like_the_local_folder(hub, env, pushed, 
 
 
 def test_keras_can_load_the_local_folder_too(env):
-    code = ("import keras, seq2seq.model; m = keras.saving.load_model('models/en-de'); "
-            "print(type(m).__name__, m.tokenizer.vocab_size)")  # fmt: skip
+    code = (
+        "import keras, seq2seq.model; m = keras.saving.load_model('models/en-de'); "
+        "print(type(m).__name__, m.tokenizer.vocab_size)"
+    )
     assert run_code(code, env, ROOT) == "Seq2Seq 8000\n"
 
 
@@ -182,8 +225,12 @@ def test_an_old_layout_folder_is_pushed_in_the_new_layout(hub, env, tmp_path):
     shutil.copytree(ROOT / MODEL, old)
     spec, meta = bundle.read_config(old)
     meta = {k: v for k, v in meta.items() if k not in bundle.FORMAT_KEYS}
-    wrapper = {"format_version": 1, "keras_version": keras.__version__, "model": spec,
-               "metadata": meta}  # fmt: skip
+    wrapper = {
+        "format_version": 1,
+        "keras_version": keras.__version__,
+        "model": spec,
+        "metadata": meta,
+    }
     (old / "config.json").write_text(json.dumps(wrapper))
     (old / "metadata.json").unlink()
     push = run([*PUSH, "--model", str(old), "--repo-id", "alice/old"], env)
@@ -217,8 +264,9 @@ def test_offline_mode_loads_from_the_cache(hub, env, pushed):
     warm = run(["seq2seq.translate", "--model", "alice/en-de"], env, LINES)
     assert warm.returncode == 0
     before = len(hub.requests)
-    offline = run(["seq2seq.translate", "--model", "alice/en-de"],
-                  {**env, "HF_HUB_OFFLINE": "1"}, LINES)  # fmt: skip
+    offline = run(
+        ["seq2seq.translate", "--model", "alice/en-de"], {**env, "HF_HUB_OFFLINE": "1"}, LINES
+    )
     assert offline.returncode == 0, offline.stderr[-3000:]
     assert offline.stdout == warm.stdout
     assert len(hub.requests) == before  # not a single request
@@ -231,8 +279,7 @@ def test_local_folder_wins_over_a_repo_of_the_same_name(hub, env, pushed):
 
 
 def test_truncated_download_fails_clearly(hub, env, pushed, tmp_path):
-    push = run([*PUSH, "--model", MODEL, "--repo-id", "alice/en-de",
-                "--revision", "broken"], env)  # fmt: skip
+    push = run([*PUSH, "--model", MODEL, "--repo-id", "alice/en-de", "--revision", "broken"], env)
     assert push.returncode == 0, push.stderr[-2000:]
     hub.truncate("alice/en-de", "broken", "model.weights.h5", 1_000_000)
     fresh = {**env, "HF_HOME": str(tmp_path / "fresh")}  # a cache without the good weights
@@ -249,11 +296,13 @@ def free_port():
 
 @pytest.mark.parametrize(
     "change, repo, message",
-    [({"HF_TOKEN": ""}, "alice/x", "no Hub token"),
-     ({}, "bob/x", "not allowed (HTTP 403)"),
-     ({"HF_ENDPOINT": "http://127.0.0.1:{port}"}, "alice/x", "cannot reach the Hub")],
+    [
+        ({"HF_TOKEN": ""}, "alice/x", "no Hub token"),
+        ({}, "bob/x", "not allowed (HTTP 403)"),
+        ({"HF_ENDPOINT": "http://127.0.0.1:{port}"}, "alice/x", "cannot reach the Hub"),
+    ],
     ids=["no-token", "someone-elses-repo", "network-down"],
-)  # fmt: skip
+)
 def test_push_errors_are_clear(env, change, repo, message):
     changed = {k: v.format(port=free_port()) for k, v in change.items()}
     environment = {k: v for k, v in {**env, **changed}.items() if v != ""}
@@ -270,10 +319,13 @@ def test_unknown_repo_fails_clearly(env):
 
 def test_model_panel_names_repo_and_commit(hub, env, pushed):
     sha = hub.commits("alice/en-de", "v1")[-1]
-    code = ("from seq2seq import hub; from webapp import views; b = hub.load('alice/en-de@v1'); "
-            "print(views.model_markdown(b, None))")  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=300)  # fmt: skip
+    code = (
+        "from seq2seq import hub; from webapp import views; b = hub.load('alice/en-de@v1'); "
+        "print(views.model_markdown(b, None))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "alice/en-de" in result.stdout and sha in result.stdout and "`v1`" in result.stdout
 

@@ -18,13 +18,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PIP = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--quiet",
-       "--disable-pip-version-check", "--no-index"]  # fmt: skip
+PIP = [
+    sys.executable,
+    "-m",
+    "pip",
+    "install",
+    "--no-deps",
+    "--no-build-isolation",
+    "--quiet",
+    "--disable-pip-version-check",
+    "--no-index",
+]
 
 
 def pip_install(source: str, target: Path):
-    result = subprocess.run([*PIP, "--target", str(target), source], capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [*PIP, "--target", str(target), source], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -43,10 +53,12 @@ def check_installed(target: Path, cwd: Path):
     assert script.is_file()
     # One interpreter (TensorFlow loads once): where seq2seq comes from, whether importing
     # seq2seq.model registered the model, then the console script itself with --help.
-    code = ("import runpy, sys, keras, seq2seq.model; print(seq2seq.__file__); "
-            "print(keras.saving.get_registered_object('seq2seq>Seq2Seq')); "
-            "sys.argv = [sys.argv[1], '--help']; "
-            "runpy.run_path(sys.argv[0], run_name='__main__')")  # fmt: skip
+    code = (
+        "import runpy, sys, keras, seq2seq.model; print(seq2seq.__file__); "
+        "print(keras.saving.get_registered_object('seq2seq>Seq2Seq')); "
+        "sys.argv = [sys.argv[1], '--help']; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
     result = run_outside(target, cwd, sys.executable, "-c", code, str(script))
     assert result.returncode == 0, result.stderr[-3000:]
     file, registered, *helped = result.stdout.split("\n")
@@ -54,9 +66,11 @@ def check_installed(target: Path, cwd: Path):
     assert "seq2seq.model.Seq2Seq" in registered  # `import seq2seq.model` registered it
     assert "usage:" in helped[0] and "--model" in "\n".join(helped)
     # Every module of the installed package imports (none needs the app's extras).
-    code = ("import importlib, pkgutil, seq2seq; "
-            "names = [m.name for m in pkgutil.walk_packages(seq2seq.__path__, 'seq2seq.')]; "
-            "[importlib.import_module(n) for n in names]; print(len(names))")  # fmt: skip
+    code = (
+        "import importlib, pkgutil, seq2seq; "
+        "names = [m.name for m in pkgutil.walk_packages(seq2seq.__path__, 'seq2seq.')]; "
+        "[importlib.import_module(n) for n in names]; print(len(names))"
+    )
     result = run_outside(target, cwd, sys.executable, "-c", code)
     assert result.returncode == 0 and int(result.stdout) >= 20, result.stderr[-3000:]
 
@@ -65,8 +79,9 @@ def test_pip_install_from_the_checkout_works_from_another_folder(tmp_path):
     source = tmp_path / "source"
     source.mkdir()
     shutil.copy(ROOT / "pyproject.toml", source)
-    shutil.copytree(ROOT / "seq2seq", source / "seq2seq",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        ROOT / "seq2seq", source / "seq2seq", ignore=shutil.ignore_patterns("__pycache__")
+    )
     pip_install(str(source), tmp_path / "site")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -80,8 +95,13 @@ def test_pip_install_git_url_of_the_committed_head(tmp_path):
     pip_install(f"git+file://{ROOT}", tmp_path / "site")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    installed = run_outside(tmp_path / "site", elsewhere, sys.executable, "-c",
-                            "import seq2seq.bundle, seq2seq.hub; print('ok')")  # fmt: skip
+    installed = run_outside(
+        tmp_path / "site",
+        elsewhere,
+        sys.executable,
+        "-c",
+        "import seq2seq.bundle, seq2seq.hub; print('ok')",
+    )
     assert installed.returncode == 0 and installed.stdout == "ok\n", installed.stderr[-3000:]
 
 
@@ -91,8 +111,10 @@ def declared_modules() -> set[str]:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = {re.split(r"[=<>;\[ ]", d, maxsplit=1)[0] for d in project["dependencies"]}
-    return {{"tensorflow-cpu": "tensorflow", "huggingface-hub": "huggingface_hub"}.get(n, n)
-            for n in names}  # fmt: skip
+    return {
+        {"tensorflow-cpu": "tensorflow", "huggingface-hub": "huggingface_hub"}.get(n, n)
+        for n in names
+    }
 
 
 def test_the_library_imports_only_what_it_declares():
@@ -117,12 +139,15 @@ def test_the_library_imports_only_what_it_declares():
 
 
 def test_the_cli_answers_help_without_tensorflow():
-    code = ("import runpy, sys\nsys.argv = ['seq2seq.translate', '--help']\n"
-            "try:\n    runpy.run_module('seq2seq.translate', run_name='__main__')\n"
-            "except SystemExit:\n    pass\n"
-            "heavy = {'keras', 'tensorflow', 'jax'}\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
+    code = (
+        "import runpy, sys\nsys.argv = ['seq2seq.translate', '--help']\n"
+        "try:\n    runpy.run_module('seq2seq.translate', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = {'keras', 'tensorflow', 'jax'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and "usage:" in result.stdout, result.stderr[-2000:]
     assert result.stdout.splitlines()[-1] == "[]"

@@ -11,8 +11,11 @@ from training import length_penalty
 
 
 def test_choose_takes_the_best_and_the_first_on_a_tie():
-    results = {0.6: {"chrf": 30.0, "bleu": 9.0}, 1.0: {"chrf": 31.0, "bleu": 8.5},
-               1.4: {"chrf": 31.0, "bleu": 7.0}}  # fmt: skip
+    results = {
+        0.6: {"chrf": 30.0, "bleu": 9.0},
+        1.0: {"chrf": 31.0, "bleu": 8.5},
+        1.4: {"chrf": 31.0, "bleu": 7.0},
+    }
     assert length_penalty.choose(results, "chrf") == 1.0
     assert length_penalty.choose(results, "bleu") == 0.6
     assert length_penalty.choose(results, "mean") == 1.0  # 19.75 > 19.5 and 19.0
@@ -29,8 +32,19 @@ def test_write_records_the_chosen_alpha_and_how(tiny_model_dir, tmp_path, capsys
         return dict(zip(["bleu", "chrf"], scores[length_penalty]))
 
     monkeypatch.setattr(length_penalty, "evaluate", fake_evaluate)
-    length_penalty.main(["--model", str(folder), "--dev", str(dev), "--alphas", "0.2,1.6",
-                         "--beam-size", "3", "--write"])  # fmt: skip
+    length_penalty.main(
+        [
+            "--model",
+            str(folder),
+            "--dev",
+            str(dev),
+            "--alphas",
+            "0.2,1.6",
+            "--beam-size",
+            "3",
+            "--write",
+        ]
+    )
     out = capsys.readouterr().out
     assert "α 1.60  BLEU   1.00  chrF  42.50  ← best" in out  # mean 21.75 > 21.5
     decoding = json.loads((folder / "metadata.json").read_text())["decoding"]
@@ -52,12 +66,14 @@ def test_a_real_sweep_scores_every_alpha(tiny_model_dir, tmp_path):
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["--alphas", "0.6,x"], "could not convert"),
-     (["--alphas", "0.6,9"], "each alpha must be a number between 0 and 5, got 9.0"),
-     (["--alphas", "1,1.0"], "alphas repeat: 1,1.0"),
-     (["--beam-size", "0"], "--beam-size must be between 1 and 10, got 0"),
-     (["--write"], "--write needs a local model folder; nowhere has no metadata.json")],
-)  # fmt: skip
+    [
+        (["--alphas", "0.6,x"], "could not convert"),
+        (["--alphas", "0.6,9"], "each alpha must be a number between 0 and 5, got 9.0"),
+        (["--alphas", "1,1.0"], "alphas repeat: 1,1.0"),
+        (["--beam-size", "0"], "--beam-size must be between 1 and 10, got 0"),
+        (["--write"], "--write needs a local model folder; nowhere has no metadata.json"),
+    ],
+)
 def test_bad_options_are_usage_errors(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         length_penalty.main(["--model", "nowhere", "--dev", "unused", *args])

@@ -62,8 +62,9 @@ def test_step_matches_teacher_forcing():
         log_probs, state, attention = model.step(tgt_in[:, t], state, memory, mask)
         expected = logits[:, t] - np.log(np.exp(logits[:, t]).sum(-1, keepdims=True))
         np.testing.assert_allclose(np.asarray(log_probs), expected, rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(np.asarray(attention), np.asarray(forced_attention)[:, t],
-                                   rtol=1e-5, atol=1e-6)  # fmt: skip
+        np.testing.assert_allclose(
+            np.asarray(attention), np.asarray(forced_attention)[:, t], rtol=1e-5, atol=1e-6
+        )
 
 
 def test_padding_does_not_change_outputs():
@@ -111,14 +112,22 @@ def test_save_load_gives_identical_outputs(tmp_path, attention, cell):
     model, tokenizer = tiny_model(attention, cell)
     bundle.save(tmp_path, model, tokenizer, {"note": "test", "direction": "xx-yy"})
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "config.json", "metadata.json", "model.weights.h5", "tokenizer.model"
-    ]  # fmt: skip
+        "config.json",
+        "metadata.json",
+        "model.weights.h5",
+        "tokenizer.model",
+    ]
     loaded = bundle.load(tmp_path)
     assert_same_outputs(model, loaded.model, tokenizer.vocab_size)
     digest = bundle.weights_digest(tmp_path / "model.weights.h5")
-    assert loaded.metadata == {"keras_version": keras.__version__, "seq2seq_format": 2,
-                               "tokenizer": "tokenizer.model", "direction": "en-de",
-                               "note": "test", "weights_sha256": digest}  # fmt: skip
+    assert loaded.metadata == {
+        "keras_version": keras.__version__,
+        "seq2seq_format": 2,
+        "tokenizer": "tokenizer.model",
+        "direction": "en-de",
+        "note": "test",
+        "weights_sha256": digest,
+    }
     assert loaded.model.model_config == model.model_config
     assert loaded.model.tokenizer is loaded.tokenizer
     config = json.loads((tmp_path / "config.json").read_text())
@@ -169,8 +178,12 @@ def write_old_layout(folder, model, tokenizer, metadata):
     """A folder as saved before metadata.json existed: config.json wraps the model."""
     bundle.save(folder, model, tokenizer)
     spec = json.loads((folder / "config.json").read_text())
-    old = {"format_version": 1, "keras_version": keras.__version__, "model": spec,
-           "metadata": metadata}  # fmt: skip
+    old = {
+        "format_version": 1,
+        "keras_version": keras.__version__,
+        "model": spec,
+        "metadata": metadata,
+    }
     (folder / "config.json").write_text(json.dumps(old))
     (folder / "metadata.json").unlink()
 
@@ -194,9 +207,11 @@ def test_old_layout_loads_and_upgrades(tmp_path):
 
 @pytest.mark.parametrize(
     "change, message",
-    [({"keras_version": "2.15.0"}, "saved with Keras 2.15.0"),
-     ({"seq2seq_format": 3}, "seq2seq_format 3 is newer")],
-)  # fmt: skip
+    [
+        ({"keras_version": "2.15.0"}, "saved with Keras 2.15.0"),
+        ({"seq2seq_format": 3}, "seq2seq_format 3 is newer"),
+    ],
+)
 def test_folders_of_another_keras_or_a_newer_format_are_refused(tmp_path, change, message):
     model, tokenizer = tiny_model()
     bundle.save(tmp_path, model, tokenizer)

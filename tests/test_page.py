@@ -37,8 +37,9 @@ def test_import_does_no_work():
         "assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())\n"
         "print('imported')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and "imported" in result.stdout, result.stderr[-2000:]
 
 
@@ -59,8 +60,7 @@ def page(service):
 def test_handlers_return_widget_dicts(page):
     events, w = page
     request = SimpleNamespace(headers={"referer": "http://x/?a=1"})
-    out = events.translate("one two", "en-de", 4, 3, 0.6, "two one", False, False, False,
-                           request)  # fmt: skip
+    out = events.translate("one two", "en-de", 4, 3, 0.6, "two one", False, False, False, request)
     assert set(out) == {*w.views(), w.link}
     assert out[w.best] == "two one" and out[w.selected] == 0
     assert out[w.link] == "http://x/?text=one+two&beam=4&n=3&lp=0.6&dir=en-de"
@@ -94,8 +94,9 @@ def test_word_level_toggle_redraws_and_exports_words(page):
     events, w = page
     request = SimpleNamespace(headers={})
     # "fourfive": one source word of several pieces, so piece and word alignments differ.
-    result = events.translate("one fourfive six", "en-de", 4, 3, 0.6, "", False, False, False,
-                              request)[w.result]  # fmt: skip
+    result = events.translate(
+        "one fourfive six", "en-de", 4, 3, 0.6, "", False, False, False, request
+    )[w.result]
     out = events.change_level(result, 0, False, True)
     assert set(out) == {*w.attention_views(), w.files}
     assert [word for word, _ in out[w.target_tokens]] == result.best.split()  # no </s>
@@ -169,8 +170,9 @@ def test_a_second_model_of_a_direction_is_offered_and_compared(
 def test_model_keys_of_rivals():
     def fake(attention):
         config = SimpleNamespace(attention=attention)
-        return SimpleNamespace(bundle=SimpleNamespace(direction="en-de"),
-                               model=SimpleNamespace(model_config=config))  # fmt: skip
+        return SimpleNamespace(
+            bundle=SimpleNamespace(direction="en-de"), model=SimpleNamespace(model_config=config)
+        )
 
     taken = {"en-de": None}
     assert launcher.model_key("models/en-de", fake("bahdanau"), {}) == "en-de"
@@ -257,8 +259,15 @@ def test_the_model_panel_names_the_length_penalty_and_how_it_was_chosen(tiny):
 
     own = copy.copy(tiny.bundle)
     own.metadata = {**own.metadata, "decoding": {"length_penalty": 1.5, "chosen_on": "dev X"}}
-    evaluation = {"bleu": 1.0, "chrf": 2.0, "beam_size": 5, "length_penalty": 1.5,
-                  "sentences": 3, "bleu_signature": "b", "chrf_signature": "c"}  # fmt: skip
+    evaluation = {
+        "bleu": 1.0,
+        "chrf": 2.0,
+        "beam_size": 5,
+        "length_penalty": 1.5,
+        "sentences": 3,
+        "bleu_signature": "b",
+        "chrf_signature": "c",
+    }
     text = views.model_markdown(own, evaluation)
     assert "**Length penalty α:** 1.5 (chosen on dev X)" in text
     assert "(3 sentences, beam 5, α 1.5): BLEU **1.0**" in text

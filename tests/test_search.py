@@ -154,9 +154,15 @@ def test_attention_follows_a_beam_that_switched_slots():
     # Step 1: "4" (p=.6) outranks "5" (p=.4), so 4 sits in slot 0 and 5 in slot 1.
     # Step 2: 4 continues badly, 5 continues well: the best hypothesis comes from slot 1.
     table = chain_table(
-        {BOS: {4: 0.6, 5: 0.4}, 4: {6: 0.3, 7: 0.3, 8: 0.4}, 5: {EOS: 0.95, 6: 0.05},
-         6: {EOS: 1.0}, 7: {EOS: 1.0}, 8: {EOS: 1.0}}
-    )  # fmt: skip
+        {
+            BOS: {4: 0.6, 5: 0.4},
+            4: {6: 0.3, 7: 0.3, 8: 0.4},
+            5: {EOS: 0.95, 6: 0.05},
+            6: {EOS: 1.0},
+            7: {EOS: 1.0},
+            8: {EOS: 1.0},
+        }
+    )
     out = run_beam([table], k=2)
     assert path(out.tokens[0, 0]) == [5, EOS]
     np.testing.assert_array_equal(out.attention[0, 0, :2], expected_attention([5, EOS]))
@@ -167,11 +173,17 @@ def test_attention_follows_a_beam_that_switched_slots():
 def test_length_penalty_changes_ranking():
     table = chain_table(
         {BOS: {8: 1.0}, 8: {EOS: 0.35, 4: 0.65}, 4: {5: 1.0}, 5: {6: 1.0}, 6: {EOS: 1.0}}
-    )  # fmt: skip
+    )
     table2 = chain_table(
-        {BOS: {8: 1.0}, 8: {EOS: 0.4, 4: 0.6}, 4: {5: 0.8, 7: 0.2}, 5: {6: 0.8, 7: 0.2},
-         6: {EOS: 0.8, 7: 0.2}, 7: {EOS: 1.0}}
-    )  # fmt: skip
+        {
+            BOS: {8: 1.0},
+            8: {EOS: 0.4, 4: 0.6},
+            4: {5: 0.8, 7: 0.2},
+            5: {6: 0.8, 7: 0.2},
+            6: {EOS: 0.8, 7: 0.2},
+            7: {EOS: 1.0},
+        }
+    )
     assert path(run_beam([table2], k=3, alpha=0.0).tokens[0, 0]) == [8, EOS]
     assert len(path(run_beam([table2], k=3, alpha=2.0).tokens[0, 0])) > 2
     assert path(run_beam([table], k=2, alpha=0.0).tokens[0, 0]) == [8, 4, 5, 6, EOS]

@@ -7,22 +7,34 @@ from seq2seq.sentences import split_sentences
 
 SPLITS = [
     # Abbreviations and initials (en/de/fr): the cases.
-    ("Dr. Smith lives in St. Louis. He works for Mr. Brown.",
-     ["Dr. Smith lives in St. Louis.", "He works for Mr. Brown."]),
-    ("Das ist z. B. ein Test. Hier ist noch einer.",
-     ["Das ist z. B. ein Test.", "Hier ist noch einer."]),
-    ("Das ist z.B. ein Test. Hier ist noch einer.",
-     ["Das ist z.B. ein Test.", "Hier ist noch einer."]),
-    ("M. Dupont habite à Paris. Il travaille chez Mme Martin.",
-     ["M. Dupont habite à Paris.", "Il travaille chez Mme Martin."]),
+    (
+        "Dr. Smith lives in St. Louis. He works for Mr. Brown.",
+        ["Dr. Smith lives in St. Louis.", "He works for Mr. Brown."],
+    ),
+    (
+        "Das ist z. B. ein Test. Hier ist noch einer.",
+        ["Das ist z. B. ein Test.", "Hier ist noch einer."],
+    ),
+    (
+        "Das ist z.B. ein Test. Hier ist noch einer.",
+        ["Das ist z.B. ein Test.", "Hier ist noch einer."],
+    ),
+    (
+        "M. Dupont habite à Paris. Il travaille chez Mme Martin.",
+        ["M. Dupont habite à Paris.", "Il travaille chez Mme Martin."],
+    ),
     ("J. R. R. Tolkien wrote it. It is long.", ["J. R. R. Tolkien wrote it.", "It is long."]),
-    ("Ich wohne in der Hauptstr. 5. Das ist schön.",
-     ["Ich wohne in der Hauptstr. 5.", "Das ist schön."]),
+    (
+        "Ich wohne in der Hauptstr. 5. Das ist schön.",
+        ["Ich wohne in der Hauptstr. 5.", "Das ist schön."],
+    ),
     ("You like it? So do I. Then we agree.", ["You like it?", "So do I.", "Then we agree."]),
     # German ordinals are no sentence end; other numbers before a capital are.
     ("Am 5. Mai fahren wir. Kommst du mit?", ["Am 5. Mai fahren wir.", "Kommst du mit?"]),
-    ("Er wurde in der 83. Minute eingewechselt. Dann traf er.",
-     ["Er wurde in der 83. Minute eingewechselt.", "Dann traf er."]),
+    (
+        "Er wurde in der 83. Minute eingewechselt. Dann traf er.",
+        ["Er wurde in der 83. Minute eingewechselt.", "Dann traf er."],
+    ),
     ("I was born in 1990. Then I moved.", ["I was born in 1990.", "Then I moved."]),
     ("It is numbered week 1. That means it.", ["It is numbered week 1.", "That means it."]),
     ("Open the file. 2. Save it.", ["Open the file.", "2. Save it."]),
@@ -42,13 +54,15 @@ SPLITS = [
     ('He wrote "Plan B." Then he left.', ['He wrote "Plan B."', "Then he left."]),
     # Chinese: full stops need no space after them.
     ("你好。我是汤姆！你呢？", ["你好。", "我是汤姆！", "你呢？"]),
-    ("他说：“走吧。”然后离开了。你们认识？！好的",
-     ["他说：“走吧。”", "然后离开了。", "你们认识？！", "好的"]),
+    (
+        "他说：“走吧。”然后离开了。你们认识？！好的",
+        ["他说：“走吧。”", "然后离开了。", "你们认识？！", "好的"],
+    ),
     ("呃啊！！！", ["呃啊！！！"]),
     # No end punctuation, or nothing after it.
     ("no end punctuation here", ["no end punctuation here"]),
     ("  Hello.  How are you?  ", ["Hello.", "How are you?"]),
-]  # fmt: skip
+]
 
 UNSPLIT = [
     "Apples, pears etc. Then more.",  # in doubt (an abbreviation that may end a sentence)

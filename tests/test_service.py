@@ -24,8 +24,13 @@ def test_the_service_imports_no_gradio():
     import subprocess
 
     code = "import sys, webapp.service, webapp.links; print('gradio' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert result.stdout == "False\n", result.stderr[-2000:]
 
 
@@ -81,14 +86,14 @@ def test_bad_lines_are_left_empty_and_named(fake, tmp_path):
     translator, service = fake
     data = "one two\n" + "x" * 101 + "\nthree HUGE four\nfive six\n"
     out, status = service.translate_file(upload(tmp_path, data.encode()), "", 2, 0.6)
-    assert Path(out).read_text(encoding="utf-8").split("\n") == ["two one", "", "", "six five",
-                                                                 ""]  # fmt: skip
+    assert Path(out).read_text(encoding="utf-8").split("\n") == ["two one", "", "", "six five", ""]
     assert status.startswith("4 lines: 2 translated, 2 left empty")
     assert "line 2, 3." in status and "over 100 characters" in status
 
 
-def test_a_line_over_the_token_cap_is_left_empty_with_the_real_library(tiny_model_dir, tmp_path,
-                                                                       results):  # fmt: skip
+def test_a_line_over_the_token_cap_is_left_empty_with_the_real_library(
+    tiny_model_dir, tmp_path, results
+):
     from seq2seq.translator import Translator
 
     translator = Translator.load(tiny_model_dir[0], max_sentence_tokens=8)
@@ -184,8 +189,11 @@ def test_json_answers_never_contain_nan(fake):
 def test_result_files_live_in_one_folder(service):
     result = service.translation("one two three", "", 4, 3, 0.0)
     files, note = service.export_files(result)
-    assert note == "" and [Path(f).name for f in files] == ["candidates.tsv", "attention.json",
-                                                            "alignment.pharaoh"]  # fmt: skip
+    assert note == "" and [Path(f).name for f in files] == [
+        "candidates.tsv",
+        "attention.json",
+        "alignment.pharaoh",
+    ]
     assert all(Path(f).parent.parent == service.results.path for f in files)
 
 
@@ -218,8 +226,9 @@ def test_beam_tree_endpoint_answers_json(service):
         nodes = sentence["nodes"]
         assert sentence["beam_size"] == 3 and sentence["steps"] == nodes[-1]["step"] + 1
         assert [n["rank"] for n in nodes if n["rank"]] != []
-        assert all(n["parent"] is None or nodes[n["parent"]]["step"] == n["step"] - 1
-                   for n in nodes)  # fmt: skip
+        assert all(
+            n["parent"] is None or nodes[n["parent"]]["step"] == n["step"] - 1 for n in nodes
+        )
     best = service.api_beam("one two three", "", 3, 2, 0.6)["hypotheses"]
     (sentence,) = service.api_beam_tree("one two three", "", 3, 2, 0.6)["sentences"]
     ends = sorted((n for n in sentence["nodes"] if n["rank"]), key=lambda n: n["rank"])
@@ -228,10 +237,15 @@ def test_beam_tree_endpoint_answers_json(service):
 
 @pytest.mark.parametrize(
     "query, expected",
-    [({}, ("", "xx-yy", 5, 3, 0.6)),
-     ({"text": "a", "dir": "xx-yy", "beam": "4", "n": "2", "lp": "1"}, ("a", "xx-yy", 4, 2, 1.0)),
-     ({"dir": "English", "beam": "99", "n": "abc", "lp": "nan"}, ("", "xx-yy", 10, 3, 0.6))],
-)  # fmt: skip
+    [
+        ({}, ("", "xx-yy", 5, 3, 0.6)),
+        (
+            {"text": "a", "dir": "xx-yy", "beam": "4", "n": "2", "lp": "1"},
+            ("a", "xx-yy", 4, 2, 1.0),
+        ),
+        ({"dir": "English", "beam": "99", "n": "abc", "lp": "nan"}, ("", "xx-yy", 10, 3, 0.6)),
+    ],
+)
 def test_query_string_prefill(fake, query, expected):
     _, service = fake
     assert from_query(service, SimpleNamespace(query_params=query)) == expected
@@ -277,8 +291,12 @@ def test_one_decoding_limit_for_all_endpoints(results):
 
     translator = Slow()
     service = TranslationService({"xx-yy": translator}, results=results, concurrency=2)
-    calls = [service.api_translate, service.api_beam, service.api_attention,
-             service.api_beam_tree] * 3  # fmt: skip
+    calls = [
+        service.api_translate,
+        service.api_beam,
+        service.api_attention,
+        service.api_beam_tree,
+    ] * 3
     with ThreadPoolExecutor(12) as pool:
         list(pool.map(lambda call: call("one two three"), calls))
     assert translator.most == 2 and len(translator.seen) == 12

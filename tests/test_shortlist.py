@@ -84,8 +84,9 @@ def test_large_batches_decode_inside_the_candidate_set(tiny, monkeypatch):
     small = Translator.load(tiny, batch_size=16)
     seen = []
     original = small.search.shortlist.ids
-    monkeypatch.setattr(small.search.shortlist, "ids", lambda s, n: seen.append(original(s, n))
-                        or seen[-1])  # fmt: skip
+    monkeypatch.setattr(
+        small.search.shortlist, "ids", lambda s, n: seen.append(original(s, n)) or seen[-1]
+    )
     results = small.translate(sentences, options)
     assert [len(ids) for ids in seen] == [24]  # 16 rows; the other 4 (bucket 4): all
     allowed = set(np.concatenate(seen).tolist())
@@ -116,8 +117,9 @@ def test_beam_trees_are_never_shortlisted(tiny, monkeypatch):
     sentences = [p[0] for p in reverse_task(16, seed=8)]
     options = DecodeOptions(beam_size=3)
     full = Translator.load(tiny, batch_size=16, shortlist=False)
-    expected = [[n.token for n in r.tree.nodes] for r in full.translate(sentences, options,
-                                                                        tree=True)]  # fmt: skip
+    expected = [
+        [n.token for n in r.tree.nodes] for r in full.translate(sentences, options, tree=True)
+    ]
     monkeypatch.setattr(compiled, "size_for", lambda rows: 24 if rows >= 16 else None)
     small = Translator.load(tiny, batch_size=16)
     results = small.translate(sentences, options, tree=True)

@@ -32,8 +32,16 @@ def pinned(package: str) -> str:
 
 def test_front_matter_matches_the_repository():
     meta = front_matter()
-    for key in ("title", "emoji", "sdk", "sdk_version", "python_version", "app_file",
-                "license", "short_description"):  # fmt: skip
+    for key in (
+        "title",
+        "emoji",
+        "sdk",
+        "sdk_version",
+        "python_version",
+        "app_file",
+        "license",
+        "short_description",
+    ):
         assert meta.get(key), key
     assert meta["sdk"] == "gradio"
     assert meta["sdk_version"] == pinned("gradio")
@@ -46,8 +54,15 @@ def test_front_matter_matches_the_repository():
 
 def test_space_gets_only_what_it_runs():
     with_models = space_files(with_models=True)
-    runs = {"app.py", "requirements.txt", "packages.txt", "README.md", "seq2seq/model.py",
-            "webapp/service.py", "webapp/page.py"}  # fmt: skip
+    runs = {
+        "app.py",
+        "requirements.txt",
+        "packages.txt",
+        "README.md",
+        "seq2seq/model.py",
+        "webapp/service.py",
+        "webapp/page.py",
+    }
     assert runs <= set(with_models)
     assert "models/en-de/model.weights.h5" in with_models
     assert not any(p.startswith(("tests/", "training/", "benchmarks/", ".")) for p in with_models)
@@ -80,10 +95,23 @@ def test_deploy_space_uploads_only_the_app(tmp_path):
         env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
         env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path), HF_TOKEN="hf_test_token")
         result = subprocess.run(
-            [sys.executable, "-m", "training.deploy_space", "--space-id", "alice/demo",
-             "--model-repo", "alice/en-de", "--model-repo", "alice/de-en"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "training.deploy_space",
+                "--space-id",
+                "alice/demo",
+                "--model-repo",
+                "alice/en-de",
+                "--model-repo",
+                "alice/de-en",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         files = hub.files("alice/demo")
         assert set(files) == set(space_files(with_models=False))
@@ -112,8 +140,12 @@ def test_space_readme_names_the_model_repos_and_preloads_them():
 def test_no_lfs_rules_the_history_does_not_follow():
     """The weights are plain blobs in this repository's history; an LFS filter would make an
     LFS user's checkout report them modified. deploy_space is the supported publish path."""
-    attrs = subprocess.run(["git", "check-attr", "filter", "models/en-de/model.weights.h5"],
-                           cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    attrs = subprocess.run(
+        ["git", "check-attr", "filter", "models/en-de/model.weights.h5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if attrs.returncode != 0:  # not a git checkout
         return
     assert attrs.stdout.strip().endswith("filter: unspecified")

@@ -101,9 +101,10 @@ def test_chinese_round_trip_and_character_coverage():
 
     train = read("train")
     tokenizer = Tokenizer.train(
-        [r[0] for r in train] + [r[1] for r in train], config["vocab_size"],
+        [r[0] for r in train] + [r[1] for r in train],
+        config["vocab_size"],
         character_coverage=config["character_coverage"],
-    )  # fmt: skip
+    )
     texts = [t for r in read("test-v1") for t in r[:2]]
     ids = tokenizer.encode_batch(texts)
     assert [t for t, i in zip(texts, ids) if tokenizer.decode(i) != normalize(t)] == []

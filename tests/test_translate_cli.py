@@ -34,8 +34,9 @@ def cli(tiny_model_dir, monkeypatch_module):
     folder = str(tiny_model_dir[0])
     translator = Translator.load(folder)
 
-    def load(spec, batch_size, max_sentence_tokens, max_input_chars, shortlist, precision,
-             cache_dir):  # fmt: skip
+    def load(
+        spec, batch_size, max_sentence_tokens, max_input_chars, shortlist, precision, cache_dir
+    ):
         """The one translator (its graphs compiled once) with the caps asked for."""
         assert (spec, batch_size, precision) == (folder, 64, "float32")
         translator.max_sentence_tokens = max_sentence_tokens
@@ -102,8 +103,9 @@ def test_shortlist_is_on_unless_turned_off(cli):
 
 
 def test_nbest_rows(cli):
-    rows = [r.split("\t") for r in ok(cli, INPUT, "--n-best", "3", "--format", "nbest")
-            .splitlines()]  # fmt: skip
+    rows = [
+        r.split("\t") for r in ok(cli, INPUT, "--n-best", "3", "--format", "nbest").splitlines()
+    ]
     first = [r for r in rows if r[0] == "0"]
     assert [r[1] for r in first] == ["1", "2", "3"]
     scores = [float(r[2]) for r in first]
@@ -208,12 +210,17 @@ def test_per_line_failures_keep_alignment_and_exit_1(cli):
     assert status == 1
     assert out.split("\n") == ["two one", "", "four three", "", "six five", ""]
     errors = err.splitlines()
-    assert re.fullmatch(r"error: line 2: a sentence has \d+ subword tokens; the limit is 32.*",
-                        errors[0])  # fmt: skip
+    assert re.fullmatch(
+        r"error: line 2: a sentence has \d+ subword tokens; the limit is 32.*", errors[0]
+    )
     assert errors[1] == "error: line 4: 5400000 bytes; the limit is 20000 characters"
     assert errors[2:] == ["error: 2 of 5 lines not translated"]
-    data = [json.loads(x) for x in cli(stdin.encode(), "--max-sentence-tokens", "32",
-                                       "--format", "json")[1].splitlines()]  # fmt: skip
+    data = [
+        json.loads(x)
+        for x in cli(stdin.encode(), "--max-sentence-tokens", "32", "--format", "json")[
+            1
+        ].splitlines()
+    ]
     assert len(data) == 5 and data[1]["hypotheses"] == [] and "32" in data[1]["error"]
     assert data[3] == {"source": "", "hypotheses": [], "error": errors[1][15:]}
 
@@ -304,8 +311,11 @@ def test_command_streams_line_by_line(tiny_model_dir):
     """The first output line comes while stdin is still open (flushed per batch); exit 0."""
     process = subprocess.Popen(
         [sys.executable, "-m", "seq2seq.translate", "--model", str(tiny_model_dir[0])],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
     try:
         process.stdin.write(b"one two three\r\n")
         process.stdin.flush()
@@ -329,7 +339,7 @@ def test_command_decodes_under_mixed_bfloat16(tiny_model_dir):
     outs = [
         subprocess.run(
             [*command, "--precision", p], input=text, cwd=ROOT, capture_output=True, timeout=300
-        )  # fmt: skip
+        )
         for p in ("float32", "mixed_bfloat16")
     ]
     assert [o.returncode for o in outs] == [0, 0], outs[1].stderr.decode()[-2000:]
@@ -339,11 +349,18 @@ def test_command_decodes_under_mixed_bfloat16(tiny_model_dir):
 def test_command_usage_error_and_bad_input(tiny_model_dir):
     command = [sys.executable, "-m", "seq2seq.translate", "--model", str(tiny_model_dir[0])]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    usage = subprocess.run([*command, "--beam-size", "11"], input=b"x\n", cwd=ROOT, env=env,
-                           capture_output=True, timeout=120)  # fmt: skip
+    usage = subprocess.run(
+        [*command, "--beam-size", "11"],
+        input=b"x\n",
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     assert usage.returncode == 2 and b"--beam-size must be between 1 and 10" in usage.stderr
-    binary = subprocess.run(command, input=b"\xff\xfe\x00\x01", cwd=ROOT, env=env,
-                            capture_output=True, timeout=300)  # fmt: skip
+    binary = subprocess.run(
+        command, input=b"\xff\xfe\x00\x01", cwd=ROOT, env=env, capture_output=True, timeout=300
+    )
     assert binary.returncode == 1 and binary.stdout == b""
     assert b"error: line 1 " in binary.stderr and TRACEBACK.encode() not in binary.stderr
 
@@ -377,5 +394,6 @@ def test_word_level_flag_aligns_words(cli):
         assert links == pharaoh(np.array(best["attention"]), src, best["pieces"], word_level)
         appended = ok(cli, line, "--alignments", *flags).strip()
         assert appended.endswith(f" ||| {links}")
-    assert ok(cli, line, "--format", "pharaoh") != ok(cli, line, "--format", "pharaoh",
-                                                       "--word-level")  # fmt: skip
+    assert ok(cli, line, "--format", "pharaoh") != ok(
+        cli, line, "--format", "pharaoh", "--word-level"
+    )

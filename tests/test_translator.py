@@ -28,8 +28,9 @@ def test_hypotheses_are_complete_and_consistent(translator):
 
 
 def test_rerank_needs_no_decoding_and_matches_a_fresh_search(translator):
-    (result,) = translator.translate(["four five six seven"], beam_size=4, n_best=4,
-                                     length_penalty=0.0)  # fmt: skip
+    (result,) = translator.translate(
+        ["four five six seven"], beam_size=4, n_best=4, length_penalty=0.0
+    )
     reranked = result.rerank(2.0)
     for h in reranked.hypotheses:
         assert h.score == pytest.approx(h.log_prob / ((5 + h.length) / 6) ** 2.0)
@@ -37,8 +38,9 @@ def test_rerank_needs_no_decoding_and_matches_a_fresh_search(translator):
         (h.score for h in reranked.hypotheses), reverse=True
     )
     assert {tuple(h.ids) for h in reranked.hypotheses} == {tuple(h.ids) for h in result.hypotheses}
-    (fresh,) = translator.translate(["four five six seven"], beam_size=4, n_best=4,
-                                    length_penalty=2.0)  # fmt: skip
+    (fresh,) = translator.translate(
+        ["four five six seven"], beam_size=4, n_best=4, length_penalty=2.0
+    )
     scores = {tuple(h.ids): h.score for h in fresh.hypotheses}
     common = [h for h in reranked.hypotheses if tuple(h.ids) in scores]
     assert common  # the searches share candidates; each is scored the same either way
@@ -52,8 +54,9 @@ def test_batched_equals_one_by_one(translator):
     for text, result in zip(texts, together):
         (alone,) = translator.translate([text], beam_size=3, n_best=2)
         assert [h.ids for h in alone.hypotheses] == [h.ids for h in result.hypotheses]
-        np.testing.assert_allclose([h.score for h in alone.hypotheses],
-                                   [h.score for h in result.hypotheses], rtol=1e-4)  # fmt: skip
+        np.testing.assert_allclose(
+            [h.score for h in alone.hypotheses], [h.score for h in result.hypotheses], rtol=1e-4
+        )
 
 
 def test_sampling_is_seeded(translator):
@@ -77,8 +80,9 @@ def test_multi_sentence_input_is_split_and_rejoined(translator):
 def test_a_multi_sentence_text_has_the_n_best_combinations(translator):
     """Three candidates asked for a two-sentence text: the three best joins of the
     sentences' candidates, each naming which candidate of each sentence it joins."""
-    (result,) = translator.translate(["One two three. Four five six seven."], beam_size=3,
-                                     n_best=3, length_penalty=0.6)  # fmt: skip
+    (result,) = translator.translate(
+        ["One two three. Four five six seven."], beam_size=3, n_best=3, length_penalty=0.6
+    )
     first, second = result.parts
     assert len(first.hypotheses) == len(second.hypotheses) == 3
     every = sorted(
@@ -98,8 +102,9 @@ def test_a_multi_sentence_text_has_the_n_best_combinations(translator):
 
 
 def test_rerank_of_a_joined_text_keeps_the_score_of_its_sentences(translator):
-    (result,) = translator.translate(["One two three. Four five six seven."], beam_size=3,
-                                     n_best=3, length_penalty=0.6)  # fmt: skip
+    (result,) = translator.translate(
+        ["One two three. Four five six seven."], beam_size=3, n_best=3, length_penalty=0.6
+    )
     assert len(result.parts) == 2
     same = result.rerank(0.6)
     assert same.hypotheses[0].score == pytest.approx(result.hypotheses[0].score)
@@ -139,10 +144,12 @@ def test_n_best_must_fit_the_beam(translator):
 
 @pytest.mark.parametrize(
     "text, parts",
-    [("Hello. How are you?", ["Hello.", "How are you?"]),
-     ("Version 3.5 is out.", ["Version 3.5 is out."]),
-     ("Wait... what? Yes!", ["Wait... what?", "Yes!"])],
-)  # fmt: skip
+    [
+        ("Hello. How are you?", ["Hello.", "How are you?"]),
+        ("Version 3.5 is out.", ["Version 3.5 is out."]),
+        ("Wait... what? Yes!", ["Wait... what?", "Yes!"]),
+    ],
+)
 def test_split_sentences(text, parts):
     assert split_sentences(text) == parts
 
@@ -151,8 +158,15 @@ def test_sentences_join_with_a_space_except_after_full_width_punctuation():
     from seq2seq.translation import Hypothesis
 
     def hyp(text):
-        return Hypothesis(ids=[4], text=text, pieces=["▁x"], log_prob=-1.0, score=-1.0,
-                          token_log_probs=[-1.0], attention=np.ones((1, 1)))  # fmt: skip
+        return Hypothesis(
+            ids=[4],
+            text=text,
+            pieces=["▁x"],
+            log_prob=-1.0,
+            score=-1.0,
+            token_log_probs=[-1.0],
+            attention=np.ones((1, 1)),
+        )
 
     assert Hypothesis.join([hyp("Die Orks kommen!"), hyp("Wir gehen.")]).text == (
         "Die Orks kommen! Wir gehen."

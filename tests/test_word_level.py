@@ -11,23 +11,27 @@ from webapp import views
 SRC = ["▁Hel", "lo", "▁big", "▁wor", "ld", "</s>"]  # words: Hello, big, world
 TGT = ["▁Hal", "lo", "▁gro", "ße", "▁Welt", "</s>"]  # words: Hallo, große, Welt
 ATTENTION = np.array(
-    [[0.50, 0.30, 0.10, 0.05, 0.05, 0.00],
-     [0.20, 0.60, 0.00, 0.10, 0.05, 0.05],
-     [0.00, 0.10, 0.70, 0.10, 0.10, 0.00],
-     [0.10, 0.00, 0.50, 0.20, 0.10, 0.10],
-     [0.05, 0.05, 0.10, 0.40, 0.30, 0.10],
-     [0.00, 0.00, 0.00, 0.10, 0.10, 0.80]]
-)  # fmt: skip
+    [
+        [0.50, 0.30, 0.10, 0.05, 0.05, 0.00],
+        [0.20, 0.60, 0.00, 0.10, 0.05, 0.05],
+        [0.00, 0.10, 0.70, 0.10, 0.10, 0.00],
+        [0.10, 0.00, 0.50, 0.20, 0.10, 0.10],
+        [0.05, 0.05, 0.10, 0.40, 0.30, 0.10],
+        [0.00, 0.00, 0.00, 0.10, 0.10, 0.80],
+    ]
+)
 
 
 def expected_word_matrix(a):
     """By hand: rows (Hal+lo)/2, (gro+ße)/2, Welt; columns Hel+lo, big, wor+ld."""
     columns = lambda r: [r[0] + r[1], r[2], r[3] + r[4]]  # noqa: E731
-    return np.array([
-        (np.array(columns(a[0])) + columns(a[1])) / 2,
-        (np.array(columns(a[2])) + columns(a[3])) / 2,
-        columns(a[4]),
-    ])  # fmt: skip
+    return np.array(
+        [
+            (np.array(columns(a[0])) + columns(a[1])) / 2,
+            (np.array(columns(a[2])) + columns(a[3])) / 2,
+            columns(a[4]),
+        ]
+    )
 
 
 def test_words_and_merged_attention():
@@ -47,8 +51,15 @@ def test_pharaoh_of_pieces_and_of_words():
 @pytest.fixture
 def translation():
     log_probs = np.log([0.5, 0.8, 0.9, 0.1, 0.7, 0.95])
-    hyp = Hypothesis(ids=list(range(6)), text="Hallo große Welt", pieces=TGT, log_prob=-1.0,
-                     score=-1.0, token_log_probs=list(log_probs), attention=ATTENTION)  # fmt: skip
+    hyp = Hypothesis(
+        ids=list(range(6)),
+        text="Hallo große Welt",
+        pieces=TGT,
+        log_prob=-1.0,
+        score=-1.0,
+        token_log_probs=list(log_probs),
+        attention=ATTENTION,
+    )
     return Translation("Hello big world", list(range(6)), SRC, [hyp])
 
 
@@ -63,7 +74,10 @@ def test_views_at_word_level(translation):
     np.testing.assert_allclose(hidden, expected_word_matrix(renormalised))
     # A word's probability is the product of its pieces'.
     assert views.token_probabilities(hyp.pieces, hyp.token_log_probs, word_level=True) == [
-        ("Hallo", 0.4), ("große", 0.09), ("Welt", 0.7)]  # fmt: skip
+        ("Hallo", 0.4),
+        ("große", 0.09),
+        ("Welt", 0.7),
+    ]
     assert views.pharaoh_text(translation, word_level=True) == "0-0 1-1 2-2\n"
     assert views.pharaoh_text(translation) == "0-0 1-1 2-2 2-3 3-4\n"
 
@@ -71,8 +85,21 @@ def test_views_at_word_level(translation):
 def test_chinese_pieces_are_words_of_their_own():
     # No spaces in Chinese: each piece of Chinese characters is a word, and so is the
     # Latin or byte-spelled text around it; a byte-spelled character reads as itself.
-    pieces = ["▁汤姆", "喜欢", "踢", "足球", "。", "Ping", "值", "<0xE5>", "<0x9C>", "<0xB0>",
-              "▁Tom", "my", "</s>"]  # fmt: skip
+    pieces = [
+        "▁汤姆",
+        "喜欢",
+        "踢",
+        "足球",
+        "。",
+        "Ping",
+        "值",
+        "<0xE5>",
+        "<0x9C>",
+        "<0xB0>",
+        "▁Tom",
+        "my",
+        "</s>",
+    ]
     assert words(pieces) == ["汤姆", "喜欢", "踢", "足球", "。", "Ping", "值", "地", "Tommy"]
     assert words(["▁", "把", "船", "▁", "闭", "</s>"]) == ["把", "船", "闭"]  # no empty words
     matrix = np.eye(len(pieces))

@@ -90,20 +90,52 @@ class Events:
             w.selected: 0,
         }
 
-    def translate(self, text, direction, beam, n_best, alpha, reference, hide_eos, word_level,
-                  tree_open, request: gr.Request):  # fmt: skip
+    def translate(
+        self,
+        text,
+        direction,
+        beam,
+        n_best,
+        alpha,
+        reference,
+        hide_eos,
+        word_level,
+        tree_open,
+        request: gr.Request,
+    ):
         result = self.service.translation(text, direction, beam, n_best, alpha, tree=tree_open)
         link = share_link(request, text, beam, n_best, alpha, direction)
         return {**self.render(result, reference, hide_eos, word_level), self.w.link: link}
 
-    def open_tree(self, text, direction, beam, n_best, alpha, reference, hide_eos, word_level,
-                  result, request: gr.Request):  # fmt: skip
+    def open_tree(
+        self,
+        text,
+        direction,
+        beam,
+        n_best,
+        alpha,
+        reference,
+        hide_eos,
+        word_level,
+        result,
+        request: gr.Request,
+    ):
         """The tree is shown: translate again, recording it, if the result has none."""
         opened = {self.w.tree_open: True}
         if result is None or any(s.tree for s in result.sentences):
             return opened
-        again = self.translate(text, direction, beam, n_best, alpha, reference, hide_eos,
-                               word_level, tree_open=True, request=request)  # fmt: skip
+        again = self.translate(
+            text,
+            direction,
+            beam,
+            n_best,
+            alpha,
+            reference,
+            hide_eos,
+            word_level,
+            tree_open=True,
+            request=request,
+        )
         return {**again, **opened}
 
     def close_tree(self):
@@ -182,8 +214,14 @@ class Events:
         if not p.text:
             return unchanged(w.result)
         shown = {getattr(w, name): value for name, value in p._asdict().items()}
-        result = self.translate(**p._asdict(), reference="", hide_eos=False, word_level=False,
-                                tree_open=False, request=request)  # fmt: skip
+        result = self.translate(
+            **p._asdict(),
+            reference="",
+            hide_eos=False,
+            word_level=False,
+            tree_open=False,
+            request=request,
+        )
         return {**shown, **result}
 
 
@@ -198,14 +236,25 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     handler gets the widgets its parameters name."""
 
     def on(triggers, handler, outputs, **options):
-        gr.on(triggers, answered(handler), inputs_kwargs=inputs_of(w, handler),
-              outputs=outputs, api_visibility="private", **options)  # fmt: skip
+        gr.on(
+            triggers,
+            answered(handler),
+            inputs_kwargs=inputs_of(w, handler),
+            outputs=outputs,
+            api_visibility="private",
+            **options,
+        )
 
     outputs = [*w.views(), w.link]
     # One event for both triggers; a second submit while the first decodes runs after it
     # ("always_last": only the latest waits), so the page ends on the input it shows.
-    on([w.button.click, w.text.submit], events.translate, outputs, api_name="ui_translate",
-       trigger_mode="always_last")  # fmt: skip
+    on(
+        [w.button.click, w.text.submit],
+        events.translate,
+        outputs,
+        api_name="ui_translate",
+        trigger_mode="always_last",
+    )
     on([w.tree_box.expand], events.open_tree, [*outputs, w.tree_open])
     on([w.tree_box.collapse], events.close_tree, [w.tree_open])
     on([w.alpha.release], events.rerank, w.views())

@@ -33,8 +33,12 @@ if TYPE_CHECKING:  # the model libraries and Gradio load in main(), after the se
 
 log = logging.getLogger("app")
 DEFAULT_MODELS = (
-    "models/en-de", "models/de-en", "models/en-fr", "models/en-zh", "models/en-de-luong",
-)  # fmt: skip
+    "models/en-de",
+    "models/de-en",
+    "models/en-fr",
+    "models/en-zh",
+    "models/en-de-luong",
+)
 # Source widths (subword tokens) compiled with XLA after start, for one sentence at beam 1,
 # 2-5 and 6-10: sentences up to ~70 words. Every graph costs ~20 MB and is shared by the
 # models of one shape (the five shipped models: ~1.61 GB resident after warm-up); longer or
@@ -103,8 +107,10 @@ def check_fonts(translators: dict[str, Translator]) -> None:
     if font:
         log.info("Chinese labels in heat maps: font %s", font)
     else:
-        log.warning("no font with Chinese glyphs found (Debian: fonts-wqy-microhei): Chinese "
-                    "labels in heat maps will be drawn as empty boxes")  # fmt: skip
+        log.warning(
+            "no font with Chinese glyphs found (Debian: fonts-wqy-microhei): Chinese "
+            "labels in heat maps will be drawn as empty boxes"
+        )
 
 
 def limit_heap_growth() -> bool:
@@ -142,8 +148,13 @@ def warm_up(translators: dict[str, Translator]) -> None:
             log.exception("warm-up of %s failed", code)
             continue
         slowest = max(compiled, key=lambda item: item[1], default=("nothing", 0.0))
-        log.info("warm-up %s: %d graphs compiled in %.1f s (slowest: %s, %.1f s)", code,
-                 len(compiled), time.perf_counter() - start, *slowest)  # fmt: skip
+        log.info(
+            "warm-up %s: %d graphs compiled in %.1f s (slowest: %s, %.1f s)",
+            code,
+            len(compiled),
+            time.perf_counter() - start,
+            *slowest,
+        )
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -159,10 +170,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public link")
     parser.add_argument("--max-input-chars", type=int, default=limits.MAX_INPUT_CHARS)
     add_loading_arguments(parser, cache_default=compile_cache.default_cache_dir())
-    parser.add_argument("--concurrency", type=int, default=limits.CONCURRENCY,
-                        help="requests decoded at once, all endpoints together")  # fmt: skip
-    parser.add_argument("--max-queue", type=int, default=limits.MAX_QUEUE,
-                        help="requests waiting at most; more are refused as busy")  # fmt: skip
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=limits.CONCURRENCY,
+        help="requests decoded at once, all endpoints together",
+    )
+    parser.add_argument(
+        "--max-queue",
+        type=int,
+        default=limits.MAX_QUEUE,
+        help="requests waiting at most; more are refused as busy",
+    )
     return parser.parse_args(argv)
 
 
@@ -171,10 +190,18 @@ def launch(blocks: gr.Blocks, args: argparse.Namespace) -> None:
     are off: run history, the monitoring dashboard, MCP, footer links but the API's."""
     from webapp.page import CSS
 
-    options = dict(server_name=args.host, server_port=args.port, css=CSS,
-                   max_file_size=limits.MAX_UPLOAD_BYTES, prevent_thread_lock=True,
-                   run_history=False, enable_monitoring=False, mcp_server=False,
-                   footer_links=["api"], state_session_capacity=limits.MAX_SESSIONS)  # fmt: skip
+    options = dict(
+        server_name=args.host,
+        server_port=args.port,
+        css=CSS,
+        max_file_size=limits.MAX_UPLOAD_BYTES,
+        prevent_thread_lock=True,
+        run_history=False,
+        enable_monitoring=False,
+        mcp_server=False,
+        footer_links=["api"],
+        state_session_capacity=limits.MAX_SESSIONS,
+    )
     if args.share:
         try:
             blocks.launch(share=True, **options)
@@ -205,6 +232,7 @@ def main(argv=None):
     args = parse_args(argv)
     set_up_process(args)
     from webapp.events import build_demo, result_folder
+
     from_env = [m for m in os.environ.get("TRANSLATOR_MODELS", "").split(",") if m.strip()]
     translators, errors = load_translators(args.model or from_env or DEFAULT_MODELS, args.precision)
     check_fonts(translators)

@@ -50,4 +50,3 @@ def from_query(service: TranslationService, request) -> Prefill:
         n_best=int(number("n", 3, 1, MAX_BEAM)),
         alpha=number("lp", service.default_alpha(direction), 0.0, 2.0),
     )
-

@@ -99,8 +99,15 @@ class Widgets:
 
     def views(self) -> list:
         """What a new or re-ranked result updates."""
-        return [self.best, self.table, *self.attention_views(), self.tree, self.files,
-                self.result, self.selected]  # fmt: skip
+        return [
+            self.best,
+            self.table,
+            *self.attention_views(),
+            self.tree,
+            self.files,
+            self.result,
+            self.selected,
+        ]
 
 
 def _input_widgets(service: TranslationService) -> dict:
@@ -125,22 +132,35 @@ def _input_widgets(service: TranslationService) -> dict:
             beam = gr.Slider(1, MAX_BEAM, value=5, step=1, label="Beam size")
             n_best = gr.Slider(1, MAX_BEAM, value=3, step=1, label="Candidates shown")
             alpha = gr.Slider(
-                0.0, 2.0, value=service.default_alpha(first), step=0.1,
+                0.0,
+                2.0,
+                value=service.default_alpha(first),
+                step=0.1,
                 label="Length penalty α (re-ranks without decoding)",
                 info="Starts at the model's own, chosen on its dev split",
-            )  # fmt: skip
+            )
             button = gr.Button("Translate", variant="primary")
-    return dict(text=text, reference=reference, direction=direction, beam=beam,
-                n_best=n_best, alpha=alpha, button=button)  # fmt: skip
+    return dict(
+        text=text,
+        reference=reference,
+        direction=direction,
+        beam=beam,
+        n_best=n_best,
+        alpha=alpha,
+        button=button,
+    )
 
 
 def _output_widgets() -> dict:
     best = gr.Textbox(
         label="Translation", elem_id="best", lines=2, interactive=False, buttons=["copy"]
     )
-    table = gr.Dataframe(headers=views.CANDIDATE_HEADERS, interactive=False,
-                         label="Beam candidates (click a row to see its attention)",
-                         elem_id="candidates")  # fmt: skip
+    table = gr.Dataframe(
+        headers=views.CANDIDATE_HEADERS,
+        interactive=False,
+        label="Beam candidates (click a row to see its attention)",
+        elem_id="candidates",
+    )
     with gr.Row():
         with gr.Column(scale=3):
             heatmap = gr.Plot(label="Attention of the selected candidate", elem_id="heatmap")
@@ -154,25 +174,47 @@ def _output_widgets() -> dict:
         with gr.Column(scale=2):
             target_tokens = gr.HighlightedText(
                 label="Output pieces (or words), shaded by the model's probability: click one",
-                elem_id="target-tokens", show_legend=False, combine_adjacent=False,
-            )  # fmt: skip
+                elem_id="target-tokens",
+                show_legend=False,
+                combine_adjacent=False,
+            )
             source_tokens = gr.HighlightedText(
                 label="Source pieces (or words) shaded by attention "
                 "(of the clicked output piece; the average before a click)",
-                elem_id="source-tokens", show_legend=False, combine_adjacent=False,
-            )  # fmt: skip
+                elem_id="source-tokens",
+                show_legend=False,
+                combine_adjacent=False,
+            )
             coverage = gr.Markdown(elem_id="coverage")
-            files = gr.File(label="Downloads: n-best TSV, attention JSON, Pharaoh alignments",
-                            file_count="multiple", interactive=False)  # fmt: skip
-            link = gr.Textbox(label="Link to this result", elem_id="share-link",
-                              buttons=["copy"], interactive=False)  # fmt: skip
-    with gr.Accordion("Beam search tree: every candidate of every step", open=False,
-                      elem_id="tree-box") as tree_box:  # fmt: skip
+            files = gr.File(
+                label="Downloads: n-best TSV, attention JSON, Pharaoh alignments",
+                file_count="multiple",
+                interactive=False,
+            )
+            link = gr.Textbox(
+                label="Link to this result",
+                elem_id="share-link",
+                buttons=["copy"],
+                interactive=False,
+            )
+    with gr.Accordion(
+        "Beam search tree: every candidate of every step", open=False, elem_id="tree-box"
+    ) as tree_box:
         tree = gr.HTML(TREE_HINT, elem_id="beam-tree", js_on_load=tree_view.SCRIPT)
-    return dict(best=best, table=table, heatmap=heatmap, hide_eos=hide_eos,
-                word_level=word_level, target_tokens=target_tokens, source_tokens=source_tokens,
-                coverage=coverage, tree_box=tree_box, tree=tree, files=files,
-                link=link)  # fmt: skip
+    return dict(
+        best=best,
+        table=table,
+        heatmap=heatmap,
+        hide_eos=hide_eos,
+        word_level=word_level,
+        target_tokens=target_tokens,
+        source_tokens=source_tokens,
+        coverage=coverage,
+        tree_box=tree_box,
+        tree=tree,
+        files=files,
+        link=link,
+    )
 
 
 def _compare_widgets(service: TranslationService) -> dict:
@@ -181,8 +223,11 @@ def _compare_widgets(service: TranslationService) -> dict:
     most = max(len(service.rivals(key)) for key in service.translators)
     if most < 2:
         return dict(compare_button=None, compare_slots=[])
-    with gr.Accordion("Compare attention mechanisms: every model of this direction on the "
-                      "same sentence", open=False, elem_id="compare-box"):  # fmt: skip
+    with gr.Accordion(
+        "Compare attention mechanisms: every model of this direction on the same sentence",
+        open=False,
+        elem_id="compare-box",
+    ):
         compare_button = gr.Button("Compare", elem_id="compare-button")
         slots = []
         with gr.Row():
@@ -208,10 +253,19 @@ def _more_widgets(service: TranslationService, text: gr.Textbox, errors) -> dict
     with gr.Accordion("About the model", open=False):
         info = gr.Markdown(views.model_markdown(first.bundle, evaluation_of(first)))
     if errors:
-        gr.Markdown("**Models that could not be loaded** (not offered):\n"
-                    + "\n".join(f"- {e}" for e in errors), elem_id="load-errors")  # fmt: skip
-    return dict(examples=examples, upload=upload, batch_button=batch_button,
-                batch_out=batch_out, batch_status=batch_status, info=info)  # fmt: skip
+        gr.Markdown(
+            "**Models that could not be loaded** (not offered):\n"
+            + "\n".join(f"- {e}" for e in errors),
+            elem_id="load-errors",
+        )
+    return dict(
+        examples=examples,
+        upload=upload,
+        batch_button=batch_button,
+        batch_out=batch_out,
+        batch_status=batch_status,
+        info=info,
+    )
 
 
 def layout(service: TranslationService, errors=()) -> Widgets:
@@ -225,8 +279,13 @@ def layout(service: TranslationService, errors=()) -> Widgets:
     outputs = _output_widgets()
     compare = _compare_widgets(service)
     more = _more_widgets(service, inputs["text"], errors)
-    return Widgets(**inputs, **outputs, **compare, **more,
-                   upload_data=gr.State(None, time_to_live=SESSION_MAX_AGE),
-                   result=gr.State(None, time_to_live=SESSION_MAX_AGE),
-                   selected=gr.State(0), tree_open=gr.State(False))  # fmt: skip
-
+    return Widgets(
+        **inputs,
+        **outputs,
+        **compare,
+        **more,
+        upload_data=gr.State(None, time_to_live=SESSION_MAX_AGE),
+        result=gr.State(None, time_to_live=SESSION_MAX_AGE),
+        selected=gr.State(0),
+        tree_open=gr.State(False),
+    )

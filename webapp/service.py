@@ -297,8 +297,12 @@ class TranslationService:
             raise refuse(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")
         hyp = result.hypotheses[rank - 1]
         src, tgt, matrix = views.attention_matrix(result, hyp)
-        answer = {"text": hyp.text, "source_tokens": src, "target_tokens": tgt,
-                  "attention": matrix.round(5).tolist()}  # fmt: skip
+        answer = {
+            "text": hyp.text,
+            "source_tokens": src,
+            "target_tokens": tgt,
+            "attention": matrix.round(5).tolist(),
+        }
         answer = views.json_safe(answer)
         self.check_size(len(json.dumps(answer)), "The attention matrix")
         return answer

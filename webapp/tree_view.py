@@ -61,8 +61,10 @@ def prefix_text(tree: BeamTree, node: Node) -> str:
 def describe(tree: BeamTree, node: Node) -> str:
     """One line about ``node``: its prefix, scores, fate and rank."""
     rank = f", candidate {node.rank}" if node.rank else ""
-    return (f"step {node.step + 1}: “{prefix_text(tree, node)}” · log-prob "
-            f"{node.log_prob:.3f} · score {node.score:.3f} · {node.status}{rank}")  # fmt: skip
+    return (
+        f"step {node.step + 1}: “{prefix_text(tree, node)}” · log-prob "
+        f"{node.log_prob:.3f} · score {node.score:.3f} · {node.status}{rank}"
+    )
 
 
 def layout(tree: BeamTree) -> dict[int, tuple[float, float]]:
@@ -86,8 +88,10 @@ def tree_html(tree: BeamTree, caption: str = "") -> str:
         x, y = at[node.id]
         px, py = at[node.parent] if node.parent is not None else (LEFT - COLUMN / 2, TOP)
         color, stroke = (PATH_EDGE, 3) if node.on_path else (EDGE, 1)
-        edges.append(f'<line x1="{px}" y1="{py}" x2="{x}" y2="{y}" stroke="{color}" '
-                     f'stroke-width="{stroke}"/>')  # fmt: skip
+        edges.append(
+            f'<line x1="{px}" y1="{py}" x2="{x}" y2="{y}" stroke="{color}" '
+            f'stroke-width="{stroke}"/>'
+        )
         nodes.append(_node(tree, node, x, y))
     svg = [
         f'<svg class="beam-tree" xmlns="http://www.w3.org/2000/svg" width="{width}" '
@@ -97,10 +101,12 @@ def tree_html(tree: BeamTree, caption: str = "") -> str:
         *nodes,
         "</svg>",
     ]
-    return (f'<div class="beam-tree-block"><style>{STYLE}</style>'
-            f"<strong>{escape(caption)}</strong><div class='legend'>{LEGEND}</div>"
-            f'<div class="beam-tree-info">{HINT}</div>'
-            f'<div class="beam-tree-scroll">{"".join(svg)}</div></div>')  # fmt: skip
+    return (
+        f'<div class="beam-tree-block"><style>{STYLE}</style>'
+        f"<strong>{escape(caption)}</strong><div class='legend'>{LEGEND}</div>"
+        f'<div class="beam-tree-info">{HINT}</div>'
+        f'<div class="beam-tree-scroll">{"".join(svg)}</div></div>'
+    )
 
 
 def _node(tree: BeamTree, node: Node, x: float, y: float) -> str:
@@ -114,19 +120,23 @@ def _node(tree: BeamTree, node: Node, x: float, y: float) -> str:
         'fill="transparent"/>',
     ]
     if node.status == FINISHED:
-        parts.append(f'<rect class="dot" x="{x - 5}" y="{y - 5}" width="10" height="10" '
-                     f'fill="{color}"/>')  # fmt: skip
+        parts.append(
+            f'<rect class="dot" x="{x - 5}" y="{y - 5}" width="10" height="10" fill="{color}"/>'
+        )
     else:
         radius = 5 if node.on_path else 4
         parts.append(f'<circle class="dot" cx="{x}" cy="{y}" r="{radius}" fill="{color}"/>')
     piece = escape(readable(node.piece).strip()[:12])
     shade = "#94a3b8" if node.status == DROPPED else "#111"
     weight = 600 if node.on_path else 400
-    parts.append(f'<text x="{x + 8}" y="{y + 4}" fill="{shade}" font-weight="{weight}">'
-                 f"{piece}</text>")  # fmt: skip
+    parts.append(
+        f'<text x="{x + 8}" y="{y + 4}" fill="{shade}" font-weight="{weight}">{piece}</text>'
+    )
     if node.rank:
-        parts.append(f'<text x="{x - 6}" y="{y - 8}" fill="{COLORS[FINISHED]}" '
-                     f'font-weight="700">#{node.rank}</text>')  # fmt: skip
+        parts.append(
+            f'<text x="{x - 6}" y="{y - 8}" fill="{COLORS[FINISHED]}" '
+            f'font-weight="700">#{node.rank}</text>'
+        )
     return "".join(parts) + "</g>"
 
 
@@ -136,7 +146,10 @@ def trees_html(translation: Translation) -> str:
     sentences = [s for s in translation.sentences if s.tree is not None]
     many = len(translation.sentences) > 1
     return "".join(
-        tree_html(s.tree, f"{f'Sentence {i}: ' if many else ''}beam search of “{s.source}” "
-                          f"(beam {s.tree.beam_size}, α {s.tree.length_penalty:g})")
+        tree_html(
+            s.tree,
+            f"{f'Sentence {i}: ' if many else ''}beam search of “{s.source}” "
+            f"(beam {s.tree.beam_size}, α {s.tree.length_penalty:g})",
+        )
         for i, s in enumerate(sentences, 1)
-    )  # fmt: skip
+    )

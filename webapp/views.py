@@ -29,8 +29,15 @@ EOS_PIECE = "</s>"
 # Fonts with Chinese glyphs, best first. matplotlib's own DejaVu Sans has none: without
 # one of these a Chinese label is drawn as empty boxes. Debian packages: fonts-wqy-microhei
 # (what CI and the Space's packages.txt install) or fonts-noto-cjk.
-CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "Noto Sans CJK JP", "WenQuanYi Zen Hei",
-             "Source Han Sans SC", "Droid Sans Fallback", "AR PL UMing CN")  # fmt: skip
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "WenQuanYi Micro Hei",
+    "Noto Sans CJK JP",
+    "WenQuanYi Zen Hei",
+    "Source Han Sans SC",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+)
 _CJK_FONT_FILE = re.compile(r"cjk|wqy|droidsansfallback|uming|ukai|sourcehan", re.IGNORECASE)
 CANDIDATE_HEADERS = ["rank", "candidate", "score", "log-prob", "length"]
 
@@ -95,8 +102,9 @@ def cjk_font() -> str | None:
     return installed()
 
 
-def attention_figure(src: list[str], tgt: list[str], matrix: np.ndarray, title: str = "",
-                     unit: str = "pieces"):  # fmt: skip
+def attention_figure(
+    src: list[str], tgt: list[str], matrix: np.ndarray, title: str = "", unit: str = "pieces"
+):
     """A heat map (target rows × source columns) sized so that ~50 labels stay readable;
     ``unit`` names what the rows and columns are (pieces, words). Labels fall back to
     :func:`cjk_font` for glyphs the default font lacks (Chinese)."""
@@ -112,8 +120,13 @@ def attention_figure(src: list[str], tgt: list[str], matrix: np.ndarray, title: 
     # The labels' fonts are fixed when they are created: inside the fallback context.
     with plt.rc_context({"font.family": ["sans-serif", *filter(None, [cjk_font()])]}):
         fig, ax = plt.subplots(figsize=(width, height), dpi=100)
-        ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=max(float(matrix.max(initial=0)), 1e-6),
-                  aspect="auto")  # fmt: skip
+        ax.imshow(
+            matrix,
+            cmap="Blues",
+            vmin=0.0,
+            vmax=max(float(matrix.max(initial=0)), 1e-6),
+            aspect="auto",
+        )
         ax.set_xticks(range(len(src)), [readable(p) for p in src], rotation=90, fontsize=font)
         ax.set_yticks(range(len(tgt)), [readable(p) for p in tgt], fontsize=font)
         ax.xaxis.tick_top()
@@ -158,16 +171,24 @@ def coverage_markdown(translation: Translation, hypothesis: Hypothesis) -> str:
     the attention each source word received."""
     report = Report.of(hypothesis, translation.source_pieces)
     found = [f"- ⚠ {markdown_text(m)}" for m in report.messages()]
-    received = " · ".join(f"{markdown_text(w)} {c:.2f}"
-                          for w, c in zip(report.source_words, report.coverage))  # fmt: skip
-    return "\n".join([
-        "**Coverage and confidence** of the selected candidate",
-        "",
-        *(found or ["- Nothing to flag: every source word received its share of attention "
-                    "and no output piece was improbable."]),
-        "",
-        f"Attention received per source word: {received}",
-    ])  # fmt: skip
+    received = " · ".join(
+        f"{markdown_text(w)} {c:.2f}" for w, c in zip(report.source_words, report.coverage)
+    )
+    return "\n".join(
+        [
+            "**Coverage and confidence** of the selected candidate",
+            "",
+            *(
+                found
+                or [
+                    "- Nothing to flag: every source word received its share of attention "
+                    "and no output piece was improbable."
+                ]
+            ),
+            "",
+            f"Attention received per source word: {received}",
+        ]
+    )
 
 
 def nbest_tsv(translation: Translation) -> str:
@@ -197,8 +218,10 @@ def attention_json(translation: Translation) -> str:
 def pharaoh_text(translation: Translation, word_level: bool = False) -> str:
     """One line per candidate: its Pharaoh alignment to the source (of pieces, or of
     words with ``word_level``)."""
-    lines = [pharaoh(h.attention, translation.source_pieces, h.pieces, word_level)
-             for h in translation.hypotheses]  # fmt: skip
+    lines = [
+        pharaoh(h.attention, translation.source_pieces, h.pieces, word_level)
+        for h in translation.hypotheses
+    ]
     return "\n".join(lines) + "\n"
 
 
