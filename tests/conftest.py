@@ -101,6 +101,29 @@ def tiny_luong_dir(tmp_path_factory):
     return train_tiny(tmp_path_factory.mktemp("tiny-luong"), "en-de-luong", "luong_general")[0]
 
 
+# --- test tiers ------------------------------------------------------------------------
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        help="also run the tests marked slow (the app with the shipped models, Chromium, "
+        "pip installs, training runs, subprocess-heavy CLI and Hub tests): the full suite",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --run-slow, the tests marked ``slow`` are deselected (pytest counts them as
+    "deselected"): the fast tier."""
+    if config.getoption("--run-slow"):
+        return
+    slow = [item for item in items if "slow" in item.keywords]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if "slow" not in item.keywords]
+
+
 # --- the app's request service (tests/test_service.py, tests/test_page.py) --------------
 
 

@@ -43,8 +43,7 @@ def test_mean_of_checkpoints_is_a_loadable_model(tiny, tmp_path):
         np.testing.assert_allclose(np.asarray(new), np.asarray(old) + 2.0, rtol=1e-5, atol=1e-5)
     meta = json.loads((out / bundle.METADATA_FILE).read_text())
     assert meta["averaged_from"] == [str(a), str(b)]
-    assert meta["direction"] == json.loads((tiny / bundle.METADATA_FILE).read_text())[
-        "direction"]  # fmt: skip
+    assert meta["direction"] == json.loads((tiny / bundle.METADATA_FILE).read_text())["direction"]
     assert "optimizer" not in average.weight_names(out / bundle.WEIGHTS_FILE)
 
 

@@ -55,8 +55,9 @@ def test_split_drops_frozen_sentences_and_holds_out_only_the_named_sources():
         "b": [(f"line {i}", f"Zeile {i}") for i in range(100)],
     }
     frozen = {"sentence 3", "line 7"}
-    out, _, dropped = split(pairs, held_out=40, seed=7, min_per_source=10, frozen=frozen,
-                            held_sources={"b"})  # fmt: skip
+    out, _, dropped = split(
+        pairs, held_out=40, seed=7, min_per_source=10, frozen=frozen, held_sources={"b"}
+    )
     assert dropped == {"a": 1, "b": 1}
     assert {r[2] for name in ("dev", "test") for r in out[name]} == {"b"}
     assert not frozen & {r[0].casefold() for rows in out.values() for r in rows}

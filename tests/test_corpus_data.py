@@ -181,8 +181,11 @@ def test_first_training_split_is_frozen_and_apart_from_held_out_files():
     data = (folder / "train.tsv.gz").read_bytes()
     assert hashlib.sha256(data).hexdigest() == FROZEN_SHA256[("en-de-v1", "train")]
     train = read_tsv(folder / "train.tsv.gz")[0]
-    assert Counter(p.origin for p in train) == {"libreoffice": 30261, "ding": 18146,
-                                                "wesnoth": 12912}  # fmt: skip
+    assert Counter(p.origin for p in train) == {
+        "libreoffice": 30261,
+        "ding": 18146,
+        "wesnoth": 12912,
+    }
     assert "| total | | | 61,319 |" in (folder / "SOURCES.md").read_text()
     # No stats.json beside it: a model trained on it records its sources from the file.
     sources = provenance(folder / "train.tsv.gz")

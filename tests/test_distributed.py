@@ -25,8 +25,18 @@ from training.batching import BucketedBatches, make_examples
 # Fast, and steep enough that a second epoch trains visibly; no dropout (its random masks
 # are drawn per device on TensorFlow); 49 rows a batch, padded to 50 on two devices; the
 # gradient clipped at most steps (where it is clipped matters).
-QUICK = ["--learning_rate", "0.01", "--warmup_steps", "5", "--model.dropout", "0",
-         "--batch_tokens", "392", "--clipnorm", "0.1"]  # fmt: skip
+QUICK = [
+    "--learning_rate",
+    "0.01",
+    "--warmup_steps",
+    "5",
+    "--model.dropout",
+    "0",
+    "--batch_tokens",
+    "392",
+    "--clipnorm",
+    "0.1",
+]
 TRAIN = "import sys; from training.train import main; main(sys.argv[1:])"
 # JAX: also report, from inside the process, what fit runs under.
 JAX_TRAIN = """if True:
@@ -48,8 +58,14 @@ JAX_TRAIN = """if True:
 
 def start(code, args, env_extra):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env_extra}
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(processes):
@@ -86,8 +102,12 @@ needs_jax = pytest.mark.skipif(find_spec("jax") is None, reason="jax is not inst
 
 def jax_env(root, **extra):
     """JAX, its compiled programs cached under ``root`` for the next runs."""
-    return {"KERAS_BACKEND": "jax", "JAX_COMPILATION_CACHE_DIR": str(root / "jax-cache"),
-            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", **extra}  # fmt: skip
+    return {
+        "KERAS_BACKEND": "jax",
+        "JAX_COMPILATION_CACHE_DIR": str(root / "jax-cache"),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -126,12 +146,17 @@ def test_jax_two_processes_train_as_one(jax_one_device):
     folder = root / "processes"
     folder.mkdir()
     (port,) = free_ports(1)
-    cluster = {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
-               "KERAS_DISTRIBUTION_NUM_PROCESSES": "2"}  # fmt: skip
+    cluster = {
+        "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
+        "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+    }
     args = small_run_args(folder, [*QUICK, "--epochs", "2", "--strategy", "multi_worker"])
-    chief, other = finish([start(JAX_TRAIN, args,
-                                 jax_env(root, **cluster, KERAS_DISTRIBUTION_PROCESS_ID=str(i)))
-                           for i in range(2)])  # fmt: skip
+    chief, other = finish(
+        [
+            start(JAX_TRAIN, args, jax_env(root, **cluster, KERAS_DISTRIBUTION_PROCESS_ID=str(i)))
+            for i in range(2)
+        ]
+    )
     assert "multi_worker on jax: 2 devices in sync, this process the chief" in chief
     assert 'fit: ["DataParallel", 2]' in other and "not the chief" in other
     assert "weights saved" in chief and "weights saved" not in other  # the chief writes

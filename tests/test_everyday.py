@@ -8,8 +8,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = {"en-de": "en-de/everyday.tsv", "en-zh": "en-zh/everyday.tsv"}
-EXPECTED = {"en-de": ("Where is the train station?", "Wo ist der Bahnhof?"),
-            "en-zh": ("Tom loves playing football.", "汤姆喜欢踢足球。")}  # fmt: skip
+EXPECTED = {
+    "en-de": ("Where is the train station?", "Wo ist der Bahnhof?"),
+    "en-zh": ("Tom loves playing football.", "汤姆喜欢踢足球。"),
+}
 
 
 def load_pairs(direction):

@@ -44,22 +44,52 @@ def test_model_folder_has_log_curves_and_throughput(tiny_model_dir):
 def run_train(args, env_extra=None, cwd=ROOT):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env_extra or {})}
     return subprocess.run(
-        [sys.executable, "-c", "import sys; from training.train import main; main(sys.argv[1:])",
-         *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys; from training.train import main; main(sys.argv[1:])",
+            *args,
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def small_run_args(tmp_path, extra=()):
     train = write_tsv(tmp_path / "train.tsv", reverse_task(300, seed=3))
     dev = write_tsv(tmp_path / "dev.tsv", reverse_task(30, seed=4))
     return [
-        "--train", str(train), "--dev", str(dev), "--out", str(tmp_path / "model"),
-        "--run_dir", str(tmp_path / "run"), "--vocab_size", "300", "--batch_tokens", "400",
-        "--dev_bleu_sentences", "20", "--verbose", "0", "--checkpoint_every", "0",
-        "--model.emb_dim", "16", "--model.enc_units", "16", "--model.dec_units", "32",
-        "--model.attn_units", "16", *extra,
-    ]  # fmt: skip
+        "--train",
+        str(train),
+        "--dev",
+        str(dev),
+        "--out",
+        str(tmp_path / "model"),
+        "--run_dir",
+        str(tmp_path / "run"),
+        "--vocab_size",
+        "300",
+        "--batch_tokens",
+        "400",
+        "--dev_bleu_sentences",
+        "20",
+        "--verbose",
+        "0",
+        "--checkpoint_every",
+        "0",
+        "--model.emb_dim",
+        "16",
+        "--model.enc_units",
+        "16",
+        "--model.dec_units",
+        "32",
+        "--model.attn_units",
+        "16",
+        *extra,
+    ]
 
 
 def test_resume_continues_from_checkpoint(tmp_path):
@@ -82,11 +112,17 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
         "tf.config.set_logical_device_configuration(cpu, two)\n"
         "from training.train import main\n"
         "main(sys.argv[1:])\n"
-    )  # fmt: skip
+    )
     args = small_run_args(tmp_path, ["--epochs", "1", "--strategy", "mirrored"])
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "strategy data_parallel on tensorflow: 2 devices in sync" in result.stderr
     assert (tmp_path / "model" / "model.weights.h5").is_file()
@@ -99,10 +135,25 @@ def test_evaluate_cli_on_tiny_model(tiny_model_dir, tmp_path):
     test.write_text("".join("\t".join(r) + "\n" for r in rows))
     out = tmp_path / "eval.json"
     result = subprocess.run(
-        [sys.executable, "-m", "training.evaluate", "--model", str(folder), "--test", str(test),
-         "--beam-size", "3", "--json", "--output", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "training.evaluate",
+            "--model",
+            str(folder),
+            "--test",
+            str(test),
+            "--beam-size",
+            "3",
+            "--json",
+            "--output",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     printed = json.loads(result.stdout)
     assert printed == json.loads(out.read_text())
@@ -121,9 +172,15 @@ def test_init_from_starts_from_the_model_folder(tiny_model_dir, tmp_path):
 
     folder, _, base = tiny_model_dir
     config = dataclasses.replace(
-        base, out=str(tmp_path / "model"), run_dir=str(tmp_path / "run"),
-        init_from=str(folder), learning_rate=0.0, epochs=1, dev_bleu_sentences=20, model={},
-    )  # fmt: skip
+        base,
+        out=str(tmp_path / "model"),
+        run_dir=str(tmp_path / "run"),
+        init_from=str(folder),
+        learning_rate=0.0,
+        epochs=1,
+        dev_bleu_sentences=20,
+        model={},
+    )
     history = train(config)
     out = Path(config.out)
     tokenizer = (folder / "tokenizer.model").read_bytes()
@@ -152,9 +209,16 @@ def test_a_fine_tune_under_mixed_bfloat16_keeps_learning(tiny_model_dir, tmp_pat
 
     folder, _, base = tiny_model_dir
     config = dataclasses.replace(
-        base, out=str(tmp_path / "model"), run_dir=str(tmp_path / "run"), init_from=str(folder),
-        learning_rate=1e-3, epochs=1, dev_bleu_sentences=20, model={}, precision="mixed_bfloat16",
-    )  # fmt: skip
+        base,
+        out=str(tmp_path / "model"),
+        run_dir=str(tmp_path / "run"),
+        init_from=str(folder),
+        learning_rate=1e-3,
+        epochs=1,
+        dev_bleu_sentences=20,
+        model={},
+        precision="mixed_bfloat16",
+    )
     history = train(config)
     with open(folder / "training_log.csv") as f:
         last_fp32_loss = float(list(csv.DictReader(f))[-1]["loss"])
@@ -188,11 +252,18 @@ def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():
     assert luong["dev"] == shipped["dev"] == "training/data/en-de/dev-v1.tsv.gz"
     assert luong["model"] == {**shipped["model"], "attention": "luong_general"}
     paths = {"train", "dev", "out", "run_dir", "model", "train_pairs", "verbose"}  # + logging
-    cpu_schedule = {"batch_tokens", "bucket_step", "epochs", "jit_compile", "max_minutes",
-                    "checkpoint_every"}  # fmt: skip
+    cpu_schedule = {
+        "batch_tokens",
+        "bucket_step",
+        "epochs",
+        "jit_compile",
+        "max_minutes",
+        "checkpoint_every",
+    }
     skip = paths | cpu_schedule
     assert {k: v for k, v in luong.items() if k not in skip} == {
-        k: v for k, v in shipped.items() if k not in skip}  # fmt: skip
+        k: v for k, v in shipped.items() if k not in skip
+    }
 
 
 def test_upsample_repeats_the_pairs_of_the_named_sources():
@@ -252,8 +323,9 @@ def test_train_extra_files_are_read_like_train_and_upsampled_by_tag(tmp_path):
     from training.train import TrainConfig, read_training_pairs, upsampled
 
     train = write_origin_tsv(tmp_path / "train.tsv", [("Hello.", "Hallo.")], "ding")
-    extra = write_origin_tsv(tmp_path / "extra.tsv",
-                             [("Good morning!", "Guten Morgen!")], "auf_deutsch")  # fmt: skip
+    extra = write_origin_tsv(
+        tmp_path / "extra.tsv", [("Good morning!", "Guten Morgen!")], "auf_deutsch"
+    )
     config = TrainConfig(direction="de-en", train=str(train), train_extra=[str(extra)])
     pairs = read_training_pairs(config)
     assert [(p.src, p.tgt, p.origin) for p in pairs] == [
@@ -274,14 +346,25 @@ def test_run_with_relative_folders_and_an_extra_file_lives_under_seq2seq_runs(tm
     train = write_tsv(tmp_path / "train.tsv", reverse_task(300, seed=3))
     extra = write_origin_tsv(tmp_path / "extra.tsv", reverse_task(40, seed=5), "auf_deutsch")
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({
-        "train": str(train), "train_extra": [str(extra)], "upsample": {"auf_deutsch": 3},
-        "dev": str(write_tsv(tmp_path / "dev.tsv", reverse_task(30, seed=4))),
-        "out": "runs/tiny/model", "run_dir": "runs/tiny/run",
-        "vocab_size": 300, "batch_tokens": 400, "dev_bleu_sentences": 20, "verbose": 0,
-        "checkpoint_every": 0, "epochs": 1,
-        "model": {"emb_dim": 16, "enc_units": 16, "dec_units": 32, "attn_units": 16},
-    }))  # fmt: skip
+    config.write_text(
+        json.dumps(
+            {
+                "train": str(train),
+                "train_extra": [str(extra)],
+                "upsample": {"auf_deutsch": 3},
+                "dev": str(write_tsv(tmp_path / "dev.tsv", reverse_task(30, seed=4))),
+                "out": "runs/tiny/model",
+                "run_dir": "runs/tiny/run",
+                "vocab_size": 300,
+                "batch_tokens": 400,
+                "dev_bleu_sentences": 20,
+                "verbose": 0,
+                "checkpoint_every": 0,
+                "epochs": 1,
+                "model": {"emb_dim": 16, "enc_units": 16, "dec_units": 32, "attn_units": 16},
+            }
+        )
+    )
     env = {"SEQ2SEQ_RUNS": str(runs), "PYTHONPATH": str(ROOT)}
     first = run_train(["--config", str(config)], env, cwd=cwd)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -319,7 +402,16 @@ def test_everyday_configs_are_their_finetunes_with_the_everyday_file_upsampled()
         assert config["learning_rate"] == 5e-4 and config["checkpoint_every"] == 100
         assert 40 <= config["max_minutes"] <= 60
         assert config["out"].startswith("runs/") and config["run_dir"].startswith("runs/")
-        changed = {"train_extra", "upsample", "out", "run_dir", "jit_compile", "max_minutes",
-                   "epochs", "log_every"}  # fmt: skip
+        changed = {
+            "train_extra",
+            "upsample",
+            "out",
+            "run_dir",
+            "jit_compile",
+            "max_minutes",
+            "epochs",
+            "log_every",
+        }
         assert {k: v for k, v in config.items() if k not in changed} == {
-            k: v for k, v in base.items() if k not in changed}  # fmt: skip
+            k: v for k, v in base.items() if k not in changed
+        }

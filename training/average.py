@@ -49,8 +49,10 @@ def average(inputs: list[str | Path], template: str | Path, out: str | Path) -> 
             for name, shape in names.items():
                 if name not in f or f[name].shape != shape:
                     found = f"shape {f[name].shape}" if name in f else "missing"
-                    raise SystemExit(f"{path}: not a checkpoint of this model "
-                                     f"({name}: {found}, the model's {shape})")  # fmt: skip
+                    raise SystemExit(
+                        f"{path}: not a checkpoint of this model "
+                        f"({name}: {found}, the model's {shape})"
+                    )
                 sums[name] += f[name][...]
     shutil.copyfile(template, out)
     with h5py.File(out, "r+") as f:

@@ -58,9 +58,15 @@ class BucketedBatches(keras.utils.PyDataset):
     """
 
     def __init__(
-        self, examples, batch_tokens=2500, bucket_step=8, seed=0, shuffle=True, devices=1,
+        self,
+        examples,
+        batch_tokens=2500,
+        bucket_step=8,
+        seed=0,
+        shuffle=True,
+        devices=1,
         shard=(0, 1),
-    ):  # fmt: skip
+    ):
         super().__init__()
         if devices % shard[1]:
             raise ValueError(f"shard count {shard[1]} does not divide {devices} devices")

@@ -49,9 +49,13 @@ class DevBleu(keras.callbacks.Callback):
         logs["dev_bleu"] = round(bleu.score, 2)
         log.info(
             "epoch %d: dev BLEU %.2f on %d sentences (greedy, %.0fs); e.g. %r -> %r",
-            epoch + 1, bleu.score, len(self.sources), time.time() - start,
-            self.sources[0], hypotheses[0],
-        )  # fmt: skip
+            epoch + 1,
+            bleu.score,
+            len(self.sources),
+            time.time() - start,
+            self.sources[0],
+            hypotheses[0],
+        )
 
 
 class Throughput(keras.callbacks.Callback):
@@ -68,8 +72,13 @@ class Throughput(keras.callbacks.Callback):
         self.done = batch + 1
         if (batch + 1) % self.every == 0:
             rate = self.target_tokens * (batch + 1) / self.batches / (time.time() - self.start)
-            log.info("step %d/%d: loss %.3f, ~%.0f target tokens/s", batch + 1, self.batches,
-                     (logs or {}).get("loss", float("nan")), rate)  # fmt: skip
+            log.info(
+                "step %d/%d: loss %.3f, ~%.0f target tokens/s",
+                batch + 1,
+                self.batches,
+                (logs or {}).get("loss", float("nan")),
+                rate,
+            )
 
     def on_test_begin(self, logs=None):
         self.train_seconds = time.time() - self.start

@@ -52,9 +52,14 @@ KEPT = "in_earlier_dev_test"  # cleaning row: pairs whose English a kept held-ou
 SUPPLEMENTS = "## Supplementary training files"  # SOURCES.md: the section after the corpus'
 IN_HELD_OUT = "in_dev_or_test"  # supplement cleaning row: English of a dev/test/everyday file
 FILTERS = (
-    "empty", "markup_or_placeholder", "no_letters", "untranslated",
-    "too_long", "length_ratio", "duplicate",
-)  # fmt: skip
+    "empty",
+    "markup_or_placeholder",
+    "no_letters",
+    "untranslated",
+    "too_long",
+    "length_ratio",
+    "duplicate",
+)
 
 
 def split(

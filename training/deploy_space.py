@@ -30,8 +30,13 @@ from seq2seq import bundle as bundle_lib
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE_FILES = [
-    "app.py", "requirements.txt", "packages.txt", "README.md", "seq2seq/*.py", "webapp/*.py",
-]  # fmt: skip
+    "app.py",
+    "requirements.txt",
+    "packages.txt",
+    "README.md",
+    "seq2seq/*.py",
+    "webapp/*.py",
+]
 # what the app reads
 RUNTIME_MODEL_FILES = [*bundle_lib.MODEL_FILES, bundle_lib.SHORTLIST_FILE, bundle_lib.EVAL_FILE]
 MODEL_FILES = [f"models/*/{name}" for name in RUNTIME_MODEL_FILES]
@@ -80,15 +85,25 @@ def main(argv=None):
         CommitOperationAdd(path, readme if path == "README.md" else str(ROOT / path))
         for path in files
     ]
-    variables = [{"key": "TRANSLATOR_MODELS", "value": ",".join(args.model_repo)}] if (
-        args.model_repo) else None  # fmt: skip
+    variables = (
+        [{"key": "TRANSLATOR_MODELS", "value": ",".join(args.model_repo)}]
+        if (args.model_repo)
+        else None
+    )
     try:
-        api.create_repo(args.space_id, repo_type="space", space_sdk="gradio", exist_ok=True,
-                        private=args.private, space_variables=variables)  # fmt: skip
+        api.create_repo(
+            args.space_id,
+            repo_type="space",
+            space_sdk="gradio",
+            exist_ok=True,
+            private=args.private,
+            space_variables=variables,
+        )
         if variables:
             api.add_space_variable(args.space_id, "TRANSLATOR_MODELS", variables[0]["value"])
-        info = api.create_commit(args.space_id, operations, repo_type="space",
-                                 commit_message="Deploy the app")  # fmt: skip
+        info = api.create_commit(
+            args.space_id, operations, repo_type="space", commit_message="Deploy the app"
+        )
     except Exception as e:
         message = e if isinstance(e, HubError) else describe_error(e, f"deploy to {args.space_id}")
         print(f"error: {message}", file=sys.stderr)

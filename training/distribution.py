@@ -96,8 +96,13 @@ def make_distribution(name: str) -> Distribution:
     else:
         raise SystemExit(f"--strategy {name} needs the JAX or TensorFlow backend, not {backend}")
     if name != "default":
-        log.info("strategy %s on %s: %d devices in sync, this process %s", name, backend,
-                 dist.devices, "the chief" if dist.chief else "not the chief")  # fmt: skip
+        log.info(
+            "strategy %s on %s: %d devices in sync, this process %s",
+            name,
+            backend,
+            dist.devices,
+            "the chief" if dist.chief else "not the chief",
+        )
     return dist
 
 
@@ -142,6 +147,11 @@ def _tf_distribute(name: str) -> Distribution:
     else:
         strategy = tf.distribute.MirroredStrategy()
     return Distribution(
-        name, strategy.num_replicas_in_sync, (0, 1), strategy.extended.should_checkpoint,
-        strategy.scope, adam=tf_distribute.ClipAfterSum, loss=tf_distribute.TokenShare,
-    )  # fmt: skip
+        name,
+        strategy.num_replicas_in_sync,
+        (0, 1),
+        strategy.extended.should_checkpoint,
+        strategy.scope,
+        adam=tf_distribute.ClipAfterSum,
+        loss=tf_distribute.TokenShare,
+    )

@@ -54,8 +54,17 @@ def fetch_wheels(specs: list[str], work: Path) -> dict[str, str]:
         pattern = f"{name.replace('-', '_')}-{version}-*.whl"
         if not list(wheels.glob(pattern)):
             log.info("pip download %s", spec)
-            command = [sys.executable, "-m", "pip", "download", "--no-deps",
-                       "--only-binary=:all:", "-d", str(wheels), spec]  # fmt: skip
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+                str(wheels),
+                spec,
+            ]
             try:
                 subprocess.run(command, check=True)
             except (OSError, subprocess.CalledProcessError) as e:

@@ -128,8 +128,9 @@ def evaluate(
     hypotheses, failures = translate_all(translator, sources, options)
     seconds = time.time() - start
     for i, error in sorted(failures.items()):
-        print(f"warning: test pair {i + 1} not translated (scored as empty): {error}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: test pair {i + 1} not translated (scored as empty): {error}", file=sys.stderr
+        )
     result = {
         "model": translator.bundle.path,
         "model_source": translator.bundle.source,

@@ -52,8 +52,9 @@ def chosen_on(dev: str, metric: str, beam_size: int, results: dict[float, dict])
     """How the alpha was chosen: ``dev-v1.tsv.gz, best mean of BLEU and chrF, beam 5
     (BLEU / chrF: α 0.6 32.43 / 55.37, α 1.2 32.74 / 55.9)``."""
     scores = ", ".join(f"α {a:g} {r['bleu']} / {r['chrf']}" for a, r in results.items())
-    return (f"{Path(dev).name}, best {METRIC_NAMES[metric]}, beam {beam_size} "
-            f"(BLEU / chrF: {scores})")  # fmt: skip
+    return (
+        f"{Path(dev).name}, best {METRIC_NAMES[metric]}, beam {beam_size} (BLEU / chrF: {scores})"
+    )
 
 
 def _alphas(text: str) -> list[float]:
@@ -67,16 +68,20 @@ def _alphas(text: str) -> list[float]:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m training.length_penalty",
-                                     description=__doc__)  # fmt: skip
+    parser = argparse.ArgumentParser(prog="python -m training.length_penalty", description=__doc__)
     parser.add_argument("--model", required=True, help="model folder")
     parser.add_argument("--dev", required=True, help="dev split, TSV(.gz) or SRC_FILE,TGT_FILE")
-    parser.add_argument("--alphas", type=_alphas, default=list(ALPHAS),
-                        help="comma-separated GNMT alphas (default %(default)s)")  # fmt: skip
+    parser.add_argument(
+        "--alphas",
+        type=_alphas,
+        default=list(ALPHAS),
+        help="comma-separated GNMT alphas (default %(default)s)",
+    )
     parser.add_argument("--metric", choices=METRICS, default="mean")
     parser.add_argument("--beam-size", type=int, default=5)
-    parser.add_argument("--write", action="store_true",
-                        help="record the best alpha in the folder's metadata.json")  # fmt: skip
+    parser.add_argument(
+        "--write", action="store_true", help="record the best alpha in the folder's metadata.json"
+    )
     args = parser.parse_args(argv)
     try:
         DecodeOptions(beam_size=args.beam_size)

@@ -30,8 +30,12 @@ def origin_url() -> str | None:
     """This checkout's ``origin`` remote as an HTTPS URL (``git@host:owner/name`` becomes
     ``https://host/owner/name``), or None without one or for a local path."""
     try:
-        url = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+        url = subprocess.run(
+            ["git", "-C", str(ROOT), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except OSError:
         return None
     if ssh := re.fullmatch(r"git@([\w.-]+):(.+)", url):
@@ -59,8 +63,14 @@ def main(argv=None):
             "SSH URL, and the model card's install line must name where the code is"
         )
     try:
-        url = push(args.model, args.repo_id, private=args.private, revision=args.revision,
-                   commit_message=args.commit_message, code_url=args.code_url)  # fmt: skip
+        url = push(
+            args.model,
+            args.repo_id,
+            private=args.private,
+            revision=args.revision,
+            commit_message=args.commit_message,
+            code_url=args.code_url,
+        )
     except (HubError, bundle_lib.BundleError) as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -37,9 +37,23 @@ from training.html_help import libreoffice_pairs
 from training.supplements import auf_deutsch_sentences, chinesevocablist_sentences
 
 WESNOTH_CAMPAIGNS = (
-    "did", "dm", "dw", "ei", "httt", "l", "low", "nr",
-    "sof", "sota", "sotbe", "thot", "trow", "tsg", "ttb", "utbs",
-)  # fmt: skip
+    "did",
+    "dm",
+    "dw",
+    "ei",
+    "httt",
+    "l",
+    "low",
+    "nr",
+    "sof",
+    "sota",
+    "sotbe",
+    "thot",
+    "trow",
+    "tsg",
+    "ttb",
+    "utbs",
+)
 WESNOTH_DIR = "usr/share/games/wesnoth/1.16/locale"
 LIBREOFFICE_DIR = "usr/share/libreoffice/help"
 DING_FILE = "usr/share/trans/de-en"

@@ -144,8 +144,9 @@ def upsampled(pairs: list, weights: dict) -> list:
         raise SystemExit(f"upsample: no training pair comes from {sorted(missing)}")
     out = [p for p in pairs for _ in range(weights.get(p.origin, 1))]
     if weights:
-        log.info("upsample %s: %d training pairs an epoch (%d distinct)", weights, len(out),
-                 len(pairs))  # fmt: skip
+        log.info(
+            "upsample %s: %d training pairs an epoch (%d distinct)", weights, len(out), len(pairs)
+        )
     return out
 
 
@@ -279,9 +280,11 @@ def train_tokenizer(config: TrainConfig, pairs: list) -> Tokenizer:
     if len(texts) > TOKENIZER_SENTENCES:
         texts = random.Random(config.seed).sample(texts, TOKENIZER_SENTENCES)
     tokenizer = Tokenizer.train(
-        texts, config.vocab_size, max_sentences=TOKENIZER_SENTENCES,
+        texts,
+        config.vocab_size,
+        max_sentences=TOKENIZER_SENTENCES,
         character_coverage=config.character_coverage,
-    )  # fmt: skip
+    )
     log.info("tokenizer: %d pieces (%.0fs)", tokenizer.vocab_size, time.time() - start)
     return tokenizer
 
@@ -291,8 +294,7 @@ def encode(tokenizer: Tokenizer, pairs: list, max_len: int, name: str) -> list:
     src = tokenizer.encode_batch([p.src for p in pairs])
     tgt = tokenizer.encode_batch([p.tgt for p in pairs])
     kept, dropped = make_examples(src, tgt, max_len)
-    log.info("%s: %d pairs, %d dropped (longer than %d tokens)", name, len(kept), dropped,
-             max_len)  # fmt: skip
+    log.info("%s: %d pairs, %d dropped (longer than %d tokens)", name, len(kept), dropped, max_len)
     return kept
 
 
@@ -301,9 +303,14 @@ def make_batches(
 ) -> BucketedBatches:
     """Length-bucketed batches of ``examples`` for the run's devices."""
     return BucketedBatches(
-        examples, config.batch_tokens, config.bucket_step, seed=config.seed, shuffle=shuffle,
-        devices=dist.devices, shard=dist.shard,
-    )  # fmt: skip
+        examples,
+        config.batch_tokens,
+        config.bucket_step,
+        seed=config.seed,
+        shuffle=shuffle,
+        devices=dist.devices,
+        shard=dist.shard,
+    )
 
 
 def build_model(
@@ -434,9 +441,10 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     train_examples = encode(tokenizer, data.epoch, config.max_len, "train")
     batches = (
         make_batches(train_examples, config, run.dist, shuffle=True),
-        make_batches(encode(tokenizer, data.dev, config.max_len, "dev"), config, run.dist,
-                     shuffle=False),
-    )  # fmt: skip
+        make_batches(
+            encode(tokenizer, data.dev, config.max_len, "dev"), config, run.dist, shuffle=False
+        ),
+    )
     with run.dist.scope():  # the model's and the optimizer's variables on the run's devices
         model = build_model(config, tokenizer, init, train_examples, resume)
         compile_model(model, config, run.dist, steps_per_epoch=len(batches[0]))
@@ -448,8 +456,13 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     start = time.time()
     history = fit(model, config, run, batches, callbacks)
     best = best_logged(run.log_csv, *selection)
-    log.info("training finished in %.1f min; best %s %s; model in %s",
-             (time.time() - start) / 60, selection.monitor, best, run.out)  # fmt: skip
+    log.info(
+        "training finished in %.1f min; best %s %s; model in %s",
+        (time.time() - start) / 60,
+        selection.monitor,
+        best,
+        run.out,
+    )
     if run.dist.chief:
         build_shortlist(run.out, [config.train, *config.train_extra])
     return history
