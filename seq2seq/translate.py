@@ -47,9 +47,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from seq2seq import cli
 from seq2seq import options as library_caps
 from seq2seq.alignment import pharaoh
-from seq2seq.cli import add_loading_arguments, load_translator_or_exit
 from seq2seq.options import DEFAULT_LENGTH_PENALTY, DecodeOptions
 
 if TYPE_CHECKING:  # the model libraries load only after the options are checked
@@ -286,7 +286,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         f"{DEFAULT_LENGTH_PENALTY}; see seq2seq.options)",
     )
     parser.add_argument("--format", choices=FORMATS, default="text")
-    add_loading_arguments(parser)
+    cli.add_loading_arguments(parser)
     parser.add_argument(
         "--alignments", action="store_true", help="append Pharaoh alignments to each line"
     )
@@ -434,7 +434,7 @@ def main(argv=None):
         print(f"error: cannot read {args.input}: {e.strerror}", file=sys.stderr)
         raise SystemExit(1) from None
 
-    translator = load_translator_or_exit(
+    translator = cli.load_translator_or_exit(
         args.model,
         batch_size=args.batch_size,
         max_sentence_tokens=args.max_sentence_tokens,
