@@ -27,6 +27,7 @@ CODE = """if True:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(find_spec("jax") is None, reason="jax is not installed")
 def test_jax_compiled_search_equals_tensorflow(tiny_model_dir):
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}

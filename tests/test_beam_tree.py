@@ -125,6 +125,7 @@ def test_the_drawing_marks_paths_ranks_and_prefixes():
     assert all(at[n.id][0] > at[n.parent][0] for n in tree.nodes if n.parent is not None)
 
 
+@pytest.mark.slow
 def test_translator_tree_matches_its_candidates(tiny_model_dir):
     from seq2seq.translator import Translator
 
@@ -163,6 +164,7 @@ def test_without_trace_the_loop_carries_nothing_more():
     assert loop_width(True) == loop_width(False) + len(BeamTrace._fields)
 
 
+@pytest.mark.slow
 def test_a_server_warms_up_the_tree_graphs(tiny_model_dir):
     from seq2seq.translator import Translator
 

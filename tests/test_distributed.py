@@ -22,6 +22,8 @@ from test_train import ROOT, small_run_args
 
 from training.batching import BucketedBatches, make_examples
 
+pytestmark = pytest.mark.slow  # multi-process training
+
 # Fast, and steep enough that a second epoch trains visibly; no dropout (its random masks
 # are drawn per device on TensorFlow); 49 rows a batch, padded to 50 on two devices; the
 # gradient clipped at most steps (where it is clipped matters).

@@ -10,6 +10,7 @@ from conftest import reverse_task, write_tsv
 from training import evaluate
 
 
+@pytest.mark.slow
 def test_over_long_lines_are_counted_not_fatal(tiny_model_dir, tmp_path, capsys, caplog):
     folder = tiny_model_dir[0]
     # Each digit word is one subword piece of the tiny model; the translator adds an EOS.

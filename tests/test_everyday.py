@@ -35,6 +35,7 @@ def test_everyday_file_is_well_formed_and_in_no_corpus(direction):
         assert not seen & set(sources), f"in {corpus.name}: {sorted(seen & set(sources))}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("direction", DATA)
 def test_every_everyday_sentence_is_translated(direction):
     from seq2seq.translator import Translator

@@ -20,6 +20,8 @@ from huggingface_hub import ModelCard
 
 from seq2seq import bundle
 
+pytestmark = pytest.mark.slow  # push and pull in fresh processes against a local Hub
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "hf_test_token"
 MODEL = "models/en-de"

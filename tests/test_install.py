@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # pip installs
+
 ROOT = Path(__file__).resolve().parents[1]
 PIP = [
     sys.executable,

@@ -30,6 +30,7 @@ def batch(seed=0):
     return src, tgt_in, tgt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attention, cell", VARIANTS)
 def test_variant_trains_a_step_and_masks_padding(attention, cell):
     model = Seq2Seq(tiny_config(attention=attention, cell=cell))

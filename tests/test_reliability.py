@@ -49,6 +49,7 @@ def check_well_formed(result):
         assert len(h.token_log_probs) == len(h.ids) == len(h.pieces)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ODD_INPUTS)
 def test_odd_inputs_translate(translator, text):
     (result,) = translator.translate([text], beam_size=3, n_best=2)
@@ -68,6 +69,7 @@ def test_caps_give_clear_messages(translator):
         translator.translate(["one"], n_best=99, temperature=1.0)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(max_size=120), beam=st.integers(1, 4))
 def test_fuzz_library(translator, text, beam):
@@ -116,6 +118,7 @@ def test_invisible_text_counts_as_empty(translator, text):
     assert result.hypotheses == [] and result.best == ""
 
 
+@pytest.mark.slow
 def test_compiled_graphs_stay_within_the_buckets(tiny_model_dir):
     from seq2seq.compiled import BEAM_SLOTS, ROWS, WIDTHS
 
@@ -136,6 +139,7 @@ def test_compiled_graphs_stay_within_the_buckets(tiny_model_dir):
     assert len(translator.search.graphs()) == seen
 
 
+@pytest.mark.slow
 def test_a_server_never_waits_for_a_new_bucket(tiny_model_dir):
     server = Translator.load(tiny_model_dir[0], batch_size=4, on_demand=False)
     before = set(server.search.graphs())
@@ -187,6 +191,7 @@ def fuzz_text(rng) -> str:
     return "".join(rng.choice(rng.choice(alphabets)) for _ in range(rng.randint(0, 40)))
 
 
+@pytest.mark.slow
 def test_ten_thousand_random_inputs(tiny_model_dir):
     """Each input gets a well-formed translation, an empty answer for empty input, or a
     Translation naming the cap it is over; nothing raises, whatever the characters."""

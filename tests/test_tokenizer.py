@@ -22,6 +22,7 @@ def tokenizer():
     return Tokenizer.train([r[0] for r in rows] + [r[1] for r in rows], vocab_size=2000)
 
 
+@pytest.mark.slow
 def test_round_trip_on_whole_test_split(tokenizer):
     rows = read_split("test-v1")
     texts = [t for r in rows for t in r[:2]]
@@ -85,6 +86,7 @@ def test_load_errors_name_the_file(tmp_path):
         Tokenizer.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_chinese_round_trip_and_character_coverage():
     """A tokenizer trained as ``training/configs/en-zh.json`` says (character_coverage
     1.0): exact round trip on both sides of the en-zh test split, and Chinese characters

@@ -13,6 +13,8 @@ from conftest import reverse_task, write_tsv
 from seq2seq import bundle
 from seq2seq.translator import Translator
 
+pytestmark = pytest.mark.slow  # training runs
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

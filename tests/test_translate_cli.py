@@ -307,6 +307,7 @@ def test_bad_options_are_usage_errors(args, message, capsys):
 # --- the real command ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_command_streams_line_by_line(tiny_model_dir):
     """The first output line comes while stdin is still open (flushed per batch); exit 0."""
     process = subprocess.Popen(
@@ -331,6 +332,7 @@ def test_command_streams_line_by_line(tiny_model_dir):
         process.wait()
 
 
+@pytest.mark.slow
 def test_command_decodes_under_mixed_bfloat16(tiny_model_dir):
     """``--precision mixed_bfloat16``: the tiny model's reversals (a large margin between
     the best candidate and the rest) come out as under float32."""
