@@ -10,7 +10,8 @@ recording), and :meth:`CompiledSearch.warm_up` compiles ahead of time what a ser
 use.
 
 The model's weights are *arguments* of every graph, not captured state, so models of one
-architecture (en-de, de-en, en-fr) share their graphs: a process holds one graph per
+architecture and output cap (en-de, de-en, en-fr) share their graphs: a
+:class:`GraphCache` (by default the process's, :data:`PROCESS_GRAPHS`) holds one graph per
 bucket, not one per bucket and model.
 
 Backends:
@@ -57,9 +58,22 @@ WIDTHS = (8, 16, 24, 32, 48, 64, 96, 128, 200)  # source widths, subword tokens 
 ROWS = (1, 4, 16, 64)  # sentences per compiled call
 BEAM_SLOTS = (5, MAX_BEAM)  # beam graphs: beam 2-5 runs in 5 slots, 6-10 in 10
 MAX_GRAPHS = 48  # XLA graphs per process (TensorFlow); past it, the shape-agnostic graph
-_GRAPHS: dict[tuple, object] = {}  # traced functions, shared by every CompiledSearch
-_SHAPES: set[tuple] = set()  # the buckets compiled (or being compiled) in this process
-_LOCK = threading.RLock()
+
+
+class GraphCache:
+    """The compiled searches of a process, shared by every :class:`CompiledSearch` given
+    this cache: traced functions by (backend, architecture, output cap, family) and the
+    shape buckets compiled so far. A graph takes the weights as arguments, so it serves
+    every model of its architecture and output cap; it lives as long as the cache (the
+    process, for :data:`PROCESS_GRAPHS`, the default)."""
+
+    def __init__(self):
+        self.functions: dict[tuple, object] = {}
+        self.shapes: set[tuple] = set()  # buckets compiled (or being compiled)
+        self.lock = threading.RLock()
+
+
+PROCESS_GRAPHS = GraphCache()  # the default: one set of graphs per process
 
 
 def bucket(value: int, sizes: Iterable[int]) -> int:
@@ -108,8 +122,10 @@ class CompiledSearch:
         on_demand: bool = True,
         shortlist: Shortlist | None = None,
         silent: np.ndarray | None = None,
+        graphs: GraphCache = PROCESS_GRAPHS,
     ):
         self.model, self.max_len_a, self.max_len_b = model, max_len_a, max_len_b
+        self.graphs_cache = graphs
         vocab = model.model_config.vocab_size
         silent = np.zeros(vocab, bool) if silent is None else np.asarray(silent, bool)
         if silent.shape != (vocab,):
@@ -126,6 +142,7 @@ class CompiledSearch:
             *sorted(config.items()),
             ("shortlist", shortlist is not None),
             ("dtype", model.dtype_policy.name),
+            ("max_len", (max_len_a, max_len_b)),  # the graph computes the output cap
         )
 
     # --- shapes -------------------------------------------------------------------
@@ -158,7 +175,8 @@ class CompiledSearch:
     def graphs(self) -> list[tuple]:
         """``(rows, width, mode, slots)`` of every compiled shape this architecture has in
         the process (rows and width None: the shape-agnostic graph of a mode)."""
-        return [key[2:] for key in list(_SHAPES) if key[:2] == self._key(())[:2]]
+        shapes = list(self.graphs_cache.shapes)
+        return [key[2:] for key in shapes if key[:2] == self._key(())[:2]]
 
     # --- running --------------------------------------------------------------------
 
@@ -207,7 +225,7 @@ class CompiledSearch:
         widths = sorted({bucket(w, WIDTHS) for w in widths})
         keys += [(bucket(r, self.rows), w, *m) for r in rows for m in modes for w in widths]
         for key in keys:
-            if self._key(key) in _SHAPES:
+            if self._key(key) in self.graphs_cache.shapes:
                 continue
             start = time.perf_counter()
             graph, _ = self._graph(key, compile_now=True)
@@ -228,18 +246,19 @@ class CompiledSearch:
         and not to be compiled now) the shape-agnostic graph of its mode."""
         rows, width, mode, slots = key
         shape = self._key(key)
-        with _LOCK:
-            if shape not in _SHAPES and rows is not None and self.backend == "tensorflow":
-                compiled = sum(1 for k in _SHAPES if k[2] is not None)  # only for new shapes
+        cache = self.graphs_cache
+        with cache.lock:
+            if shape not in cache.shapes and rows is not None and self.backend == "tensorflow":
+                compiled = sum(1 for k in cache.shapes if k[2] is not None)  # new shapes only
                 if not (compile_now or (self.on_demand and compiled < MAX_GRAPHS)):
                     return self._graph((None, None, mode, slots))
-            _SHAPES.add(shape)
+            cache.shapes.add(shape)
             xla = rows is not None
             short = self._shortlisted(rows, mode)
             function = self._key(("xla" if xla else "plain", mode, slots, short))
-            if function not in _GRAPHS:
-                _GRAPHS[function] = self._build(mode, slots, xla, short)
-            return _GRAPHS[function], xla
+            if function not in cache.functions:
+                cache.functions[function] = self._build(mode, slots, xla, short)
+            return cache.functions[function], xla
 
     def _build(self, mode: str, slots: int, xla: bool, short: bool):
         """A function ``(weights, src, beam_size, alpha, silent[, vocab]) -> SearchResult``

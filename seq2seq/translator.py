@@ -15,7 +15,7 @@ import numpy as np
 from seq2seq import hub
 from seq2seq.beam_tree import BeamTree
 from seq2seq.bundle import Bundle, BundleError
-from seq2seq.compiled import CompiledSearch
+from seq2seq.compiled import PROCESS_GRAPHS, CompiledSearch, GraphCache
 from seq2seq.options import MAX_INPUT_CHARS, MAX_SENTENCE_TOKENS, DecodeOptions
 from seq2seq.penalties import NEG, gnmt_penalty
 from seq2seq.tokenizer import EOS, normalize
@@ -41,6 +41,8 @@ class Translator:
         shortlist: score only each batch's candidate pieces where the model folder has a
             shortlist (:mod:`seq2seq.shortlist`; faster, scores normalised over the
             candidates); False: always the whole vocabulary.
+        graphs: the compiled searches to use and add to (see
+            :class:`~seq2seq.compiled.GraphCache`; by default the process's).
 
     Attributes:
         default_options: the options a call without any uses, and the base that
@@ -63,6 +65,7 @@ class Translator:
         max_sentence_tokens: int = MAX_SENTENCE_TOKENS,
         on_demand: bool = True,
         shortlist: bool = True,
+        graphs: GraphCache = PROCESS_GRAPHS,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -82,6 +85,7 @@ class Translator:
             on_demand,
             bundle.shortlist if shortlist else None,
             self.tokenizer.silent(),
+            graphs,
         )
 
     @classmethod

@@ -203,3 +203,19 @@ def test_a_model_folder_sets_its_own_length_penalty(tiny_model_dir, tmp_path):
         with pytest.raises(bundle.BundleError, match="metadata.json") as error:
             Translator.load(folder)
         assert message in str(error.value)
+
+
+@pytest.mark.parametrize("mode", [{"beam_size": 1}, {"beam_size": 3}])
+def test_searchers_of_one_cache_keep_their_own_output_cap(tiny_model_dir, mode):
+    """Two translators of one architecture share a graph cache; each decodes with its own
+    output cap (the graph computes it, so the cap is part of the graph's key)."""
+    from seq2seq.bundle import load
+    from seq2seq.compiled import GraphCache
+
+    cache, bundle = GraphCache(), load(tiny_model_dir[0])
+    roomy = Translator(bundle, max_len_a=1.5, max_len_b=10, graphs=cache)
+    tight = Translator(bundle, max_len_a=0.0, max_len_b=2, graphs=cache)
+    text = ["one two three four five six seven"]
+    assert len(roomy.translate(text, **mode)[0].hypotheses[0].ids) > 2
+    assert len(tight.translate(text, **mode)[0].hypotheses[0].ids) <= 2
+    assert len(cache.functions) == 2
