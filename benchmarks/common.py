@@ -249,6 +249,21 @@ class AppServer:
                 time.sleep(0.2)
         raise RuntimeError(f"app did not answer within {timeout:.0f} s; see {self.log_path}")
 
+    def wait_page(self, timeout: float = 180) -> None:
+        """Wait until the page itself answers (before any model has decoded); raises
+        RuntimeError if the app exits or does not answer."""
+        import urllib.request
+
+        while time.perf_counter() - self.started < timeout:
+            if not self.alive():
+                raise RuntimeError(f"app exited early:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(self.url, timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"app did not answer within {timeout:.0f} s; see {self.log_path}")
+
     def log_lines(self) -> list[str]:
         self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()

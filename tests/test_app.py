@@ -4,9 +4,6 @@ and a real browser (Playwright driving Debian's Chromium)."""
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +16,8 @@ from gradio_client import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.common import AppServer
+
 pytestmark = pytest.mark.slow  # the app with the shipped models, in Chromium
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,42 +26,28 @@ SECRET = "hf_secret_value_that_must_not_leak"
 SENTENCE = "Click the arrow next to the icon to open the toolbar."
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_app(tmp_path_factory, *flags, **env_vars):
-    """Start ``python app.py`` on a free port; returns (url, process)."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
+    """Start ``python app.py`` on a free port (the benchmarks' harness,
+    :class:`benchmarks.common.AppServer`); returns (url, process), the process with its
+    ``log`` (what the app wrote)."""
     env = {
-        **os.environ,
         "GRADIO_ANALYTICS_ENABLED": "False",
         "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_TOKEN": SECRET,  # compiled graphs shared by every app this session starts:
-        "SEQ2SEQ_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "compiled"),
+        "HF_TOKEN": SECRET,
         **env_vars,
     }
-    with open(log, "w") as out:
-        command = [sys.executable, "app.py", "--port", str(port), *flags]
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    proc.log = log  # what it wrote
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited early:\n{log.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"app did not answer within 180 s:\n{log.read_text()[-3000:]}")
-    return url, proc
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    # Compiled graphs shared by every app this session starts.
+    compiled = str(tmp_path_factory.getbasetemp() / "compiled")
+    server = AppServer(log_path=log, env=env, extra_args=flags, cache_dir=compiled)
+    server.__enter__()
+    try:
+        server.wait_page(timeout=180)
+    except RuntimeError as e:
+        server.__exit__(None, None, None)
+        pytest.fail(str(e))
+    server.process.log = log
+    return server.url, server.process
 
 
 @pytest.fixture(scope="module")
