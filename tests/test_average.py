@@ -11,6 +11,8 @@ import pytest
 from seq2seq import bundle
 from training import average
 
+pytestmark = pytest.mark.slow  # each test trains checkpoints
+
 
 def shifted(src, dst, by, optimizer=False):
     """A copy of weights file ``src`` with every weight + ``by`` (and, like a training

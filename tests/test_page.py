@@ -114,6 +114,7 @@ def test_direction_choices_are_label_code_pairs(page):
     assert w.compare_button is None and w.compare_slots == []  # one model per direction
 
 
+@pytest.mark.slow  # trains a second tiny model (Luong)
 def test_a_rival_model_is_warmed_at_the_default_beam_only(tiny_model_dir, tiny_luong_dir):
     # A second architecture has graphs of its own (~20 MB each): the rival gets the
     # default beam's graphs, the direction's own model every beam and the trees.
@@ -129,6 +130,7 @@ def test_a_rival_model_is_warmed_at_the_default_beam_only(tiny_model_dir, tiny_l
     assert asked["en-de"]["widths"] == asked["en-de-luong"]["widths"] == warm
 
 
+@pytest.mark.slow  # trains a second tiny model (Luong)
 def test_a_second_model_of_a_direction_is_offered_and_compared(
     tiny_model_dir, tiny_luong_dir, results, monkeypatch
 ):

@@ -4,6 +4,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from seq2seq import bundle
@@ -81,6 +82,7 @@ def test_space_gets_only_what_it_runs():
     assert not local
 
 
+@pytest.mark.slow
 def test_deploy_space_uploads_only_the_app(tmp_path):
     """Deploy against the local fake Hub, with the models named as Hub repos."""
     import os
