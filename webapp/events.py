@@ -4,7 +4,7 @@ Every handler of :class:`Events` names the widgets it reads as its parameters (t
 names of :class:`~webapp.page.Widgets`; ``request`` and ``evt`` are Gradio's), so
 :func:`wire` passes exactly those, by keyword; each returns ``{widget: new value}``
 (widgets left out keep their value). A :class:`~webapp.files.Refusal` from the service
-becomes a ``gr.Error`` here, in one place (:func:`answered`).
+becomes a logged ``gr.Error`` here, in one place (:func:`answered`).
 
 Not for: what a request does (see :mod:`webapp.service`) or the widgets (see
 :mod:`webapp.page`).
@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import html
 import inspect
+import logging
 
 import gradio as gr
 from gradio.utils import get_upload_folder
@@ -28,18 +29,21 @@ from webapp.links import from_query, share_link
 from webapp.page import EXAMPLES, TREE_HINT, Widgets, layout
 from webapp.service import EMPTY_OUTPUT, TranslationService, decode_options, evaluation_of
 
+log = logging.getLogger("app")
 GRADIO_PARAMETERS = ("request", "evt")  # what Gradio passes itself, not widget values
 
 
 def answered(fn):
     """``fn`` with its refusals shown to the visitor: as text (HTML-escaped: messages can
-    quote the input, and Gradio renders a toast's message as HTML), with no traceback."""
+    quote the input, and Gradio renders a toast's message as HTML), with no traceback, and
+    logged as one line (a refused request is no fault of the server)."""
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except Refusal as e:
+            log.info("refused: %s", str(e)[:300])
             raise gr.Error(html.escape(str(e), quote=False), print_exception=False) from None
 
     return call

@@ -2,8 +2,8 @@
 call the library once under the process's one decoding limit, write the result files.
 
 Knows nothing of Gradio: a refusal is a :class:`~webapp.files.Refusal` whose message the
-visitor reads; every refusal is logged as one line (no traceback: a refused request is no
-fault of the server). The API's answers are plain JSON-ready dicts.
+visitor reads (the page and the API log it, see :func:`webapp.events.answered`). The API's
+answers are plain JSON-ready dicts.
 
 Not for: decoding or drawing (see :mod:`seq2seq.translator`, :mod:`webapp.views`), widgets
 (see :mod:`webapp.page`).
@@ -12,7 +12,6 @@ Not for: decoding or drawing (see :mod:`seq2seq.translator`, :mod:`webapp.views`
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from pathlib import Path
 
@@ -24,17 +23,10 @@ from webapp import views
 from webapp.files import Refusal, ResultFolder, Upload, batch_status, megabytes, split_lines
 from webapp.limits import CONCURRENCY, MAX_INPUT_CHARS, MAX_RESULT_BYTES
 
-log = logging.getLogger("app")
 LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese"}
 EMPTY_INPUT = "Type a sentence to translate."
 EMPTY_OUTPUT = "The model's translation of this input is empty."
 NO_UPLOAD = "Upload a .txt file with one sentence per line."
-
-
-def refuse(message: str) -> Refusal:
-    """A refusal with a user-facing ``message``, logged as one line."""
-    log.info("refused: %s", message[:300])
-    return Refusal(message)
 
 
 def visible(text) -> str:
@@ -44,7 +36,7 @@ def visible(text) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
-        raise refuse(f"The text must be a string, got {type(text).__name__}.")
+        raise Refusal(f"The text must be a string, got {type(text).__name__}.")
     return text.strip() if has_visible(text) else ""
 
 
@@ -56,7 +48,7 @@ def decode_options(beam, n_best, alpha, default: DecodeOptions) -> DecodeOptions
         options = default.replace(beam_size=beam).with_length_penalty(alpha)
         n_best = DecodeOptions(beam_size=MAX_BEAM, n_best=n_best).n_best
     except ValueError as e:
-        raise refuse(str(e)) from None
+        raise Refusal(str(e)) from None
     return options.replace(n_best=min(n_best, options.beam_size))
 
 
@@ -113,7 +105,7 @@ class TranslationService:
             if code in self.translators:
                 return self.translators[code]
         available = ", ".join(self.translators)
-        raise refuse(f"Unknown direction {direction}. Available: {available}.")
+        raise Refusal(f"Unknown direction {direction}. Available: {available}.")
 
     def default_alpha(self, direction) -> float:
         """The length penalty of ``direction``'s model (its folder's own, see
@@ -123,25 +115,31 @@ class TranslationService:
     def source_text(self, text) -> str:
         text = visible(text)
         if not text:
-            raise refuse(EMPTY_INPUT)
+            raise Refusal(EMPTY_INPUT)
         if len(text) > self.max_input_chars:
-            raise refuse(
+            raise Refusal(
                 f"The input has {len(text)} characters; the limit is {self.max_input_chars}."
             )
         return text
 
-    def translation(self, text, direction, beam, n_best, alpha, tree=False) -> Translation:
-        """One library call (``tree``: recording each sentence's beam tree)."""
+    def translation(
+        self, text, direction, beam, n_best, alpha, tree=False, answer: str = ""
+    ) -> Translation:
+        """One library call (``tree``: recording each sentence's beam tree); ``answer``
+        ("attention" or "tree"): first refuse an input whose answer is sure to be too
+        large (:meth:`check_answer_size`)."""
         text = self.source_text(text)
         translator = self.translator(direction)
         options = decode_options(beam, n_best, alpha, translator.default_options)
+        if answer:
+            self.check_answer_size(translator, text, options.beam_size, answer)
         try:
             with self.decoding:
                 result = translator.translate([text], options, tree=tree)[0]
         except ValueError as e:  # the library's caps (e.g. a sentence of too many tokens)
-            raise refuse(str(e)) from None
+            raise Refusal(str(e)) from None
         if not result.hypotheses:  # nothing left after the library's normalisation
-            raise refuse(EMPTY_INPUT)
+            raise Refusal(EMPTY_INPUT)
         return result
 
     def rivals(self, direction) -> list[str]:
@@ -160,18 +158,15 @@ class TranslationService:
 
     # --- sizes -------------------------------------------------------------------------
 
-    def check_answer_size(self, text, direction, beam, what: str) -> None:
+    def check_answer_size(self, translator: Translator, text: str, beam: int, what: str):
         """Refuse before decoding an answer sure to be over the size limit, estimated
         from the source's subword tokens (``n`` per sentence, ``N`` in all): the attention
         matrix of the best candidate (``what="attention"``) has about ``N × N`` numbers
         of 5 bytes, the beam tree (``"tree"``) about ``n`` steps per sentence of
         ``max(2 × beam, 10)`` nodes of 160 bytes. Four fifths of that is the bound: below
         every real answer measured on the shipped en-de model (beam 1-10, 1-60 sentences:
-        0.15-0.9 of the real size), so what would fit is never refused early. Checks the
-        input as :meth:`translation` does, so a bad one gets the same message."""
-        text = self.source_text(text)
-        translator = self.translator(direction)
-        beam = decode_options(beam, 1, None, translator.default_options).beam_size
+        0.15-0.9 of the real size), so what would fit is never refused early. ``text``
+        and ``beam`` are :meth:`translation`'s, already checked."""
         sizes = [len(ids) + 1 for ids in translator.tokenizer.encode_batch(split_sentences(text))]
         if what == "attention":
             estimate = sum(sizes) ** 2 * 5
@@ -189,7 +184,7 @@ class TranslationService:
 
     def check_size(self, size: int, what: str) -> None:
         if reason := self.over_limit(size, what):
-            raise refuse(f"{reason} Send less text.")
+            raise Refusal(f"{reason} Send less text.")
 
     # --- files -------------------------------------------------------------------------
 
@@ -229,10 +224,10 @@ class TranslationService:
         disk; the session keeps the bytes, see :class:`Upload`). The app's own result
         files are never read this way."""
         if not path:
-            raise refuse(NO_UPLOAD)
+            raise Refusal(NO_UPLOAD)
         path = Path(path).resolve()
         if self.results.holds(path) or not path.is_file():
-            raise refuse("That file is not an upload of this page: upload the file again.")
+            raise Refusal("That file is not an upload of this page: upload the file again.")
         try:
             data = path.read_bytes()
         finally:
@@ -242,11 +237,8 @@ class TranslationService:
     def translate_file(self, upload: Upload | None, direction, beam, alpha) -> tuple[str, str]:
         """Translate an upload line by line; returns (output file, status)."""
         if not isinstance(upload, Upload):
-            raise refuse(NO_UPLOAD)
-        try:
-            lines = split_lines(upload.data)
-        except Refusal as e:
-            raise refuse(str(e)) from None
+            raise Refusal(NO_UPLOAD)
+        lines = split_lines(upload.data)
         translator = self.translator(direction)
         options = decode_options(beam, 1, alpha, translator.default_options)
         out, failed = self.translate_lines(translator, lines, options)
@@ -267,7 +259,7 @@ class TranslationService:
         """The best translation of ``text`` (``length_penalty`` None: the model's own)."""
         best = self.translation(text, direction, beam_size, 1, length_penalty).best
         if not best:
-            raise refuse(EMPTY_OUTPUT)
+            raise Refusal(EMPTY_OUTPUT)
         return best
 
     def api_beam(
@@ -290,11 +282,10 @@ class TranslationService:
         try:
             rank = whole_number("rank", rank, 1, MAX_BEAM)
         except ValueError as e:
-            raise refuse(f"{e}.") from None
-        self.check_answer_size(text, direction, beam_size, "attention")
-        result = self.translation(text, direction, beam_size, MAX_BEAM, None)
+            raise Refusal(f"{e}.") from None
+        result = self.translation(text, direction, beam_size, MAX_BEAM, None, answer="attention")
         if rank > len(result.hypotheses):
-            raise refuse(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")
+            raise Refusal(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")
         hyp = result.hypotheses[rank - 1]
         src, tgt, matrix = views.attention_matrix(result, hyp)
         answer = {
@@ -318,8 +309,9 @@ class TranslationService:
         """The beam search's tree of each sentence: every candidate it ranked at every
         step (parent, token, piece, log-prob, score, open/finished/dropped, rank if
         returned, on a returned path or not); ``length_penalty`` None: the model's own."""
-        self.check_answer_size(text, direction, beam_size, "tree")
-        result = self.translation(text, direction, beam_size, n_best, length_penalty, tree=True)
+        result = self.translation(
+            text, direction, beam_size, n_best, length_penalty, tree=True, answer="tree"
+        )
         sentences = [
             {"source": s.source, "source_pieces": s.source_pieces, **s.tree.to_dict()}
             for s in result.sentences
