@@ -33,16 +33,23 @@ def load_pairs(path: str) -> list[tuple[str, str]]:
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.everyday", description=__doc__)
     parser.add_argument("--model", default="models/en-de")
-    parser.add_argument("--data", help="default: training/data/PAIR/everyday.tsv of the model")
+    parser.add_argument(
+        "--data",
+        help="default: training/data/PAIR/everyday.tsv of the model's pair (English first); "
+        "a model into English (de-en) reads its columns reversed, as training.evaluate does",
+    )
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--length-penalty", type=float, help="default: the model's own")
     parser.add_argument("--json", metavar="FILE", help="also write scores and rows here")
     args = parser.parse_args(argv)
 
     translator = Translator.load(args.model)
-    direction = translator.bundle.direction
-    args.data = args.data or f"training/data/{direction}/everyday.tsv"
+    config = translator.model.model_config
+    pair = "-".join(sorted((config.src_lang, config.tgt_lang), key=lambda lang: lang != "en"))
+    args.data = args.data or f"training/data/{pair}/everyday.tsv"
     sources, references = map(list, zip(*load_pairs(args.data)))
+    if config.src_lang != "en":
+        sources, references = references, sources
     options = translator.default_options.replace(beam_size=args.beam_size)
     options = options.with_length_penalty(args.length_penalty)
     outputs = translator.translate_texts(sources, options)

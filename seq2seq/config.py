@@ -10,7 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 
 CELLS = ("gru", "lstm")
-ATTENTIONS = ("bahdanau", "luong_dot", "luong_general")
+ATTENTIONS = ("bahdanau", "luong_dot", "luong_general", "none")
+NO_ATTENTION = "none"
 
 
 @dataclass
@@ -26,7 +27,9 @@ class ModelConfig:
         enc_layers: stacked bidirectional encoder layers (1..n).
         dec_units: units of the decoder RNN.
         cell: ``gru`` or ``lstm`` (encoder and decoder).
-        attention: ``bahdanau`` (additive), ``luong_dot`` or ``luong_general``.
+        attention: ``bahdanau`` (additive), ``luong_dot``, ``luong_general``, or ``none``:
+            no attention, one fixed context for the whole sentence (the encoder's final
+            states, as in Cho et al. 2014), the baseline attention is measured against.
         attn_units: hidden size of Bahdanau's scoring MLP.
         dropout: on embeddings, between encoder layers and on the attentional vector.
         tie_output: project the attentional vector to ``emb_dim`` and score it against the
@@ -60,6 +63,11 @@ class ModelConfig:
             )
         if self.enc_layers < 1 or self.vocab_size < 5:
             raise ValueError("enc_layers must be >= 1 and vocab_size >= 5")
+
+    @property
+    def has_attention(self) -> bool:
+        """False for ``attention: none`` (no attention weights, no heat map)."""
+        return self.attention != NO_ATTENTION
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

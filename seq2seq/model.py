@@ -5,6 +5,11 @@ previous target embedding concatenated with the previous *attentional vector*
 ``tanh(W_c [s_t; c_t])`` (input feeding, Luong et al. 2015) → attention → output
 projection (optionally tied to the target embedding).
 
+With ``attention: none`` the context ``c_t`` is one fixed vector for the whole sentence,
+the encoder's final forward and backward states (Cho et al. 2014: the decoder sees the
+sentence's summary at every step, never the source words themselves); its step returns
+all-zero attention rows. It exists to show what attention adds (``models/en-de-noattn``).
+
 Two inference entry points drive any search (:mod:`seq2seq.search`):
 
 - :meth:`Seq2Seq.encode` ``(src_ids) -> (memory, mask, state)`` once per batch;
@@ -149,7 +154,11 @@ class Seq2Seq(keras.Model):
         )
         cell = keras.layers.GRUCell if c.cell == "gru" else keras.layers.LSTMCell
         self.decoder_cell = cell(c.dec_units, name="decoder_cell", dtype=p)
-        self.attention = make_attention(c.attention, c.attn_units, c.dec_units, dtype=p)
+        self.attention = (  # None: a fixed context (see the module docstring)
+            make_attention(c.attention, c.attn_units, c.dec_units, dtype=p)
+            if c.has_attention
+            else None
+        )
         self.combine = keras.layers.Dense(
             c.dec_units, "tanh", use_bias=False, name="attentional", dtype=p
         )
@@ -168,7 +177,8 @@ class Seq2Seq(keras.Model):
             width = 2 * c.enc_units
         self.bridge.build((None, 2 * c.enc_units * self.n_states))
         self.decoder_cell.build((None, c.emb_dim + c.dec_units))
-        self.attention.build((None, c.dec_units), values_shape=(None, None, width))
+        if self.attention is not None:
+            self.attention.build((None, c.dec_units), values_shape=(None, None, width))
         self.combine.build((None, c.dec_units + width))
         self.output_projection.build((None, c.dec_units))
         self.built = True
@@ -183,7 +193,9 @@ class Seq2Seq(keras.Model):
 
         Returns:
             memory: ``(keys, values)``: values ``(batch, src_len, 2*enc_units)``, keys the
-                attention's precomputed projection of them, ``(batch, src_len, key_dim)``.
+                attention's precomputed projection of them, ``(batch, src_len, key_dim)``;
+                without attention, keys are the fixed context ``(batch, 1, 2*enc_units)``
+                (the last encoder layer's final forward and backward states).
             mask: ``(batch, src_len)`` bool, True at real tokens.
             state: list of ``(batch, dec_units)``: decoder RNN state(s) (bridged from the
                 encoder's final states) and the initial attentional vector (zeros).
@@ -200,7 +212,10 @@ class Seq2Seq(keras.Model):
         bridged = self.bridge(ops.concatenate([*fwd, *bwd], axis=-1))
         rnn_state = ops.split(bridged, self.n_states, axis=-1)
         attn_vec = ops.zeros_like(rnn_state[0])  # (the compute dtype, as the states)
-        keys = self.attention.precompute(x)
+        if self.attention is None:  # h of each direction (an LSTM's finals are h, c)
+            keys = ops.expand_dims(ops.concatenate([fwd[0], bwd[0]], axis=-1), 1)
+        else:
+            keys = self.attention.precompute(x)
         return (keys, x), mask, [*rnn_state, attn_vec]
 
     # --- decoder ----------------------------------------------------------------
@@ -218,7 +233,10 @@ class Seq2Seq(keras.Model):
         *rnn_state, attn_vec = state
         x = ops.concatenate([emb, attn_vec], axis=-1)  # input feeding
         h, rnn_state = self.decoder_cell(x, list(rnn_state), training=training)
-        context, weights = self.attention(h, keys, values, mask)
+        if self.attention is None:
+            context, weights = keys[:, 0], ops.zeros_like(mask, dtype="float32")
+        else:
+            context, weights = self.attention(h, keys, values, mask)
         attn_vec = self.combine(ops.concatenate([h, context], axis=-1))
         return attn_vec, [*rnn_state, attn_vec], weights
 

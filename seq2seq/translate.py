@@ -51,6 +51,7 @@ from seq2seq import cli
 from seq2seq import options as library_caps
 from seq2seq.alignment import pharaoh
 from seq2seq.options import DEFAULT_LENGTH_PENALTY, DecodeOptions
+from seq2seq.translation import NO_ATTENTION
 
 if TYPE_CHECKING:  # the model libraries load only after the options are checked
     from seq2seq.translation import Translation
@@ -443,6 +444,10 @@ def main(argv=None):
         precision=args.precision,
         cache_dir=args.cache_dir,
     )
+    wants_alignments = args.alignments or args.format == "pharaoh"
+    if wants_alignments and not translator.model.model_config.has_attention:
+        print(f"error: {args.model}: {NO_ATTENTION}", file=sys.stderr)
+        raise SystemExit(2)
     if args.length_penalty is None:
         args.options = args.options.replace(
             length_penalty=translator.default_options.length_penalty

@@ -23,6 +23,12 @@ from seq2seq.penalties import gnmt_penalty
 from seq2seq.sentences import split_sentences  # noqa: F401  (the splitter, re-exported)
 from seq2seq.tokenizer import CJK_PUNCTUATION
 
+# What a model without attention (``ModelConfig.attention == "none"``) lacks, in plain words.
+NO_ATTENTION = (
+    "This model has no attention: it reads the whole sentence into one fixed vector (the "
+    "encoder's final states) and translates from that alone, so it has no attention weights, "
+    "heat map or alignments."
+)
 _FULL_WIDTH_END = re.compile(f"[{CJK_PUNCTUATION}]$")  # a sentence ending so needs no space
 
 
@@ -107,7 +113,8 @@ class Translation:
     and a single joined candidate: the best of each part (see :meth:`join`). A text that
     could not be translated has no candidates and an ``error`` saying why. A sentence
     translated with ``tree=True`` has the ``tree`` of its beam search (see
-    :meth:`sentences`).
+    :meth:`sentences`). A model without attention (``attention: none``) gives
+    ``attends=False``: its hypotheses' attention rows are all zero and mean nothing.
     """
 
     source: str
@@ -118,6 +125,7 @@ class Translation:
     parts: list[Translation] = field(default_factory=list)
     error: str = ""
     tree: BeamTree | None = None
+    attends: bool = True
 
     @property
     def best(self) -> str:
@@ -133,8 +141,10 @@ class Translation:
             "source": self.source,
             "source_pieces": self.source_pieces,
             "length_penalty": self.length_penalty,
+            "attends": self.attends,
             "hypotheses": [
-                {"rank": r, **h.to_dict(attention)} for r, h in enumerate(self.hypotheses, 1)
+                {"rank": r, **h.to_dict(attention and self.attends)}
+                for r, h in enumerate(self.hypotheses, 1)
             ],
         }
         return {**out, "error": self.error} if self.error else out
@@ -157,6 +167,7 @@ class Translation:
             _best_combinations(lists) if lists else [],
             alpha,
             parts=parts,
+            attends=all(p.attends for p in parts),
         )
 
     def rerank(self, alpha: float) -> Translation:

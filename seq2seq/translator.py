@@ -181,7 +181,10 @@ class Translator:
     ) -> list[Translation]:
         """Translate each text as one sentence. Empty texts (nothing visible) and, with
         ``errors="empty"``, over-long ones get a Translation without candidates."""
-        results = [Translation(t, [], [], [], options.length_penalty) for t in texts]
+        attends = self.model.model_config.has_attention
+        results = [
+            Translation(t, [], [], [], options.length_penalty, attends=attends) for t in texts
+        ]
         keep = [i for i, t in enumerate(texts) if normalize(t)]
         sources = [ids + [EOS] for ids in self.tokenizer.encode_batch([texts[i] for i in keep])]
         fits = []
@@ -203,7 +206,12 @@ class Translator:
             for row, (i, ids) in enumerate(batch):
                 hyps = self._hypotheses(found, row, len(ids), options.length_penalty)
                 results[i] = Translation(
-                    texts[i], ids, self.tokenizer.pieces(ids), hyps, options.length_penalty
+                    texts[i],
+                    ids,
+                    self.tokenizer.pieces(ids),
+                    hyps,
+                    options.length_penalty,
+                    attends=attends,
                 )
                 if tree:
                     results[i].tree = BeamTree.from_trace(

@@ -11,15 +11,22 @@ from webapp.files import Upload
 
 class FakeTranslator:
     """Reverses the words of each text; "EMPTY" gives an empty output and "HUGE" a line
-    over the token cap (the library's ``errors="empty"`` answer)."""
+    over the token cap (the library's ``errors="empty"`` answer). ``attends`` False: a
+    model without attention (all-zero attention rows)."""
 
     bundle = SimpleNamespace(direction="xx-yy", path="/nonexistent")
-    model = SimpleNamespace(model_config=SimpleNamespace(src_lang="xx", tgt_lang="yy"))
     tokenizer = SimpleNamespace(encode_batch=lambda texts: [t.split() for t in texts])
 
-    def __init__(self, length_penalty=0.6):
-        self.seen = []
+    def __init__(self, length_penalty=0.6, attends=True):
+        self.seen, self.attends = [], attends
         self.default_options = DecodeOptions(length_penalty=length_penalty)
+        config = SimpleNamespace(
+            src_lang="xx",
+            tgt_lang="yy",
+            attention="bahdanau" if attends else "none",
+            has_attention=attends,
+        )
+        self.model = SimpleNamespace(model_config=config)
 
     def translate(self, texts, options, split=True, errors="raise", tree=False):
         assert isinstance(texts, list)
@@ -42,11 +49,11 @@ class FakeTranslator:
             log_prob=-1.0,
             score=float("nan"),
             token_log_probs=[-0.5] * n,
-            attention=np.full((n, m), 1.0 / m),
+            attention=np.full((n, m), 1.0 / m if self.attends else 0.0),
         )
-        return Translation(
-            text, list(range(m)), [*text.split(), "</s>"], [hyp], options.length_penalty
-        )
+        source = [*text.split(), "</s>"]
+        alpha = options.length_penalty
+        return Translation(text, list(range(m)), source, [hyp], alpha, attends=self.attends)
 
 
 def upload(tmp_path, data: bytes, name="in.txt") -> Upload:

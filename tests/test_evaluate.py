@@ -128,3 +128,53 @@ def test_chinese_targets_are_scored_with_chinese_tokenization():
     as_words = evaluate.score(hyp, ref, "de")  # 13a: each sentence is one "word"
     assert "tok:13a" in as_words["bleu_signature"] and as_words["bleu"] == 0
     assert zh["chrf"] == as_words["chrf"]  # chrF works on characters either way
+
+
+@pytest.mark.parametrize(
+    "counts, expected",
+    [
+        # words 1-10, 11-20, 21-30, 31-40, 41+ (sentences in each) → the buckets reported
+        ((300, 300, 200, 150, 120), [(0, 10), (11, 20), (21, 30), (31, 40), (41, None)]),
+        ((300, 300, 200, 60, 30), [(0, 10), (11, 20), (21, None)]),  # 41+ then 31+ merged
+        ((300, 300, 50, 150, 120), [(0, 10), (11, 30), (31, 40), (41, None)]),
+        ((40, 300, 200, 150, 120), [(0, 20), (21, 30), (31, 40), (41, None)]),
+        ((20, 10, 5, 0, 0), [(0, None)]),  # fewer than 100 in all: one bucket
+    ],
+)
+def test_length_buckets_merge_small_ones_into_a_neighbour(counts, expected):
+    lengths = [n for count, n in zip(counts, (5, 15, 25, 35, 50)) for _ in range(count)]
+    assert evaluate.length_buckets(lengths) == expected
+
+
+def test_by_length_scores_each_bucket_and_counts_every_sentence():
+    """Each bucket is scored on its own sentences (a bucket translated perfectly has BLEU
+    100); the sizes add up to the test's; Chinese sources count characters."""
+    short = [f"word {i} here" for i in range(150)]  # 3 words: 1-10
+    long = [" ".join(f"w{i}{j}" for j in range(12)) for i in range(120)]  # 12 words: 11-20
+    sources = short + long
+    references = [f"ref {i} a b c d" for i in range(len(sources))]
+    hypotheses = references[:150] + ["wrong"] * 120
+    buckets = evaluate.by_length(sources, hypotheses, references, "en", "de")
+    assert [(b["bucket"], b["n"]) for b in buckets] == [("1-10", 150), ("11+", 120)]
+    assert buckets[0]["bleu"] == 100.0 and buckets[1]["bleu"] < 5
+    assert sum(b["n"] for b in buckets) == len(sources)
+    assert (
+        evaluate.source_words("我 爱 你们", "zh") == 4 and evaluate.source_words("a b", "en") == 2
+    )
+
+
+@pytest.mark.slow
+def test_by_length_is_in_the_json_and_the_printout(tiny_model_dir, tmp_path, capsys):
+    test = write_tsv(tmp_path / "test.tsv", reverse_task(120, seed=8))
+    evaluate.main(["--model", str(tiny_model_dir[0]), "--test", str(test), "--json"])
+    assert "by_length" not in json.loads(capsys.readouterr().out)
+    args = ["--model", str(tiny_model_dir[0]), "--test", str(test), "--by-length"]
+    evaluate.main([*args, "--json"])
+    result = json.loads(capsys.readouterr().out)
+    # the task's 2-5 words: the empty longer buckets merge into one, "1+"
+    assert [b["bucket"] for b in result["by_length"]] == ["1+"]
+    assert result["by_length"][0]["n"] == 120 and result["by_length"][0]["bleu"] == result["bleu"]
+    evaluate.main(args)
+    assert re.search(
+        r"1\+ words\s+BLEU\s+[\d.]+\s+chrF\s+[\d.]+\s+\(120\)", capsys.readouterr().out
+    )

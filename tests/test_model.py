@@ -300,3 +300,50 @@ def test_saved_under_bfloat16_loads_under_either_precision(tmp_path):
     np.testing.assert_allclose(steps[0], steps[1], atol=0.05)
     with pytest.raises(ValueError, match="precision must be one of float32, mixed_bfloat16"):
         bundle.load(tmp_path, precision="float16")
+
+
+# --- no attention (the baseline of "Why attention?") ----------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_a_model_without_attention_trains_steps_as_it_is_taught_and_saves(tmp_path, cell):
+    """``attention: none``: no attention weights exist, every attention row is zero, the
+    decoder still sees the source (through its one fixed context), padding changes
+    nothing, inference steps equal teacher forcing, training lowers the loss, and a saved
+    folder gives identical outputs."""
+    model, tokenizer = tiny_model(attention="none", cell=cell)
+    assert not any("attention" in w.path.split("/") for w in model.weights)
+    src, tgt_in, tgt = batch(5)
+    src, tgt_in, tgt = (a % tokenizer.vocab_size for a in (src, tgt_in, tgt))
+    logits = np.asarray(model((src, tgt_in)))
+    other_src = np.where(src > EOS, (src + 1) % tokenizer.vocab_size, src).clip(min=EOS + 1)
+    other_src = np.where(src <= EOS, src, other_src).astype("int32")
+    assert not np.allclose(logits, np.asarray(model((other_src, tgt_in))), atol=1e-6)
+    wider = np.concatenate([src, np.zeros((3, 4), "int32")], axis=1)
+    np.testing.assert_allclose(logits, np.asarray(model((wider, tgt_in))), rtol=1e-5, atol=1e-5)
+    _, forced_attention = model.teacher_force(src, tgt_in)
+    assert not np.asarray(forced_attention).any()
+    memory, mask, state = model.encode(src)
+    for t in range(tgt_in.shape[1]):
+        log_probs, state, attention = model.step(tgt_in[:, t], state, memory, mask)
+        expected = logits[:, t] - np.log(np.exp(logits[:, t]).sum(-1, keepdims=True))
+        np.testing.assert_allclose(np.asarray(log_probs), expected, rtol=1e-4, atol=1e-5)
+        assert np.asarray(attention).shape == src.shape and not np.asarray(attention).any()
+
+    bundle.save(tmp_path, model, tokenizer)
+    assert_same_outputs(model, bundle.load(tmp_path).model, tokenizer.vocab_size)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=MaskedCrossEntropy(0.1))
+    losses = [float(model.train_on_batch((src, tgt_in), tgt)) for _ in range(5)]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_a_model_without_attention_trains_under_mixed_bfloat16():
+    model = Seq2Seq(tiny_config(attention="none"), dtype="mixed_bfloat16")
+    model.build()
+    src, tgt_in, tgt_out = batch(6)
+    memory, mask, state = model.encode(src)
+    log_probs, _, attention = model.step(tgt_in[:, 0], state, memory, mask)
+    dtype = keras.backend.standardize_dtype
+    assert dtype(log_probs.dtype) == dtype(attention.dtype) == "float32"
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=MaskedCrossEntropy(0.1))
+    assert np.isfinite(model.train_on_batch((src, tgt_in), tgt_out))

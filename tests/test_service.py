@@ -314,3 +314,27 @@ def test_answers_sure_to_be_too_large_are_refused_before_decoding(fake):
     assert translator.seen == []
     assert service.api_beam_tree("one two", "", 10)["sentences"] == []  # (the fake has no tree)
     assert translator.seen == ["one two"]
+
+
+def test_a_model_without_attention_is_served_without_attention(results):
+    """``/beam`` and the page's views answer for a model without attention; ``/attention``
+    says in plain words that it has none (before decoding); the downloads hold no
+    alignments and no attention rows; the coverage view says why it has nothing."""
+    translator = FakeTranslator(attends=False)
+    rival = TranslationService({"xx-yy": translator}, results=results)
+    answer = rival.api_beam("a b c", "", 3, 1, 0.6)
+    assert answer["attends"] is False and answer["hypotheses"][0]["text"] == "c b a"
+    assert "attention" not in answer["hypotheses"][0]
+    seen = len(translator.seen)
+    with pytest.raises(Refusal, match=r"^This model has no attention: .* Ask /beam"):
+        rival.api_attention("a b c")
+    assert len(translator.seen) == seen  # refused before decoding
+    result = rival.translation("a b c", "", 3, 1, 0.6)
+    files, note = rival.export_files(result)
+    assert note == "" and [Path(f).name for f in files] == ["candidates.tsv", "attention.json"]
+    exported = json.loads(Path(files[1]).read_text())
+    assert exported["attends"] is False and "attention" not in exported["hypotheses"][0]
+    coverage = views.coverage_markdown(result, result.hypotheses[0])
+    assert "no attention" in coverage and "⚠" not in coverage
+    assert views.token_shading(["a", "b"], [0.0, 0.0], shaded=False) == [("a", None), ("b", None)]
+    assert FakeTranslator().translate(["a b"], FakeTranslator().default_options)[0].attends

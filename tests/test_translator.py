@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import reverse_task
+from conftest import reverse_task, train_tiny
 
 from seq2seq.options import DecodeOptions
+from seq2seq.tokenizer import BOS
 from seq2seq.translator import Translator, split_sentences
 
 
@@ -219,3 +220,33 @@ def test_searchers_of_one_cache_keep_their_own_output_cap(tiny_model_dir, mode):
     assert len(roomy.translate(text, **mode)[0].hypotheses[0].ids) > 2
     assert len(tight.translate(text, **mode)[0].hypotheses[0].ids) <= 2
     assert len(cache.functions) == 2
+
+
+@pytest.mark.slow
+def test_a_model_without_attention_trains_and_translates(tmp_path):
+    """``attention: none`` through training.train, the model folder, greedy and beam
+    search: each candidate's log-probability is the model's teacher-forced one, its
+    attention rows are zero and the translation says it does not attend; the model learns
+    the task well past chance (the reverse task is easy for a fixed context of 2-5 words)."""
+    import keras
+
+    folder, history, _ = train_tiny(tmp_path, attention="none")
+    translator = Translator.load(folder)
+    assert translator.model.attention is None
+    sources = [src for src, _ in reverse_task(20, seed=11)]
+    for beam in (1, 3):
+        results = translator.translate(sources, beam_size=beam, n_best=beam)
+        for result in results:
+            assert result.attends is False
+            src = np.array([result.source_ids], "int32")
+            for h in result.hypotheses:
+                assert h.attention.shape == (h.length, len(result.source_pieces))
+                assert not h.attention.any()
+                tgt_in = np.array([[BOS, *h.ids[:-1]]], "int32")
+                logits = np.asarray(translator.model((src, tgt_in)))[0]
+                log_probs = np.asarray(keras.ops.log_softmax(logits, axis=-1))
+                forced = log_probs[np.arange(h.length), h.ids]
+                np.testing.assert_allclose(h.token_log_probs, forced, atol=1e-4)
+    greedy = [r.best for r in translator.translate(sources, beam_size=1)]
+    right = sum(g == " ".join(reversed(s.split())) for g, s in zip(greedy, sources))
+    assert right >= 10, greedy

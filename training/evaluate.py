@@ -5,8 +5,11 @@ Prints corpus BLEU and chrF with their sacreBLEU signatures (detokenized output,
 13a tokenization; sacreBLEU's ``zh`` tokenizer for a Chinese target), and the same per
 source when the test file has an origin column.
 ``--json`` prints one JSON object instead; ``--output FILE`` also writes it (the shipped
-models keep theirs as ``eval.json``). The direction comes from the model's config: a
-model whose source is not English reads the (English, other) columns reversed.
+models keep theirs as ``eval.json``). ``--by-length`` also scores each source-length bucket
+(words: 1-10, 11-20, 21-30, 31-40, 41+, a bucket of fewer than 100 sentences merged into its
+neighbour), as ``"by_length": [{"bucket": "1-10", "n": …, "bleu": …, "chrf": …}, …]``.
+The direction comes from the model's config: a model whose source is not English reads the
+(English, other) columns reversed.
 
 No test line stops the run: the translator runs with a higher sentence cap than the app's
 (``--max-sentence-tokens``, 1,024 by default; widths past 200 run in ad-hoc graphs), and a
@@ -38,6 +41,8 @@ from webapp.limits import MAX_INPUT_CHARS as APP_MAX_INPUT_CHARS
 
 MAX_SENTENCE_TOKENS = 1024  # evaluation's own cap: no test sentence comes near it
 MAX_INPUT_CHARS = 100_000
+LENGTH_EDGES = (10, 20, 30, 40)  # source words: buckets 1-10, 11-20, 21-30, 31-40, 41+
+MIN_BUCKET = 100  # sentences; a smaller bucket is merged into its neighbour
 
 
 def bleu_tokenize(lang: str) -> str:
@@ -59,6 +64,59 @@ def score(hypotheses: list[str], references: list[str], lang: str = "en") -> dic
         "chrf_signature": str(chrf.get_signature()),
         "sentences": len(references),
     }
+
+
+def source_words(text: str, lang: str) -> int:
+    """The length of a source sentence in words (whitespace-separated; for Chinese, which
+    separates none, its characters)."""
+    return len("".join(text.split())) if lang == "zh" else len(text.split())
+
+
+def length_buckets(lengths: list[int], edges=LENGTH_EDGES, min_size=MIN_BUCKET):
+    """``[(low, high), ...]`` (``high`` None: no upper bound) covering every length, from
+    the buckets ``0-edges[0]`` (shown as ``1-…``), ``edges[0]+1-edges[1]``, …,
+    ``edges[-1]+1+``: from the longest down, a bucket of fewer than ``min_size`` of
+    ``lengths`` joins the next shorter one (then a too-small first bucket joins the next
+    longer one), so each bucket reported holds at least ``min_size`` (unless all of them
+    together hold fewer).
+
+    Example: ``edges=(10, 20)``, 500 lengths of 1-10, 200 of 11-20 and 30 over 20 →
+    (0, 10), (11, None)."""
+    bounds = (
+        [(0, edges[0])] + [(a + 1, b) for a, b in zip(edges, edges[1:])] + [(edges[-1] + 1, None)]
+    )
+
+    def size(b):
+        return sum(1 for n in lengths if n >= b[0] and (b[1] is None or n <= b[1]))
+
+    i = len(bounds) - 1
+    while i > 0:
+        if size(bounds[i]) < min_size:
+            bounds[i - 1 : i + 1] = [(bounds[i - 1][0], bounds[i][1])]
+        i -= 1
+    while len(bounds) > 1 and size(bounds[0]) < min_size:
+        bounds[0:2] = [(bounds[0][0], bounds[1][1])]
+    return bounds
+
+
+def by_length(sources: list[str], hypotheses, references, src_lang: str, tgt_lang: str):
+    """BLEU and chrF per source-length bucket (see :func:`length_buckets`): ``[{"bucket":
+    "1-10", "n": ..., "bleu": ..., "chrf": ...}, ...]``; the ``n`` add up to the test's
+    size."""
+    lengths = [source_words(s, src_lang) for s in sources]
+    out = []
+    for low, high in length_buckets(lengths):
+        rows = [
+            (h, r)
+            for n, h, r in zip(lengths, hypotheses, references)
+            if n >= low and (high is None or n <= high)
+        ]
+        scores = score(*map(list, zip(*rows)), tgt_lang)
+        label = f"{max(low, 1)}-{high}" if high is not None else f"{max(low, 1)}+"
+        out.append(
+            {"bucket": label, "n": len(rows), "bleu": scores["bleu"], "chrf": scores["chrf"]}
+        )
+    return out
 
 
 def over_app_caps(translator: Translator, texts: list[str]) -> dict:
@@ -113,8 +171,10 @@ def evaluate(
     beam_size: int = 5,
     limit: int | None = None,
     length_penalty: float | None = None,
+    lengths: bool = False,
 ):
-    """Translate ``test`` and score it; returns a JSON-able dict. A test line that cannot
+    """Translate ``test`` and score it; returns a JSON-able dict (``lengths``: with the
+    scores per source-length bucket, ``by_length``). A test line that cannot
     be translated scores as an empty hypothesis and is counted (``failed``) and listed
     (``failures``: test pair number, 1-based, and why). ``length_penalty`` None: the
     model's own default (:attr:`Translator.default_options`)."""
@@ -162,6 +222,9 @@ def evaluate(
             }
             for name, rows in sorted(by_origin.items())
         }
+    if lengths:
+        references = [p.tgt for p in pairs]
+        result["by_length"] = by_length(sources, hypotheses, references, src_lang, tgt_lang)
     result["examples"] = [
         {"source": p.src, "reference": p.tgt, "hypothesis": h}
         for p, h in list(zip(pairs, hypotheses))[:5]
@@ -194,6 +257,12 @@ def main(argv=None):
         help="score large batches over the model's lexical shortlist, as the CLI does "
         "(default: the whole vocabulary, the model's own score)",
     )
+    parser.add_argument(
+        "--by-length",
+        action="store_true",
+        help="also score each source-length bucket (1-10, 11-20, 21-30, 31-40, 41+ words; "
+        f"fewer than {MIN_BUCKET} sentences: merged with a neighbour)",
+    )
     add_loading_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
@@ -220,7 +289,14 @@ def main(argv=None):
         cache_dir=args.cache_dir,
     )
     try:
-        result = evaluate(translator, args.test, args.beam_size, args.limit, args.length_penalty)
+        result = evaluate(
+            translator,
+            args.test,
+            args.beam_size,
+            args.limit,
+            args.length_penalty,
+            lengths=args.by_length,
+        )
     except CorpusFormatError as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -238,6 +314,10 @@ def main(argv=None):
     print(f"chrF {result['chrf']:6.2f}  {result['chrf_signature']}")
     for name, s in result.get("per_source", {}).items():
         print(f"  {name:12s} BLEU {s['bleu']:6.2f}  chrF {s['chrf']:6.2f}  ({s['sentences']})")
+    for b in result.get("by_length", []):
+        print(
+            f"  {b['bucket']:>6s} words  BLEU {b['bleu']:6.2f}  chrF {b['chrf']:6.2f}  ({b['n']})"
+        )
     caps = result["over_app_caps"]
     if caps["lines"] or result["failed"]:
         print(

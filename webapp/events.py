@@ -62,16 +62,19 @@ class Events:
         self.service, self.w = service, widgets
 
     def attention(self, result: Translation, selected: int, hide_eos: bool, word_level: bool):
-        """Heat map, token shading and coverage of candidate ``selected``."""
+        """Heat map, token shading and coverage of candidate ``selected`` (a model without
+        attention: no heat map, unshaded source, and the coverage note says why)."""
         w = self.w
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
         src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
         sure = views.token_probabilities(hyp.pieces, hyp.token_log_probs, word_level)
         unit = "words" if word_level else "pieces"
+        title = f"candidate {selected + 1}"
+        figure = views.attention_figure(src, tgt, matrix, title, unit) if result.attends else None
         return {
-            w.heatmap: views.attention_figure(src, tgt, matrix, f"candidate {selected + 1}", unit),
+            w.heatmap: gr.Plot(figure, visible=result.attends),
             w.target_tokens: sure,
-            w.source_tokens: views.token_shading(src, matrix.mean(axis=0)),
+            w.source_tokens: views.token_shading(src, matrix.mean(axis=0), result.attends),
             w.coverage: views.coverage_markdown(result, hyp),
         }
 
@@ -163,7 +166,7 @@ class Events:
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
         src, _, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
         row = min(int(evt.index), matrix.shape[0] - 1)
-        return {self.w.source_tokens: views.token_shading(src, matrix[row])}
+        return {self.w.source_tokens: views.token_shading(src, matrix[row], result.attends)}
 
     def redraw(self, result, selected, hide_eos, word_level):
         if result is None:
@@ -191,7 +194,8 @@ class Events:
             src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
             summary = views.rival_markdown(key, translator.bundle, evaluation_of(translator), hyp)
             out[text_box] = gr.Markdown(summary, visible=True)
-            out[plot] = gr.Plot(views.attention_figure(src, tgt, matrix, key, unit), visible=True)
+            figure = views.attention_figure(src, tgt, matrix, key, unit) if result.attends else None
+            out[plot] = gr.Plot(figure, visible=result.attends)
         return out
 
     def take_upload(self, upload):

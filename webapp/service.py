@@ -18,6 +18,7 @@ from pathlib import Path
 from seq2seq.bundle import read_evaluation
 from seq2seq.options import MAX_BEAM, DecodeOptions, whole_number
 from seq2seq.tokenizer import has_visible
+from seq2seq.translation import NO_ATTENTION
 from seq2seq.translator import Translation, Translator, split_sentences
 from webapp import views
 from webapp.files import Refusal, ResultFolder, Upload, batch_status, megabytes, split_lines
@@ -59,7 +60,7 @@ def direction_label(translator: Translator, key: str = "") -> str:
     src, tgt = LANGUAGES.get(c.src_lang, c.src_lang), LANGUAGES.get(c.tgt_lang, c.tgt_lang)
     code = translator.bundle.direction
     if key and key != code:
-        return f"{src} → {tgt} ({key}, {c.attention} attention)"
+        return f"{src} → {tgt} ({key}, {views.attention_name(c.attention)})"
     return f"{src} → {tgt} ({code})"
 
 
@@ -191,13 +192,12 @@ class TranslationService:
     def export_files(self, result: Translation, word_level=False) -> tuple[list[str], str]:
         """The downloads of ``result`` (alignments of pieces, or of words with
         ``word_level``) and a note ("" if none): an attention export over the size limit
-        is left out, and the note says why."""
+        is left out, and the note says why. A model without attention has neither the
+        attention nor the alignments: its ``attention.json`` holds the candidates only."""
         attention, note = views.attention_json(result), ""
-        files = {
-            "candidates.tsv": views.nbest_tsv(result),
-            "attention.json": attention,
-            "alignment.pharaoh": views.pharaoh_text(result, word_level),
-        }
+        files = {"candidates.tsv": views.nbest_tsv(result), "attention.json": attention}
+        if result.attends:
+            files["alignment.pharaoh"] = views.pharaoh_text(result, word_level)
         # Not a refusal (the request is answered without this one file): nothing is logged.
         if reason := self.over_limit(len(attention.encode("utf-8")), "The attention export"):
             note = f"{reason} Send less text. It is not offered for download."
@@ -283,6 +283,8 @@ class TranslationService:
             rank = whole_number("rank", rank, 1, MAX_BEAM)
         except ValueError as e:
             raise Refusal(f"{e}.") from None
+        if not self.translator(direction).model.model_config.has_attention:
+            raise Refusal(f"{NO_ATTENTION} Ask /beam for its translations.")
         result = self.translation(text, direction, beam_size, MAX_BEAM, None, answer="attention")
         if rank > len(result.hypotheses):
             raise Refusal(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")

@@ -23,7 +23,7 @@ from seq2seq.alignment import WORD_START, merge_attention, pharaoh, word_index, 
 from seq2seq.coverage import Report
 from seq2seq.hub import search_setting
 from seq2seq.options import DEFAULT_LENGTH_PENALTY
-from seq2seq.translation import Hypothesis, Translation
+from seq2seq.translation import NO_ATTENTION, Hypothesis, Translation
 
 EOS_PIECE = "</s>"
 # Fonts with Chinese glyphs, best first. matplotlib's own DejaVu Sans has none: without
@@ -139,8 +139,11 @@ def attention_figure(
     return fig
 
 
-def token_shading(pieces: list[str], weights) -> list[tuple[str, float | None]]:
-    """``(piece, weight)`` pairs for a highlighted-text view (weights scaled to 0..1)."""
+def token_shading(pieces: list[str], weights, shaded: bool = True):
+    """``(piece, weight)`` pairs for a highlighted-text view (weights scaled to 0..1);
+    ``shaded`` False: ``(piece, None)``, nothing shaded (a model without attention)."""
+    if not shaded:
+        return [(readable(p), None) for p in pieces]
     weights = np.asarray(weights, dtype="float64")
     top = float(weights.max(initial=0)) or 1.0
     return [(readable(p), round(float(w) / top, 3)) for p, w in zip(pieces, weights)]
@@ -169,6 +172,8 @@ def markdown_text(text: str) -> str:
 def coverage_markdown(translation: Translation, hypothesis: Hypothesis) -> str:
     """What :class:`seq2seq.coverage.Report` finds in ``hypothesis``, in plain words, and
     the attention each source word received."""
+    if not translation.attends:
+        return f"**Coverage and confidence:** not for this model. {NO_ATTENTION}"
     report = Report.of(hypothesis, translation.source_pieces)
     found = [f"- ⚠ {markdown_text(m)}" for m in report.messages()]
     received = " · ".join(
@@ -229,7 +234,13 @@ ATTENTION_FORMULAS = {
     "bahdanau": "additive (Bahdanau et al. 2015): score(s, hⱼ) = vᵀ tanh(W s + U hⱼ)",
     "luong_general": "general (Luong et al. 2015): score(s, hⱼ) = sᵀ W hⱼ",
     "luong_dot": "dot (Luong et al. 2015): score(s, hⱼ) = sᵀ hⱼ",
+    "none": "none: one fixed context c = [h→_S; h←_1] for every output word (Cho et al. 2014)",
 }
+
+
+def attention_name(kind: str) -> str:
+    """``bahdanau attention``, or ``no attention`` for ``none``."""
+    return "no attention" if kind == "none" else f"{kind} attention"
 
 
 def attention_formula(kind: str) -> str:
@@ -240,9 +251,11 @@ def attention_formula(kind: str) -> str:
 
 def rival_markdown(key: str, bundle, evaluation: dict | None, hypothesis: Hypothesis) -> str:
     """One model's column of the compare view: its attention, its best translation with
-    its scores, and its test-set score."""
+    its scores, and its test-set score (a model without attention: what it lacks, in place
+    of a heat map)."""
+    c = bundle.model.model_config
     lines = [
-        f"**{markdown_text(key)}** · {attention_formula(bundle.model.model_config.attention)}",
+        f"**{markdown_text(key)}** · {attention_formula(c.attention)}",
         "",
         f"> {markdown_text(hypothesis.text)}",
         "",
@@ -251,6 +264,8 @@ def rival_markdown(key: str, bundle, evaluation: dict | None, hypothesis: Hypoth
     ]
     if evaluation:
         lines.append(f"  \ntest set: BLEU {evaluation['bleu']}, chrF {evaluation['chrf']}")
+    if not c.has_attention:
+        lines += ["", f"*{NO_ATTENTION}*"]
     return "\n".join(lines)
 
 
@@ -269,7 +284,7 @@ def model_markdown(bundle, evaluation: dict | None) -> str:
     c = bundle.model.model_config
     lines = [
         f"**{c.src_lang} → {c.tgt_lang}** · {meta.get('parameters', bundle.model.count_params()):,}"
-        f" parameters · {c.cell.upper()} encoder–decoder, {c.attention} attention, "
+        f" parameters · {c.cell.upper()} encoder–decoder, {attention_name(c.attention)}, "
         f"{c.vocab_size} subword vocabulary",
         "",
         f"**Attention:** {attention_formula(c.attention)}",
