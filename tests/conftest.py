@@ -101,6 +101,12 @@ def tiny_luong_dir(tmp_path_factory):
     return train_tiny(tmp_path_factory.mktemp("tiny-luong"), "en-de-luong", "luong_general")[0]
 
 
+@pytest.fixture(scope="session")
+def tiny_noattn_dir(tmp_path_factory):
+    """The same task and size without attention, in a folder ``en-de-noattn``."""
+    return train_tiny(tmp_path_factory.mktemp("tiny-noattn"), "en-de-noattn", "none")[0]
+
+
 # --- test tiers ------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 ``{widget: value}`` dicts (a skip before anything was translated), events are wired by the
 handlers' parameter names, the launcher serves before it warms up."""
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +15,10 @@ import pytest
 
 from seq2seq.compiled import WIDTHS
 from seq2seq.options import DecodeOptions
+from seq2seq.translation import NO_ATTENTION
 from webapp import launcher, views
 from webapp.events import Events, result_folder, wire
+from webapp.files import Refusal
 from webapp.page import TREE_HINT, layout
 from webapp.service import TranslationService
 
@@ -167,6 +171,63 @@ def test_a_second_model_of_a_direction_is_offered_and_compared(
     assert not np.allclose(drawn[0][2], drawn[1][2])
     # The panel of each model states its attention formula.
     assert "sᵀ W hⱼ" in views.model_markdown(translators["en-de-luong"].bundle, None)
+
+
+def with_lengths(folder, tmp_path, bleus):
+    """A copy of a model folder whose eval.json scores it by source length."""
+    copy = tmp_path / Path(folder).name
+    shutil.copytree(folder, copy)
+    buckets = [
+        {"bucket": b, "n": 100, "bleu": bleu, "chrf": 2 * bleu} for b, bleu in zip(BUCKETS, bleus)
+    ]
+    evaluation = {
+        "test": "test-v1.tsv.gz",
+        "beam_size": 5,
+        "sentences": 300,
+        "bleu": 20.0,
+        "chrf": 40.0,
+        "bleu_signature": "nrefs:1",
+        "chrf_signature": "nrefs:1",
+        "by_length": buckets,
+    }
+    (copy / "eval.json").write_text(json.dumps(evaluation))
+    return str(copy)
+
+
+BUCKETS = ["1-10", "11-20", "21+"]
+
+
+@pytest.mark.slow  # trains a tiny model without attention (and one with Luong attention)
+def test_a_model_without_attention_is_compared_and_shows_why_attention(
+    tiny_model_dir, tiny_luong_dir, tiny_noattn_dir, results, tmp_path
+):
+    """The compare view shows the no-attention model's translation and, in place of a heat
+    map, what it lacks; "Why attention?" draws BLEU by length from the eval.json files."""
+    folders = [
+        with_lengths(tiny_model_dir[0], tmp_path, [30, 25, 20]),
+        with_lengths(tiny_luong_dir, tmp_path, [29, 24, 18]),
+        with_lengths(tiny_noattn_dir, tmp_path, [28, 15, 5]),
+    ]
+    translators, errors = launcher.load_translators(folders)
+    assert list(translators) == ["en-de", "en-de-luong", "en-de-noattn"] and errors == []
+    service = TranslationService(translators, max_input_chars=100, results=results)
+    with gr.Blocks() as blocks:
+        w = layout(service)
+    assert "no attention" in w.direction.choices[2][0]
+    why = [b for b in blocks.blocks.values() if getattr(b, "elem_id", None) == "why-plot"]
+    assert len(why) == 1
+    table = next(b for b in blocks.blocks.values() if getattr(b, "elem_id", None) == "why-table")
+    assert "| 21+ | 100 | 20.0 | 18.0 | 5.0 |" in table.value
+
+    out = Events(service, w).compare("one two three", "en-de", 3, 0.6, False, False)
+    (_, attn_plot), (_, luong_plot), (summary, plot) = w.compare_slots
+    assert out[attn_plot].visible and out[luong_plot].visible
+    assert out[plot].visible is False and out[plot].value is None
+    best = service.translation("one two three", "en-de-noattn", 3, 1, 0.6).hypotheses[0]
+    assert f"> {best.text}" in out[summary].value and NO_ATTENTION in out[summary].value
+    with pytest.raises(Refusal, match="no attention"):
+        service.api_attention("one two three", "en-de-noattn")
+    assert service.api_beam("one two three", "en-de-noattn", 3, 2)["attends"] is False
 
 
 def test_model_keys_of_rivals():

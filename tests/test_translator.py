@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import reverse_task, train_tiny
+from conftest import reverse_task
 
 from seq2seq.options import DecodeOptions
 from seq2seq.tokenizer import BOS
@@ -223,15 +223,14 @@ def test_searchers_of_one_cache_keep_their_own_output_cap(tiny_model_dir, mode):
 
 
 @pytest.mark.slow
-def test_a_model_without_attention_trains_and_translates(tmp_path):
+def test_a_model_without_attention_trains_and_translates(tiny_noattn_dir):
     """``attention: none`` through training.train, the model folder, greedy and beam
     search: each candidate's log-probability is the model's teacher-forced one, its
     attention rows are zero and the translation says it does not attend; the model learns
     the task well past chance (the reverse task is easy for a fixed context of 2-5 words)."""
     import keras
 
-    folder, history, _ = train_tiny(tmp_path, attention="none")
-    translator = Translator.load(folder)
+    translator = Translator.load(tiny_noattn_dir)
     assert translator.model.attention is None
     sources = [src for src, _ in reverse_task(20, seed=11)]
     for beam in (1, 3):

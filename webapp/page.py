@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from seq2seq.options import MAX_BEAM
-from webapp import tree_view, views
+from webapp import tree_view, views, why_attention
 from webapp.limits import SESSION_MAX_AGE
 from webapp.service import TranslationService, direction_label, evaluation_of
 
@@ -238,6 +238,27 @@ def _compare_widgets(service: TranslationService) -> dict:
     return dict(compare_button=compare_button, compare_slots=slots)
 
 
+def _why_attention(service: TranslationService) -> None:
+    """BLEU by source length of a pair's models with and without attention (from their
+    eval.json; nothing is decoded), when the app has such models."""
+    for code in dict.fromkeys(t.bundle.direction for t in service.translators.values()):
+        models = {
+            key: (t.model.model_config.attention, t.bundle.path)
+            for key, t in service.translators.items()
+            if t.bundle.direction == code
+        }
+        series = why_attention.comparable(why_attention.series_of(models))
+        if series:
+            break
+    else:
+        return
+    with gr.Accordion("Why attention? Quality by sentence length", open=False, elem_id="why"):
+        gr.Markdown(why_attention.EXPLANATION)
+        with gr.Row():
+            gr.Plot(why_attention.figure(series), show_label=False, elem_id="why-plot")
+            gr.Markdown(why_attention.table_markdown(series), elem_id="why-table")
+
+
 def _more_widgets(service: TranslationService, text: gr.Textbox, errors) -> dict:
     first = next(iter(service.translators.values()))
     examples = gr.Examples(
@@ -278,6 +299,7 @@ def layout(service: TranslationService, errors=()) -> Widgets:
     inputs = _input_widgets(service)
     outputs = _output_widgets()
     compare = _compare_widgets(service)
+    _why_attention(service)
     more = _more_widgets(service, inputs["text"], errors)
     return Widgets(
         **inputs,
