@@ -288,6 +288,20 @@ class Seq2Seq(keras.Model):
         _, (states, weights) = ops.scan(body, init, ops.transpose(emb, (1, 0, 2)))
         return ops.transpose(states[-1], (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
 
+    def forced_log_probs(self, src_ids, tgt_in_ids):
+        """Teacher-forced inference: what :meth:`step` would give at every position of a
+        known target (no dropout; log-probabilities in float32).
+
+        Args:
+            src_ids: ``(batch, src_len)``; tgt_in_ids: ``(batch, tgt_len)``, BOS-first.
+
+        Returns:
+            log_probs ``(batch, tgt_len, vocab)``, attention ``(batch, tgt_len, src_len)``.
+        """
+        attn_vecs, weights = self.teacher_force(src_ids, tgt_in_ids)
+        logits = ops.cast(self._logits(attn_vecs), "float32")
+        return ops.log_softmax(logits, axis=-1), weights
+
     def call(self, inputs, training=False):
         """Teacher-forced logits.
 

@@ -18,7 +18,8 @@ from seq2seq.bundle import Bundle, BundleError
 from seq2seq.compiled import PROCESS_GRAPHS, CompiledSearch, GraphCache
 from seq2seq.options import MAX_INPUT_CHARS, MAX_SENTENCE_TOKENS, DecodeOptions
 from seq2seq.penalties import NEG, gnmt_penalty
-from seq2seq.tokenizer import EOS, normalize
+from seq2seq.scoring import Scored, beam_rank, forced_hypothesis
+from seq2seq.tokenizer import BOS, EOS, normalize
 from seq2seq.translation import Hypothesis, Translation, split_sentences
 
 __all__ = ["Hypothesis", "Translation", "Translator", "split_sentences"]
@@ -156,6 +157,60 @@ class Translator:
     def translate_texts(self, texts: list[str], options=None, **option_fields) -> list[str]:
         """Best translation of each text."""
         return [t.best for t in self.translate(texts, options, **option_fields)]
+
+    def score(
+        self, texts: list[str], translations: list[str], options=None, **option_fields
+    ) -> list[Scored]:
+        """Score a given translation of each text: the model's log-probability of each of
+        its pieces (teacher forcing through the step the search uses, so a candidate of
+        the beam scores exactly as the beam scored it), its own best piece at each
+        position, and where the whole translation ranks among the beam's candidates
+        (searched with ``options``; each text as one sentence, ``split=False``).
+
+        Raises:
+            ValueError: texts and translations of different counts, a translation with
+                nothing visible, or a text or translation over the caps.
+        """
+        options = self._options(options, option_fields)
+        self._check(texts)
+        self._check(translations)
+        if len(texts) != len(translations):
+            raise ValueError(f"{len(texts)} texts but {len(translations)} translations")
+        out = []
+        for text, translation in zip(texts, translations):
+            if not normalize(translation):
+                raise ValueError("the translation to score is empty")
+            beam = self.translate([text], options, split=False)[0]
+            if not beam.hypotheses:
+                raise ValueError("the text to translate is empty")
+            ids = self.tokenizer.encode(translation) + [EOS]
+            if len(ids) > self.max_sentence_tokens:
+                raise ValueError(
+                    f"the translation has {len(ids)} subword tokens; the limit is "
+                    f"{self.max_sentence_tokens}"
+                )
+            src = np.asarray([beam.source_ids], dtype="int32")
+            tgt_in = np.asarray([[BOS, *ids[:-1]]], dtype="int32")
+            log_probs, attention = self.model.forced_log_probs(src, tgt_in)
+            pieces = self.tokenizer.pieces(ids)
+            hypothesis, best = forced_hypothesis(
+                ids,
+                self.tokenizer.decode(ids),
+                pieces,
+                np.asarray(log_probs)[0],
+                np.asarray(attention)[0],
+                options.length_penalty,
+            )
+            scored = Scored(
+                hypothesis,
+                self.tokenizer.pieces(best["best_ids"]),
+                best["best_log_probs"],
+                best["token_ranks"],
+                beam_rank(hypothesis, beam),
+                beam,
+            )
+            out.append(scored)
+        return out
 
     # --- steps -----------------------------------------------------------------------
 

@@ -346,3 +346,17 @@ def test_result_files_live_inside_gradios_upload_folder():
     finally:
         real.close()
     assert not real.path.exists()
+
+
+def test_score_it_adds_the_visitors_translation_to_the_candidates(page):
+    events, w = page
+    out = events.score("one two three", "", 4, 0.6, "one one one", False, False)
+    rows = out[w.table].value["data"]
+    assert rows[-1][0] == "yours (below the beam)" and rows[-1][1] == "one one one"
+    assert len(rows) == 5 and out[w.selected] == 4
+    assert out[w.result].hypotheses[-1].text == "one one one"
+    assert "Where the model disagreed most" in out[w.coverage]
+    best = out[w.result].hypotheses[0].text
+    again = events.score("one two three", "", 4, 0.6, best, False, False)
+    assert again[w.table].value["data"][-1][0] == "yours (would rank 1)"
+    assert "every piece of it itself" in again[w.coverage]

@@ -338,3 +338,31 @@ def test_a_model_without_attention_is_served_without_attention(results):
     assert "no attention" in coverage and "⚠" not in coverage
     assert views.token_shading(["a", "b"], [0.0, 0.0], shaded=False) == [("a", None), ("b", None)]
     assert FakeTranslator().translate(["a b"], FakeTranslator().default_options)[0].attends
+
+
+def test_the_score_endpoint_ranks_a_given_translation(service):
+    """``/score`` of the beam's best is its score and rank 1; of a wrong translation, a
+    lower score, no rank, and the model's own first piece beside the given one."""
+    best = service.api_beam("one two three", "", 4, 4, 0.6)["hypotheses"][0]
+    answer = service.api_score("one two three", "", best["text"], 4, 0.6)
+    json.dumps(answer, allow_nan=False)
+    assert answer["rank"] == 1 and answer["score"] == pytest.approx(best["score"], abs=1e-4)
+    assert [t["piece"] for t in answer["tokens"]] == best["pieces"]
+    assert all(t["rank"] == 1 for t in answer["tokens"])
+    assert len(answer["attention"]) == len(best["pieces"]) and answer["source_tokens"]
+    wrong = service.api_score("one two three", "", "one one one one", 4, 0.6)
+    assert wrong["rank"] is None and wrong["score"] < min(wrong["beam_scores"])
+    assert wrong["tokens"][0]["best_piece"] == best["pieces"][0] != wrong["tokens"][0]["piece"]
+
+
+@pytest.mark.parametrize(
+    "text, translation, message",
+    [
+        ("one two", "  ", "Type the translation to score"),
+        ("", "eins", "Type a sentence"),
+        ("one two", "x" * 101, "The translation has 101 characters; the limit is 100"),
+    ],
+)
+def test_the_score_endpoint_refuses_clearly(service, text, translation, message):
+    with pytest.raises(Refusal, match=message):
+        service.api_score(text, "", translation)

@@ -249,3 +249,44 @@ def test_a_model_without_attention_trains_and_translates(tiny_noattn_dir):
     greedy = [r.best for r in translator.translate(sources, beam_size=1)]
     right = sum(g == " ".join(reversed(s.split())) for g, s in zip(greedy, sources))
     assert right >= 10, greedy
+
+
+def test_a_given_translation_is_scored_as_the_beam_scores_it(translator):
+    """Scoring the beam's own candidates gives their scores and ranks back (teacher forcing
+    and the search run the same step); a wrong translation scores lower, ranks below the
+    beam, and the model's own piece is shown where it disagrees."""
+    (beam,) = translator.translate(["one two three"], beam_size=4, n_best=4, split=False)
+    texts = [h.text for h in beam.hypotheses]
+    scored = translator.score(["one two three"] * len(texts), texts, beam_size=4, n_best=4)
+    for rank, (candidate, s) in enumerate(zip(beam.hypotheses, scored), 1):
+        assert s.hypothesis.ids == candidate.ids and s.rank == rank
+        assert s.hypothesis.score == pytest.approx(candidate.score, abs=1e-4)
+        np.testing.assert_allclose(
+            s.hypothesis.token_log_probs, candidate.token_log_probs, atol=1e-4
+        )
+        np.testing.assert_allclose(s.hypothesis.attention, candidate.attention, atol=1e-5)
+    best = scored[0]
+    assert best.token_ranks == [1] * best.hypothesis.length  # the greedy path: argmax each time
+    assert best.best_pieces == best.hypothesis.pieces and max(best.gaps()) == pytest.approx(0)
+
+    (wrong,) = translator.score(["one two three"], ["one two three"], beam_size=4, n_best=4)
+    assert wrong.hypothesis.score < beam.hypotheses[-1].score and wrong.rank is None
+    assert wrong.best_pieces[0] == best.hypothesis.pieces[0] and wrong.token_ranks[0] > 1
+    assert max(wrong.gaps()) > 1.0
+    answer = wrong.to_dict()
+    assert answer["rank"] is None and len(answer["tokens"]) == wrong.hypothesis.length
+    assert answer["tokens"][0]["best_piece"] == best.hypothesis.pieces[0]
+    assert len(answer["attention"]) == wrong.hypothesis.length
+
+
+@pytest.mark.parametrize(
+    "texts, translations, message",
+    [
+        (["one"], ["   "], "translation to score is empty"),
+        (["one", "two"], ["eins"], "2 texts but 1 translations"),
+        (["one"], "eins", "texts must be a list"),
+    ],
+)
+def test_scoring_refuses_what_it_cannot_score(translator, texts, translations, message):
+    with pytest.raises(ValueError, match=message):
+        translator.score(texts, translations)

@@ -12,6 +12,7 @@ Not for: what a request does (see :mod:`webapp.service`) or the widgets (see
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import inspect
@@ -113,6 +114,28 @@ class Events:
         result = self.service.translation(text, direction, beam, n_best, alpha, tree=tree_open)
         link = share_link(request, text, beam, n_best, alpha, direction)
         return {**self.render(result, reference, hide_eos, word_level), self.w.link: link}
+
+    def score(self, text, direction, beam, alpha, reference, hide_eos, word_level):
+        """The visitor's translation (the reference box) scored by the model: the beam's
+        candidates with it as the last row, its heat map selected, and where the model
+        disagreed."""
+        scored = self.service.scored(text, direction, reference, beam, alpha)
+        w, beam_result = self.w, scored.beam
+        result = dataclasses.replace(
+            beam_result, hypotheses=[*beam_result.hypotheses, scored.hypothesis]
+        )
+        headers, rows = views.scored_rows(scored, reference)
+        row = len(rows) - 1
+        return {
+            w.best: beam_result.best,
+            w.table: gr.Dataframe(value=rows, headers=headers),
+            **self.attention(result, row, hide_eos, word_level),
+            w.coverage: views.disagreement_markdown(scored),
+            w.tree: TREE_HINT,
+            w.files: self.service.export_files(beam_result, word_level)[0],
+            w.result: result,
+            w.selected: row,
+        }
 
     def open_tree(
         self,
@@ -263,6 +286,7 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
         api_name="ui_translate",
         trigger_mode="always_last",
     )
+    on([w.score_button.click], events.score, w.views())
     on([w.tree_box.expand], events.open_tree, [*outputs, w.tree_open])
     on([w.tree_box.collapse], events.close_tree, [w.tree_open])
     on([w.alpha.release], events.rerank, w.views())
@@ -296,7 +320,8 @@ def build_demo(
     results: ResultFolder | None = None,
     concurrency: int = CONCURRENCY,
 ) -> gr.Blocks:
-    """The page and the API (``/translate``, ``/beam``, ``/attention``, ``/beam_tree``) for
+    """The page and the API (``/translate``, ``/beam``, ``/attention``, ``/beam_tree``,
+    ``/score``) for
     ``translators`` (by key, the default first); ``results``: where result files go (a new
     folder inside Gradio's upload folder if None); ``concurrency``: requests decoded at
     once, all endpoints together."""
@@ -311,6 +336,7 @@ def build_demo(
         gr.api(answered(service.api_beam), api_name="beam")
         gr.api(answered(service.api_attention), api_name="attention")
         gr.api(answered(service.api_beam_tree), api_name="beam_tree")
+        gr.api(answered(service.api_score), api_name="score")
         widgets = layout(service, errors)
         wire(blocks, widgets, Events(service, widgets))
     return blocks

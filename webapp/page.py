@@ -68,6 +68,7 @@ class Widgets:
     n_best: gr.Slider
     alpha: gr.Slider
     button: gr.Button
+    score_button: gr.Button
     best: gr.Textbox
     table: gr.Dataframe
     heatmap: gr.Plot
@@ -125,7 +126,13 @@ def _input_widgets(service: TranslationService) -> dict:
             )
             reference = gr.Textbox(
                 label="Reference translation (optional: scores each "
-                "candidate with sentence BLEU and chrF)"
+                "candidate with sentence BLEU and chrF)",
+                elem_id="reference",
+            )
+            score_button = gr.Button(
+                "Score it: how probable does the model find this translation?",
+                size="sm",
+                elem_id="score-button",
             )
         with gr.Column(scale=2):
             direction = gr.Dropdown(choices, value=first, label="Direction")
@@ -148,6 +155,7 @@ def _input_widgets(service: TranslationService) -> dict:
         n_best=n_best,
         alpha=alpha,
         button=button,
+        score_button=score_button,
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from seq2seq.bundle import read_evaluation
 from seq2seq.options import MAX_BEAM, DecodeOptions, whole_number
+from seq2seq.scoring import Scored
 from seq2seq.tokenizer import has_visible
 from seq2seq.translation import NO_ATTENTION
 from seq2seq.translator import Translation, Translator, split_sentences
@@ -28,6 +29,7 @@ LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "
 EMPTY_INPUT = "Type a sentence to translate."
 EMPTY_OUTPUT = "The model's translation of this input is empty."
 NO_UPLOAD = "Upload a .txt file with one sentence per line."
+NO_TRANSLATION = "Type the translation to score in the reference box."
 
 
 def visible(text) -> str:
@@ -142,6 +144,25 @@ class TranslationService:
         if not result.hypotheses:  # nothing left after the library's normalisation
             raise Refusal(EMPTY_INPUT)
         return result
+
+    def scored(self, text, direction, translation, beam, alpha) -> Scored:
+        """The model's score of a visitor's ``translation`` of ``text``, and where it ranks
+        among the beam's candidates (all ``beam`` of them, under ``alpha``)."""
+        text = self.source_text(text)
+        given = visible(translation)
+        if not given:
+            raise Refusal(NO_TRANSLATION)
+        if len(given) > self.max_input_chars:
+            raise Refusal(
+                f"The translation has {len(given)} characters; the limit is {self.max_input_chars}."
+            )
+        translator = self.translator(direction)
+        options = decode_options(beam, MAX_BEAM, alpha, translator.default_options)
+        try:
+            with self.decoding:
+                return translator.score([text], [given], options)[0]
+        except ValueError as e:  # the library's caps
+            raise Refusal(str(e)) from None
 
     def rivals(self, direction) -> list[str]:
         """Keys of every model of ``direction``'s language pair, the selected one first."""
@@ -298,6 +319,23 @@ class TranslationService:
         }
         answer = views.json_safe(answer)
         self.check_size(len(json.dumps(answer)), "The attention matrix")
+        return answer
+
+    def api_score(
+        self,
+        text: str = "",
+        direction: str = "",
+        translation: str = "",
+        beam_size: int = 5,
+        length_penalty: float | None = None,
+    ) -> dict:
+        """The model's score of ``translation`` (length-normalised, comparable with
+        ``/beam``'s at the same α; ``length_penalty`` None: the model's own), its
+        log-probability, its rank among the beam's ``beam_size`` candidates (null: below
+        them), each piece's log-prob beside the model's own best piece, and its attention."""
+        scored = self.scored(text, direction, translation, beam_size, length_penalty)
+        answer = views.json_safe(scored.to_dict())
+        self.check_size(len(json.dumps(answer)), "The score")
         return answer
 
     def api_beam_tree(

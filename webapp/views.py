@@ -23,6 +23,7 @@ from seq2seq.alignment import WORD_START, merge_attention, pharaoh, word_index, 
 from seq2seq.coverage import Report
 from seq2seq.hub import search_setting
 from seq2seq.options import DEFAULT_LENGTH_PENALTY
+from seq2seq.scoring import Scored
 from seq2seq.translation import NO_ATTENTION, Hypothesis, Translation
 
 EOS_PIECE = "</s>"
@@ -63,6 +64,44 @@ def candidate_rows(translation: Translation, reference: str = "") -> tuple[list[
             ]
         rows.append(row)
     return headers, rows
+
+
+def scored_rows(scored: Scored, reference: str) -> tuple[list[str], list[list]]:
+    """The candidate table with the visitor's translation as its last row, marked
+    ``yours (would rank N)`` or ``yours (below the beam)``, scored the same way."""
+    headers, rows = candidate_rows(scored.beam, reference)
+    place = f"would rank {scored.rank}" if scored.rank else "below the beam"
+    h = scored.hypothesis
+    row = [f"yours ({place})", h.text, round(h.score, 4), round(h.log_prob, 4), h.length]
+    if reference.strip():
+        row += [100.0, 100.0]  # it is the reference
+    return headers, [*rows, row]
+
+
+def disagreement_markdown(scored: Scored, top: int = 3) -> str:
+    """Where the model disagreed most with the visitor's translation: the ``top`` pieces
+    with the largest gap between the model's own best piece and the given one."""
+    h = scored.hypothesis
+    gaps = scored.gaps()
+    worst = [i for i in sorted(range(len(gaps)), key=lambda i: -gaps[i]) if gaps[i] > 1e-4][:top]
+    place = f"would rank **{scored.rank}**" if scored.rank else "ranks **below the beam**"
+    lines = [
+        f"**Your translation** scores {h.score:.3f} (log-prob {h.log_prob:.3f}, "
+        f"{h.length} pieces) and {place} among the beam's {len(scored.beam.hypotheses)} "
+        "candidates.",
+        "",
+    ]
+    if not worst:
+        return "\n".join([*lines, "The model would have written every piece of it itself."])
+    lines.append("Where the model disagreed most:")
+    for i in sorted(worst):
+        lines.append(
+            f"- piece {i + 1}, {markdown_text(readable(h.pieces[i]))} "
+            f"(p = {math.exp(h.token_log_probs[i]):.3f}, rank {scored.token_ranks[i]}): "
+            f"the model expected {markdown_text(readable(scored.best_pieces[i]))} "
+            f"(p = {math.exp(scored.best_log_probs[i]):.3f})"
+        )
+    return "\n".join(lines)
 
 
 def attention_matrix(
