@@ -162,12 +162,16 @@ class CompiledSearch:
         return bucket(n_rows, self.rows), width
 
     @staticmethod
-    def mode(options: DecodeOptions, tree: bool = False) -> tuple[str, int]:
+    def mode(options: DecodeOptions, tree: bool = False, forced: bool = False) -> tuple[str, int]:
         """The graph family of ``options``: ``("greedy", 1)`` or ``("beam", K)``; with
-        ``tree``, ``("tree", K)``: beam search recording its steps (beam 1 too)."""
+        ``tree``, ``("tree", K)``: beam search recording its steps (beam 1 too); with
+        ``forced``, ``("force", K)``: beam search from a given prefix (beam 1 too: it is
+        greedy search then), only ever in the shape-agnostic graph (it is rare)."""
         slots = bucket(options.beam_size, BEAM_SLOTS)
         if tree:
             return "tree", slots
+        if forced:
+            return "force", slots
         if options.beam_size == 1:
             return "greedy", 1
         return "beam", slots
@@ -180,25 +184,40 @@ class CompiledSearch:
 
     # --- running --------------------------------------------------------------------
 
-    def __call__(self, sequences: list[list[int]], options: DecodeOptions, tree: bool = False):
+    def __call__(
+        self,
+        sequences: list[list[int]],
+        options: DecodeOptions,
+        tree: bool = False,
+        prefixes: list[list[int]] | None = None,
+    ):
         """Search ``sequences`` (EOS-terminated id lists); a NumPy :class:`SearchResult`
         with ``len(sequences)`` rows and ``n_best`` candidates each. With ``tree`` (beam
-        search only), the pair ``(result, BeamTrace)``, the trace with a row per sentence."""
+        search only), the pair ``(result, BeamTrace)``, the trace with a row per sentence.
+        ``prefixes``: target ids each sentence's candidates must start with (no EOS; an
+        empty one forces nothing)."""
         rows, width = self.shape_for(len(sequences), max(len(s) for s in sequences))
         if len(sequences) > rows:
             raise ValueError(f"{len(sequences)} sentences exceed the batch of {rows}")
+        forced = None
+        if prefixes is not None:
+            if tree:
+                raise ValueError("a forced prefix and the beam tree do not go together")
+            rows, width = len(sequences), max(len(s) for s in sequences)
+            forced = pad_batch([list(p) for p in prefixes], max([1, *map(len, prefixes)]), rows)
         if options.sampling:
             if tree:
                 raise ValueError("the beam tree needs beam search (temperature 0)")
-            result = self._sample(pad_batch(sequences, width, rows), options)
+            result = self._sample(pad_batch(sequences, width, rows), options, forced)
         else:
-            mode, slots = self.mode(options, tree)
-            graph, shaped = self._graph((rows, width, mode, slots))
+            mode, slots = self.mode(options, tree, forced is not None)
+            key = (None, None, mode, slots) if forced is not None else (rows, width, mode, slots)
+            graph, shaped = self._graph(key)
             if not shaped:  # the shape-agnostic graph: no padding beyond the longest
                 rows, width = len(sequences), max(len(s) for s in sequences)
             src = pad_batch(sequences, width, rows)
-            vocab = self._vocab(sequences, rows, mode) if shaped else None
-            result = self._run(graph, src, options.beam_size, options.length_penalty, vocab)
+            extra = self._vocab(sequences, rows, mode) if shaped else forced
+            result = self._run(graph, src, options.beam_size, options.length_penalty, extra)
         numpy = lambda t: keras.ops.convert_to_numpy(t)[: len(sequences)]  # noqa: E731
         if tree:
             result, trace = result
@@ -261,13 +280,16 @@ class CompiledSearch:
             return cache.functions[function], xla
 
     def _build(self, mode: str, slots: int, xla: bool, short: bool):
-        """A function ``(weights, src, beam_size, alpha, silent[, vocab]) -> SearchResult``
+        """A function ``(weights, src, beam_size, alpha, silent[, extra]) -> SearchResult``
         shared with every model of the same architecture (the weights and the silent pieces
-        are arguments; ``vocab``, the candidate ids, with a shortlist). Traced once; with
-        ``xla`` the backend compiles it once per input shape (a bucket)."""
+        are arguments; ``extra``: with a shortlist, ``vocab``, the candidate ids; in the
+        ``force`` mode, the forced prefixes). Traced once; with ``xla`` the backend
+        compiles it once per input shape (a bucket)."""
         model = self.model
 
-        def search(values, src, beam_size, alpha, silent, vocab=None):
+        def search(values, src, beam_size, alpha, silent, extra=None):
+            vocab = extra if short else None
+            forced = extra if mode == "force" else None
             step = model.step if vocab is None else functools.partial(model.step, vocab=vocab)
             if vocab is not None:  # the search sees candidate indexes, not vocabulary ids
                 silent = keras.ops.take(silent, vocab, axis=0)
@@ -276,6 +298,19 @@ class CompiledSearch:
                 max_len = self.max_len(keras.ops.shape(src)[1])
                 if mode == "greedy":
                     found = greedy_search(step, memory, mask, state, max_len, silent)
+                elif mode == "force":
+                    found = beam_search(
+                        step,
+                        memory,
+                        mask,
+                        state,
+                        slots,
+                        max_len,
+                        alpha,
+                        beam_size,
+                        silent=silent,
+                        forced=forced,
+                    )
                 else:
                     found = beam_search(
                         step,
@@ -305,6 +340,8 @@ class CompiledSearch:
             ]
             if short:
                 spec.append(tf.TensorSpec([None], tf.int32))
+            if mode == "force":
+                spec.append(tf.TensorSpec([None, None], tf.int32))
             return tf.function(search, jit_compile=xla, input_signature=[values, *spec])
         if self.backend == "jax":
             import jax
@@ -312,11 +349,12 @@ class CompiledSearch:
             return jax.jit(search)
         return search
 
-    def _run(self, graph, src, beam_size: int, alpha: float, vocab=None):
-        """Call a graph with this model's weights; scalars as tensors (never retraced)."""
+    def _run(self, graph, src, beam_size: int, alpha: float, extra=None):
+        """Call a graph with this model's weights; scalars as tensors (never retraced);
+        ``extra``: the graph's last argument, if it has one (see :meth:`_build`)."""
         tensor = keras.ops.convert_to_tensor
         beam_size, alpha = tensor(np.int32(beam_size)), tensor(np.float32(alpha))
-        extra = [] if vocab is None else [tensor(vocab)]
+        extra = [] if extra is None else [tensor(extra)]
         return graph(self._values(), tensor(src), beam_size, alpha, self._silent, *extra)
 
     def _shortlisted(self, rows: int | None, mode: str) -> bool:
@@ -342,7 +380,7 @@ class CompiledSearch:
             return [tf.convert_to_tensor(v.value) for v in self.model.variables]
         return [v.value for v in self.model.variables]
 
-    def _sample(self, src, options: DecodeOptions) -> SearchResult:
+    def _sample(self, src, options: DecodeOptions, forced=None) -> SearchResult:
         memory, mask, state = self.model.encode(src)
         seed = keras.random.SeedGenerator(options.seed)
         choose = sampling_chooser(options.temperature, options.top_k, seed)
@@ -356,6 +394,7 @@ class CompiledSearch:
             choose,
             options.length_penalty,
             self._silent,
+            None if forced is None else keras.ops.convert_to_tensor(forced),
         )
 
 
@@ -365,6 +404,7 @@ def _describe(key) -> str:
         "greedy": "greedy",
         "beam": f"beam ({slots} slots)",
         "tree": f"beam tree ({slots} slots)",
+        "force": f"beam from a forced prefix ({slots} slots)",
     }[mode]
     if rows is None:
         return f"{what}, any shape (no XLA)"

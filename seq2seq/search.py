@@ -89,6 +89,18 @@ def bar_eos_after_silence(step_log_probs, prev, silent=None):
     return ops.where(ops.logical_and(ops.expand_dims(barred, -1), eos), NEG, step_log_probs)
 
 
+def force_prefix(step_log_probs, i, forced):
+    """``step_log_probs (rows, vocab)`` at step ``i`` with every token but the forced one
+    set to ``NEG`` in the rows whose prefix ``forced (rows, P)`` (``PAD`` after each row's
+    own prefix) reaches step ``i``: the search writes the prefix, and its tokens keep their
+    log-probabilities, so they count in the score as the model's own would."""
+    width = ops.shape(forced)[1]
+    token = ops.take(forced, ops.minimum(i, width - 1), axis=1)  # (rows,)
+    active = ops.logical_and(ops.less(i, width), ops.not_equal(token, PAD))
+    other = ops.not_equal(ops.arange(ops.shape(step_log_probs)[-1])[None, :], token[:, None])
+    return ops.where(ops.logical_and(active[:, None], other), NEG, step_log_probs)
+
+
 def rank(result: SearchResult, alpha, n: int) -> SearchResult:
     """The ``n`` best candidates of ``result``: finished ones first, by
     ``log_prob / gnmt_penalty(length, alpha)``, then unfinished ones; empty slots last."""
@@ -160,7 +172,9 @@ def sampling_chooser(temperature, top_k=0, seed_generator=None):
     return choose
 
 
-def decode_loop(step_fn, memory, mask, state, max_len, choose, silent=None) -> SearchResult:
+def decode_loop(
+    step_fn, memory, mask, state, max_len, choose, silent=None, forced=None
+) -> SearchResult:
     """One token per row per step, chosen by ``choose(log_probs) -> (rows,)`` (greedy or
     sampling), until every row produced EOS or ``max_len`` tokens.
 
@@ -169,6 +183,8 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose, silent=None) -> S
         memory, mask, state: from the model's ``encode`` (mask ``(rows, src_len)``).
         max_len: maximum output tokens (int or scalar tensor), EOS included.
         silent: see :func:`bar_eos_after_silence`.
+        forced: ``(rows, P)`` int32, a prefix each row must start with (see
+            :func:`force_prefix`); None: nothing forced (the loop is built without it).
 
     Returns:
         a :class:`SearchResult` with one candidate per row (``batch = rows``, ``n = 1``).
@@ -187,6 +203,8 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose, silent=None) -> S
     def body(i, prev, state, finished, length, tokens, log_probs, attention):
         step_log_probs, state, weights = step_fn(prev, state, memory, mask)
         step_log_probs = bar_eos_after_silence(ops.cast(step_log_probs, "float32"), prev, silent)
+        if forced is not None:
+            step_log_probs = force_prefix(step_log_probs, i, forced)
         token = ops.where(finished, PAD, choose(step_log_probs))
         live = ops.logical_not(finished)
         live_f = ops.cast(live, "float32")
@@ -211,16 +229,19 @@ def decode_loop(step_fn, memory, mask, state, max_len, choose, silent=None) -> S
     )
 
 
-def greedy_search(step_fn, memory, mask, state, max_len, silent=None) -> SearchResult:
+def greedy_search(step_fn, memory, mask, state, max_len, silent=None, forced=None) -> SearchResult:
     """The most probable token at every step; one candidate per sentence."""
-    return decode_loop(step_fn, memory, mask, state, max_len, argmax_chooser, silent)
+    return decode_loop(step_fn, memory, mask, state, max_len, argmax_chooser, silent, forced)
 
 
-def sample_search(step_fn, memory, mask, state, max_len, n, choose, alpha=0.0, silent=None):
+def sample_search(
+    step_fn, memory, mask, state, max_len, n, choose, alpha=0.0, silent=None, forced=None
+):
     """``n`` samples per sentence drawn with ``choose`` (see :func:`sampling_chooser`),
     ranked like beam candidates under length penalty ``alpha``."""
     memory, mask, state = tile_beams(memory, n), tile_beams(mask, n), tile_beams(state, n)
-    flat = decode_loop(step_fn, memory, mask, state, max_len, choose, silent)  # (batch * n, 1, ...)
+    forced = None if forced is None else tile_beams(forced, n)
+    flat = decode_loop(step_fn, memory, mask, state, max_len, choose, silent, forced)
     result = SearchResult(*(unflatten_beams(t[:, 0], n) for t in flat))  # (batch, n, ...)
     return rank(result, ops.cast(alpha, "float32"), n)
 
@@ -245,6 +266,7 @@ def beam_search(
     active=None,
     trace=False,
     silent=None,
+    forced=None,
 ):
     """Beam search with GNMT length penalty over a batch.
 
@@ -267,6 +289,9 @@ def beam_search(
         trace: also record every step (a Python bool: when False the loop carries nothing
             more, so the graph is the same as without the option).
         silent: see :func:`bar_eos_after_silence`.
+        forced: ``(batch, P)`` int32, a prefix every candidate of a sentence starts with
+            (see :func:`force_prefix`; its steps keep one open hypothesis); None:
+            nothing forced (the loop is built without it).
 
     Returns:
         a :class:`SearchResult` of ``K`` candidates per sentence: the finished ones, topped
@@ -277,6 +302,7 @@ def beam_search(
     k = big_k if active is None else ops.cast(active, "int32")
     batch, src_len = ops.shape(mask)[0], ops.shape(mask)[1]
     memory, mask, state = (tile_beams(x, big_k) for x in (memory, mask, state))
+    forced = None if forced is None else tile_beams(forced, big_k)
     alpha = ops.cast(alpha, "float32")
     slots = ops.arange(big_k)
     alive, fin, fin_score = _start_beams(batch, big_k, max_len, src_len)
@@ -293,6 +319,8 @@ def beam_search(
     def body(i, prev, state, alive, fin, fin_score, *record):
         step_lp, state, weights = step_fn(prev, state, memory, mask)
         step_lp = bar_eos_after_silence(ops.cast(step_lp, "float32"), prev, silent)
+        if forced is not None:
+            step_lp = force_prefix(step_lp, i, forced)
         step_lp = unflatten_beams(step_lp, big_k)  # (batch, K, vocab)
         weights = unflatten_beams(ops.cast(weights, "float32"), big_k)  # (batch, K, src_len)
         cand, parent, token = _extend(alive, step_lp, weights, i)

@@ -122,6 +122,7 @@ class Translator:
         split: bool = True,
         errors: str = "raise",
         tree: bool = False,
+        prefixes: list | None = None,
         **option_fields,
     ) -> list[Translation]:
         """Translate ``texts``; one :class:`Translation` per text.
@@ -139,13 +140,21 @@ class Translator:
                 ``tree`` is a :class:`~seq2seq.beam_tree.BeamTree` (beam search only;
                 beam size 1 records the greedy path and its runners-up). The candidates
                 are the same as without it.
+            prefixes: what each text's translation must start with ("what if it began
+                like this?"): a target-side text or a list of piece ids, one per text;
+                each text is then translated as one sentence (no splitting). The search
+                writes the prefix (its pieces' log-probabilities count in the scores, as
+                the model gives them) and continues as ``options`` say.
         """
         options = self._options(options, option_fields)
         if errors not in ERRORS:
             raise ValueError(f"errors must be one of {ERRORS}, got {errors!r}")
         self._check(texts)
+        if prefixes is not None:
+            prefixes, split = self._prefix_ids(prefixes, len(texts)), False
         parts = [(split_sentences(t) if split else []) or [t] for t in texts]
-        done = iter(self._sentences([s for p in parts for s in p], options, errors, tree))
+        sentences = [s for p in parts for s in p]
+        done = iter(self._sentences(sentences, options, errors, tree, prefixes))
         results = []
         for text, sentences in zip(texts, parts):
             pieces = [next(done) for _ in sentences]
@@ -189,16 +198,13 @@ class Translator:
                     f"the translation has {len(ids)} subword tokens; the limit is "
                     f"{self.max_sentence_tokens}"
                 )
-            src = np.asarray([beam.source_ids], dtype="int32")
-            tgt_in = np.asarray([[BOS, *ids[:-1]]], dtype="int32")
-            log_probs, attention = self.model.forced_log_probs(src, tgt_in)
-            pieces = self.tokenizer.pieces(ids)
+            log_probs, attention = self._forced(beam.source_ids, ids)
             hypothesis, best = forced_hypothesis(
                 ids,
                 self.tokenizer.decode(ids),
-                pieces,
-                np.asarray(log_probs)[0],
-                np.asarray(attention)[0],
+                self.tokenizer.pieces(ids),
+                log_probs,
+                attention,
                 options.length_penalty,
             )
             scored = Scored(
@@ -212,7 +218,48 @@ class Translator:
             out.append(scored)
         return out
 
+    def rivals(self, source_ids: list[int], ids: list[int], k: int = 5) -> list[list[tuple]]:
+        """At each position of the output ``ids`` (a candidate's, EOS included), after the
+        pieces before it: the model's ``k`` most probable pieces, ``(id, piece, log_prob)``
+        best first (teacher forcing through the search's step).
+
+        Args:
+            source_ids: the sentence's source ids, EOS last (``Translation.source_ids``).
+        """
+        log_probs, _ = self._forced(source_ids, ids)
+        top = np.argsort(-log_probs, axis=-1)[:, :k]
+        return [
+            [(int(i), self.tokenizer.pieces([int(i)])[0], float(row[i])) for i in best]
+            for best, row in zip(top, log_probs)
+        ]
+
+    def _forced(self, source_ids: list[int], ids: list[int]):
+        """The model's log-probabilities ``(len(ids), vocab)`` and attention
+        ``(len(ids), src_len)`` at each position of the output ``ids``, teacher-forced."""
+        src = np.asarray([source_ids], dtype="int32")
+        tgt_in = np.asarray([[BOS, *ids[:-1]]], dtype="int32")
+        log_probs, attention = self.model.forced_log_probs(src, tgt_in)
+        return np.asarray(log_probs, dtype="float32")[0], np.asarray(attention)[0]
+
     # --- steps -----------------------------------------------------------------------
+
+    def _prefix_ids(self, prefixes, count: int) -> list[list[int]]:
+        """Each prefix (a text, or piece ids) as ids, checked."""
+        if isinstance(prefixes, str) or len(prefixes) != count:
+            raise ValueError(f"give one prefix per text ({count}), as a list")
+        out = []
+        for prefix in prefixes:
+            if isinstance(prefix, str):
+                out.append(self.tokenizer.encode(normalize(prefix)))
+                continue
+            ids = [int(x) for x in prefix]
+            vocab = self.tokenizer.vocab_size
+            if any(not EOS < x < vocab for x in ids):
+                raise ValueError(
+                    f"prefix ids must be pieces of the vocabulary ({EOS + 1}..{vocab - 1})"
+                )
+            out.append(ids)
+        return out
 
     def _options(self, options, fields) -> DecodeOptions:
         if options is not None and fields:
@@ -232,10 +279,11 @@ class Translator:
                 )
 
     def _sentences(
-        self, texts, options: DecodeOptions, errors: str, tree: bool = False
+        self, texts, options: DecodeOptions, errors: str, tree: bool = False, prefixes=None
     ) -> list[Translation]:
-        """Translate each text as one sentence. Empty texts (nothing visible) and, with
-        ``errors="empty"``, over-long ones get a Translation without candidates."""
+        """Translate each text as one sentence (``prefixes``: the ids each one's candidates
+        start with). Empty texts (nothing visible) and, with ``errors="empty"``, over-long
+        ones get a Translation without candidates."""
         attends = self.model.model_config.has_attention
         results = [
             Translation(t, [], [], [], options.length_penalty, attends=attends) for t in texts
@@ -244,6 +292,12 @@ class Translator:
         sources = [ids + [EOS] for ids in self.tokenizer.encode_batch([texts[i] for i in keep])]
         fits = []
         for i, ids in zip(keep, sources):
+            if prefixes is not None and len(prefixes[i]) >= self.search.max_len(len(ids)):
+                cap = self.search.max_len(len(ids))
+                raise ValueError(
+                    f"the prefix has {len(prefixes[i])} pieces; a translation of this text "
+                    f"has at most {cap}, the end included"
+                )
             if len(ids) <= self.max_sentence_tokens:
                 fits.append((i, ids))
                 continue
@@ -255,7 +309,8 @@ class Translator:
                 raise ValueError(message)
             results[i] = _failed(texts[i], message, options)
         for batch in self._batches(fits):
-            found = self.search([ids for _, ids in batch], options, tree)
+            forced = None if prefixes is None else [prefixes[i] for i, _ in batch]
+            found = self.search([ids for _, ids in batch], options, tree, forced)
             if tree:
                 found, trace = found
             for row, (i, ids) in enumerate(batch):

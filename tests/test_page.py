@@ -360,3 +360,30 @@ def test_score_it_adds_the_visitors_translation_to_the_candidates(page):
     again = events.score("one two three", "", 4, 0.6, best, False, False)
     assert again[w.table].value["data"][-1][0] == "yours (would rank 1)"
     assert "every piece of it itself" in again[w.coverage]
+
+
+def test_a_clicked_piece_shows_its_rivals_and_a_picked_rival_redecodes(page):
+    """Click an output piece: the model's most probable pieces at that step (the chosen
+    one among them); pick another: every new candidate starts with the pieces before it
+    and the rival."""
+    events, w = page
+    request = SimpleNamespace(headers={})
+    shown = events.translate("one two three", "en-de", 4, 3, 0.6, "", False, False, False, request)
+    result, key = shown[w.result], shown[w.result_key]
+    assert key == "en-de" and shown[w.rivals].choices == []
+    best = result.hypotheses[0]
+    out = events.select_token(result, key, 0, False, False, SimpleNamespace(index=1))
+    choices = out[w.rivals].choices
+    assert 2 <= len(choices) <= 5 and "piece 2" in out[w.rivals].label
+    chosen = [value for label, value in choices if label.endswith("(chosen)")]
+    assert (
+        chosen == [f"1:{best.ids[1]}"] and choices[0][1] == chosen[0]
+    )  # greedy is beam's best here
+    rival = next(value for _, value in choices if value != chosen[0])
+    forced = events.pick_rival(result, key, 0, rival, 4, 3, 0.6, "", False, False)
+    prefix = [best.ids[0], int(rival.split(":")[1])]
+    assert all(h.ids[:2] == prefix for h in forced[w.result].hypotheses)
+    assert forced[w.result].source == "one two three" and forced[w.result_key] == key
+    words = events.select_token(result, key, 0, False, True, SimpleNamespace(index=1))
+    assert words[w.rivals].choices == [] and "word level" in words[w.rivals].label
+    assert changes_nothing(events.pick_rival(None, None, 0, rival, 4, 3, 0.6, "", 0, 0), w.views())

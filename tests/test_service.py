@@ -366,3 +366,15 @@ def test_the_score_endpoint_ranks_a_given_translation(service):
 def test_the_score_endpoint_refuses_clearly(service, text, translation, message):
     with pytest.raises(Refusal, match=message):
         service.api_score(text, "", translation)
+
+
+def test_the_force_endpoint_starts_every_candidate_with_the_prefix(service):
+    answer = service.api_force("one two three", "", "two", 4, 4, 0.6)
+    json.dumps(answer, allow_nan=False)
+    assert answer["hypotheses"] and all(h["text"].startswith("two") for h in answer["hypotheses"])
+    plain = service.api_force("one two three", "", "", 4, 4, 0.6)
+    assert plain["hypotheses"][0]["text"] == service.api_translate("one two three", "", 4, 0.6)
+    with pytest.raises(Refusal, match="the prefix has .* pieces; a translation of this text"):
+        service.api_force("one", "", "two " * 20, 4, 4, 0.6)
+    with pytest.raises(Refusal, match="The prefix must be a string"):
+        service.api_force("one", "", 5)

@@ -290,3 +290,41 @@ def test_a_given_translation_is_scored_as_the_beam_scores_it(translator):
 def test_scoring_refuses_what_it_cannot_score(translator, texts, translations, message):
     with pytest.raises(ValueError, match=message):
         translator.score(texts, translations)
+
+
+@pytest.mark.parametrize("beam", [1, 4])
+def test_a_forced_prefix_starts_every_candidate_and_counts_in_its_score(translator, beam):
+    """Candidates all begin with the prefix; each scores as teacher forcing scores it (the
+    prefix's log-probs included); an empty prefix changes nothing."""
+    text = "one two three four"
+    (plain,) = translator.translate([text], beam_size=beam, n_best=beam, split=False)
+    (same,) = translator.translate([text], beam_size=beam, n_best=beam, prefixes=[""])
+    assert [h.ids for h in same.hypotheses] == [h.ids for h in plain.hypotheses]
+    prefix = translator.tokenizer.encode("two")
+    assert plain.hypotheses[0].ids[: len(prefix)] != prefix  # the model would not start so
+    (forced,) = translator.translate([text], beam_size=beam, n_best=beam, prefixes=[prefix])
+    assert len(forced.hypotheses) == beam
+    for h in forced.hypotheses:
+        assert h.ids[: len(prefix)] == prefix
+        (scored,) = translator.score([text], [h.text], beam_size=beam)
+        if scored.hypothesis.ids == h.ids:  # (the text re-encodes to the same pieces)
+            np.testing.assert_allclose(
+                scored.hypothesis.token_log_probs, h.token_log_probs, atol=1e-4
+            )
+    assert forced.hypotheses[0].log_prob < plain.hypotheses[0].log_prob
+    (as_text,) = translator.translate([text], beam_size=beam, n_best=beam, prefixes=["two"])
+    assert [h.ids for h in as_text.hypotheses] == [h.ids for h in forced.hypotheses]
+
+
+def test_a_forced_prefix_with_sampling_and_bad_prefixes(translator):
+    prefix = translator.tokenizer.encode("five six")
+    (sampled,) = translator.translate(
+        ["one two"], temperature=1.0, n_best=3, seed=1, prefixes=[prefix]
+    )
+    assert all(h.ids[: len(prefix)] == prefix for h in sampled.hypotheses)
+    with pytest.raises(ValueError, match="one prefix per text"):
+        translator.translate(["one", "two"], prefixes=["x"])
+    with pytest.raises(ValueError, match="pieces of the vocabulary"):
+        translator.translate(["one"], prefixes=[[3]])  # EOS
+    with pytest.raises(ValueError, match="the prefix has 30 pieces"):
+        translator.translate(["one"], prefixes=[prefix * 15])

@@ -75,12 +75,16 @@ class Events:
         return {
             w.heatmap: gr.Plot(figure, visible=result.attends),
             w.target_tokens: sure,
+            w.rivals: gr.Radio(choices=[], value=None),
             w.source_tokens: views.token_shading(src, matrix.mean(axis=0), result.attends),
             w.coverage: views.coverage_markdown(result, hyp),
         }
 
-    def render(self, result: Translation, reference: str, hide_eos: bool, word_level: bool):
-        """Every view of a new (or re-ranked) result, its first candidate selected."""
+    def render(
+        self, result: Translation, reference: str, hide_eos: bool, word_level: bool, key=None
+    ):
+        """Every view of a new (or re-ranked) result, its first candidate selected; ``key``:
+        the model that made a new one (a re-ranked one keeps its own)."""
         w = self.w
         headers, rows = views.candidate_rows(result, reference or "")
         files, note = self.service.export_files(result, word_level)
@@ -96,6 +100,7 @@ class Events:
             w.files: files,
             w.result: result,
             w.selected: 0,
+            w.result_key: key or gr.skip(),
         }
 
     def translate(
@@ -113,7 +118,8 @@ class Events:
     ):
         result = self.service.translation(text, direction, beam, n_best, alpha, tree=tree_open)
         link = share_link(request, text, beam, n_best, alpha, direction)
-        return {**self.render(result, reference, hide_eos, word_level), self.w.link: link}
+        key = self.service.key(direction)
+        return {**self.render(result, reference, hide_eos, word_level, key), self.w.link: link}
 
     def score(self, text, direction, beam, alpha, reference, hide_eos, word_level):
         """The visitor's translation (the reference box) scored by the model: the beam's
@@ -134,6 +140,7 @@ class Events:
             w.tree: TREE_HINT,
             w.files: self.service.export_files(beam_result, word_level)[0],
             w.result: result,
+            w.result_key: self.service.key(direction),
             w.selected: row,
         }
 
@@ -183,13 +190,45 @@ class Events:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else int(evt.index)
         return {**self.attention(result, row, hide_eos, word_level), self.w.selected: row}
 
-    def select_token(self, result, selected, hide_eos, word_level, evt: gr.SelectData):
+    def select_token(self, result, result_key, selected, hide_eos, word_level, evt: gr.SelectData):
+        """An output piece clicked: the source shaded by its attention and (pieces of a
+        one-sentence result) the model's rivals at that step."""
         if result is None:
             return unchanged(self.w.source_tokens)
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
         src, _, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
         row = min(int(evt.index), matrix.shape[0] - 1)
-        return {self.w.source_tokens: views.token_shading(src, matrix[row], result.attends)}
+        out = {self.w.source_tokens: views.token_shading(src, matrix[row], result.attends)}
+        if word_level or len(result.sentences) > 1 or result_key is None:
+            why = "pieces" if word_level else "one sentence"
+            label = f"What if? Rivals are shown for {why} (switch word level off, or "
+            label += "translate a single sentence)" if why == "one sentence" else ")"
+            return {**out, self.w.rivals: gr.Radio(choices=[], value=None, label=label)}
+        found = self.service.step_rivals(result_key, result, selected, row)
+        label, choices = views.rival_choices(hyp, row, found)
+        return {**out, self.w.rivals: gr.Radio(choices=choices, value=None, label=label)}
+
+    def pick_rival(
+        self,
+        result,
+        result_key,
+        selected,
+        rivals,
+        beam,
+        n_best,
+        alpha,
+        reference,
+        hide_eos,
+        word_level,
+    ):
+        """A rival picked: translate again from the prefix "pieces before it + the
+        rival"; every candidate starts so."""
+        if result is None or not rivals:
+            return unchanged(self.w.result)
+        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
+        prefix = views.rival_prefix(hyp, rivals)
+        forced = self.service.forced(result.source, result_key, prefix, beam, n_best, alpha)
+        return self.render(forced, reference, hide_eos, word_level, result_key)
 
     def redraw(self, result, selected, hide_eos, word_level):
         if result is None:
@@ -292,7 +331,8 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     on([w.alpha.release], events.rerank, w.views())
     attention = w.attention_views()
     on([w.table.select], events.select_candidate, [*attention, w.selected])
-    on([w.target_tokens.select], events.select_token, [w.source_tokens])
+    on([w.target_tokens.select], events.select_token, [w.source_tokens, w.rivals])
+    on([w.rivals.input], events.pick_rival, w.views())
     on([w.hide_eos.input], events.redraw, attention)
     on([w.word_level.input], events.change_level, [*attention, w.files])
     on([w.upload.change], events.take_upload, [w.upload_data, w.batch_status])
@@ -321,7 +361,7 @@ def build_demo(
     concurrency: int = CONCURRENCY,
 ) -> gr.Blocks:
     """The page and the API (``/translate``, ``/beam``, ``/attention``, ``/beam_tree``,
-    ``/score``) for
+    ``/score``, ``/force``) for
     ``translators`` (by key, the default first); ``results``: where result files go (a new
     folder inside Gradio's upload folder if None); ``concurrency``: requests decoded at
     once, all endpoints together."""
@@ -337,6 +377,7 @@ def build_demo(
         gr.api(answered(service.api_attention), api_name="attention")
         gr.api(answered(service.api_beam_tree), api_name="beam_tree")
         gr.api(answered(service.api_score), api_name="score")
+        gr.api(answered(service.api_force), api_name="force")
         widgets = layout(service, errors)
         wire(blocks, widgets, Events(service, widgets))
     return blocks

@@ -75,6 +75,7 @@ class Widgets:
     hide_eos: gr.Checkbox
     word_level: gr.Checkbox
     target_tokens: gr.HighlightedText
+    rivals: gr.Radio  # the model's most probable pieces at the clicked output piece
     source_tokens: gr.HighlightedText
     coverage: gr.Markdown
     tree_box: gr.Accordion
@@ -92,11 +93,18 @@ class Widgets:
     upload_data: gr.State  # the session's Upload, or None
     result: gr.State  # the shown Translation
     selected: gr.State  # the candidate whose attention is shown
+    result_key: gr.State  # the model (direction key) that made the shown result
     tree_open: gr.State  # whether the beam tree is shown (then translations record it)
 
     def attention_views(self) -> list:
         """What the selected candidate's attention shows."""
-        return [self.heatmap, self.target_tokens, self.source_tokens, self.coverage]
+        return [
+            self.heatmap,
+            self.target_tokens,
+            self.rivals,
+            self.source_tokens,
+            self.coverage,
+        ]
 
     def views(self) -> list:
         """What a new or re-ranked result updates."""
@@ -107,6 +115,7 @@ class Widgets:
             self.tree,
             self.files,
             self.result,
+            self.result_key,
             self.selected,
         ]
 
@@ -186,6 +195,12 @@ def _output_widgets() -> dict:
                 show_legend=False,
                 combine_adjacent=False,
             )
+            rivals = gr.Radio(
+                [],
+                label="What if? The model's rivals at the clicked output piece: pick one and "
+                "the search continues from it",
+                elem_id="rivals",
+            )
             source_tokens = gr.HighlightedText(
                 label="Source pieces (or words) shaded by attention "
                 "(of the clicked output piece; the average before a click)",
@@ -216,6 +231,7 @@ def _output_widgets() -> dict:
         hide_eos=hide_eos,
         word_level=word_level,
         target_tokens=target_tokens,
+        rivals=rivals,
         source_tokens=source_tokens,
         coverage=coverage,
         tree_box=tree_box,
@@ -317,5 +333,6 @@ def layout(service: TranslationService, errors=()) -> Widgets:
         upload_data=gr.State(None, time_to_live=SESSION_MAX_AGE),
         result=gr.State(None, time_to_live=SESSION_MAX_AGE),
         selected=gr.State(0),
+        result_key=gr.State(None),
         tree_open=gr.State(False),
     )

@@ -30,6 +30,11 @@ EMPTY_INPUT = "Type a sentence to translate."
 EMPTY_OUTPUT = "The model's translation of this input is empty."
 NO_UPLOAD = "Upload a .txt file with one sentence per line."
 NO_TRANSLATION = "Type the translation to score in the reference box."
+MULTI_SENTENCE_RIVALS = (
+    "Rivals are shown for one sentence at a time: translate a single sentence to ask "
+    "what the model would have written instead."
+)
+RIVALS = 5  # the model's most probable pieces shown at a step
 
 
 def visible(text) -> str:
@@ -110,6 +115,11 @@ class TranslationService:
         available = ", ".join(self.translators)
         raise Refusal(f"Unknown direction {direction}. Available: {available}.")
 
+    def key(self, direction) -> str:
+        """The key of ``direction``'s model (as :meth:`translator` finds it)."""
+        chosen = self.translator(direction)
+        return next(k for k, t in self.translators.items() if t is chosen)
+
     def default_alpha(self, direction) -> float:
         """The length penalty of ``direction``'s model (its folder's own, see
         :meth:`DecodeOptions.for_model`)."""
@@ -163,6 +173,41 @@ class TranslationService:
                 return translator.score([text], [given], options)[0]
         except ValueError as e:  # the library's caps
             raise Refusal(str(e)) from None
+
+    def forced(self, text, direction, prefix, beam, n_best, alpha) -> Translation:
+        """``text`` translated as one sentence whose candidates all start with ``prefix``
+        (a target-side text, or piece ids from the page; empty: nothing forced)."""
+        text = self.source_text(text)
+        if prefix is None:
+            prefix = ""
+        if isinstance(prefix, str) and len(prefix) > self.max_input_chars:
+            raise Refusal(
+                f"The prefix has {len(prefix)} characters; the limit is {self.max_input_chars}."
+            )
+        if not isinstance(prefix, (str, list)):
+            raise Refusal(f"The prefix must be a string, got {type(prefix).__name__}.")
+        translator = self.translator(direction)
+        options = decode_options(beam, n_best, alpha, translator.default_options)
+        try:
+            with self.decoding:
+                result = translator.translate([text], options, prefixes=[prefix])[0]
+        except ValueError as e:  # the library's caps (a prefix too long for the text)
+            raise Refusal(str(e)) from None
+        if not result.hypotheses:
+            raise Refusal(EMPTY_INPUT)
+        return result
+
+    def step_rivals(self, direction, result: Translation, selected: int, position: int):
+        """The model's most probable pieces at output ``position`` of candidate
+        ``selected`` of ``result`` (a one-sentence translation), after the pieces before
+        it: ``[(id, piece, log_prob)]``, best first."""
+        if len(result.sentences) > 1:
+            raise Refusal(MULTI_SENTENCE_RIVALS)
+        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
+        position = min(max(position, 0), hyp.length - 1)
+        translator = self.translator(direction)
+        with self.decoding:
+            return translator.rivals(result.source_ids, hyp.ids[: position + 1], RIVALS)[-1]
 
     def rivals(self, direction) -> list[str]:
         """Keys of every model of ``direction``'s language pair, the selected one first."""
@@ -320,6 +365,23 @@ class TranslationService:
         answer = views.json_safe(answer)
         self.check_size(len(json.dumps(answer)), "The attention matrix")
         return answer
+
+    def api_force(
+        self,
+        text: str = "",
+        direction: str = "",
+        prefix: str = "",
+        beam_size: int = 5,
+        n_best: int = 5,
+        length_penalty: float | None = None,
+    ) -> dict:
+        """Beam candidates that all start with ``prefix`` (the text translated as one
+        sentence; the prefix's log-probabilities count in the scores), the JSON of
+        ``/beam``; ``length_penalty`` None: the model's own."""
+        if not isinstance(prefix, str):
+            raise Refusal(f"The prefix must be a string, got {type(prefix).__name__}.")
+        result = self.forced(text, direction, prefix, beam_size, n_best, length_penalty)
+        return views.json_safe(result.to_dict(attention=False))
 
     def api_score(
         self,

@@ -24,6 +24,7 @@ from seq2seq.coverage import Report
 from seq2seq.hub import search_setting
 from seq2seq.options import DEFAULT_LENGTH_PENALTY
 from seq2seq.scoring import Scored
+from seq2seq.tokenizer import EOS
 from seq2seq.translation import NO_ATTENTION, Hypothesis, Translation
 
 EOS_PIECE = "</s>"
@@ -199,6 +200,32 @@ def token_probabilities(pieces: list[str], log_probs, word_level: bool = False):
         if word is not None:
             totals[word] += lp
     return [(w, round(float(np.exp(t)), 3)) for w, t in zip(words(pieces), totals)]
+
+
+def rival_choices(hypothesis: Hypothesis, position: int, rivals: list[tuple]):
+    """The rivals radio for output ``position`` of ``hypothesis``: its label and its
+    ``(label, value)`` choices, ``"piece  p=0.620 (chosen)"`` and ``"position:id"``. The
+    end of the sentence is no rival to continue from: it is left out."""
+    chosen = hypothesis.ids[position]
+    choices = [
+        (
+            f"{readable(piece)}  p={math.exp(lp):.3f}" + (" (chosen)" if i == chosen else ""),
+            f"{position}:{i}",
+        )
+        for i, piece, lp in rivals
+        if i > EOS
+    ]
+    label = (
+        f"What if? The model's rivals at piece {position + 1} "
+        f"({readable(hypothesis.pieces[position])}): pick one and the search continues from it"
+    )
+    return label, choices
+
+
+def rival_prefix(hypothesis: Hypothesis, choice: str) -> list[int]:
+    """The prefix a picked rival (``"position:id"``) asks for: the pieces before it, then it."""
+    position, piece = (int(x) for x in str(choice).split(":"))
+    return [*hypothesis.ids[:position], piece]
 
 
 def markdown_text(text: str) -> str:
