@@ -101,15 +101,19 @@ class BahdanauAttention(keras.layers.Layer):
         """``(batch, src_len, value_dim)`` → keys ``U_a h + b``: ``(batch, src_len, units)``."""
         return self.key_dense(values)
 
+    def energies(self, query, keys):
+        """``e_j = v_a · tanh(W_a s + U_a h_j + b)``: query ``(batch, query_dim)``, keys
+        ``(batch, src_len, units)`` → ``(batch, src_len)`` (before masking and softmax)."""
+        q = ops.expand_dims(self.query_dense(query), 1)  # (batch, 1, units)
+        return ops.squeeze(self.score_dense(ops.tanh(keys + q)), -1)
+
     def call(self, query, keys, values, mask):
         """Args: query ``(batch, query_dim)``, keys ``(batch, src_len, units)``,
         values ``(batch, src_len, value_dim)``, mask ``(batch, src_len)``.
 
         Returns: context ``(batch, value_dim)``, weights ``(batch, src_len)``.
         """
-        q = ops.expand_dims(self.query_dense(query), 1)  # (batch, 1, units)
-        scores = ops.squeeze(self.score_dense(ops.tanh(keys + q)), -1)  # (batch, src_len)
-        weights = masked_softmax(scores, mask)
+        weights = masked_softmax(self.energies(query, keys), mask)
         return weighted_sum(weights, values), weights
 
     def get_config(self):
@@ -167,10 +171,14 @@ class LuongAttention(keras.layers.Layer):
         """``(batch, src_len, value_dim)`` → keys ``(batch, src_len, query_dim)``."""
         return self.key_dense(values) if self.key_dense is not None else values
 
+    def energies(self, query, keys):
+        """``score(h_t, h̄_s)`` for every ``s``: ``(batch, query_dim)``, ``(batch, src_len,
+        query_dim)`` → ``(batch, src_len)`` (before masking and softmax)."""
+        return ops.einsum("bd,bsd->bs", query, keys)
+
     def call(self, query, keys, values, mask):
         """Same shapes as :meth:`BahdanauAttention.call`."""
-        scores = ops.einsum("bd,bsd->bs", query, keys)  # (batch, src_len)
-        weights = masked_softmax(scores, mask)
+        weights = masked_softmax(self.energies(query, keys), mask)
         return weighted_sum(weights, values), weights
 
     def get_config(self):

@@ -275,6 +275,13 @@ class Seq2Seq(keras.Model):
             attentional vectors ``(batch, tgt_len, dec_units)``,
             attention ``(batch, tgt_len, src_len)``.
         """
+        _, _, states, weights = self._teacher_states(src_ids, tgt_in_ids, training)
+        return states[-1], weights
+
+    def _teacher_states(self, src_ids, tgt_in_ids, training=False):
+        """:meth:`teacher_force`'s scan: memory, mask, every state entry per step (each
+        ``(batch, tgt_len, ...)``; the first is the decoder RNN's output ``h``, the last
+        the attentional vector) and the attention ``(batch, tgt_len, src_len)``."""
         memory, mask, state = self.encode(src_ids, training=training)
         emb = self.dropout(self.tgt_embedding(tgt_in_ids), training=training)
 
@@ -286,7 +293,34 @@ class Seq2Seq(keras.Model):
         # scan requires that); the last state entry is the attentional vector.
         init = (state, ops.zeros_like(mask, dtype="float32"))  # attention is float32
         _, (states, weights) = ops.scan(body, init, ops.transpose(emb, (1, 0, 2)))
-        return ops.transpose(states[-1], (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
+        states = [ops.transpose(s, (1, 0, 2)) for s in states]
+        return memory, mask, states, ops.transpose(weights, (1, 0, 2))
+
+    def forced_energies(self, src_ids, tgt_in_ids):
+        """The attention's arithmetic at every position of a known target: the scores
+        (energies) ``e_ij`` of each decoder state ``s_i`` against each source position
+        ``j``, before the softmax that turns them into the weights (float32).
+
+        Args:
+            src_ids: ``(batch, src_len)``; tgt_in_ids: ``(batch, tgt_len)``, BOS-first.
+
+        Returns:
+            energies ``(batch, tgt_len, src_len)``, weights ``(batch, tgt_len, src_len)``
+            and the context vectors ``(batch, tgt_len, value_dim)``.
+
+        Raises:
+            ValueError: the model has no attention.
+        """
+        if self.attention is None:
+            raise ValueError("this model has no attention")
+        (keys, values), _, states, weights = self._teacher_states(src_ids, tgt_in_ids)
+        h = states[0]  # the decoder RNN's output at each step (an LSTM's state is h, c)
+        batch, steps = ops.shape(h)[0], ops.shape(h)[1]
+        flat_h = ops.reshape(h, (batch * steps, -1))
+        flat_keys = ops.repeat(keys, steps, axis=0)  # each sentence's keys, once per step
+        energies = ops.reshape(self.attention.energies(flat_h, flat_keys), (batch, steps, -1))
+        context = ops.einsum("bts,bsd->btd", weights, ops.cast(values, "float32"))
+        return ops.cast(energies, "float32"), weights, context
 
     def forced_log_probs(self, src_ids, tgt_in_ids):
         """Teacher-forced inference: what :meth:`step` would give at every position of a

@@ -233,6 +233,32 @@ class Translator:
             for best, row in zip(top, log_probs)
         ]
 
+    def explain(self, source_ids: list[int], ids: list[int], position: int) -> dict:
+        """How the attention of output ``position`` of a candidate (``ids``, EOS included)
+        was computed: the energy of its decoder state against each source position, the
+        softmax weights they give (equal to the search's attention row), and the context
+        vector's size and norm.
+
+        Returns:
+            ``{"energies": [...], "weights": [...], "context_size": int,
+            "context_norm": float}``, one energy and weight per source piece.
+
+        Raises:
+            ValueError: the model has no attention, or ``position`` is outside ``ids``.
+        """
+        if not 0 <= position < len(ids):
+            raise ValueError(f"position must be between 0 and {len(ids) - 1}, got {position}")
+        src = np.asarray([source_ids], dtype="int32")
+        tgt_in = np.asarray([[BOS, *ids[:position]]], dtype="int32")
+        energies, weights, context = self.model.forced_energies(src, tgt_in)
+        vector = np.asarray(context, dtype="float64")[0, position]
+        return {
+            "energies": [float(x) for x in np.asarray(energies)[0, position]],
+            "weights": [float(x) for x in np.asarray(weights)[0, position]],
+            "context_size": int(vector.shape[0]),
+            "context_norm": float(np.linalg.norm(vector)),
+        }
+
     def _forced(self, source_ids: list[int], ids: list[int]):
         """The model's log-probabilities ``(len(ids), vocab)`` and attention
         ``(len(ids), src_len)`` at each position of the output ``ids``, teacher-forced."""

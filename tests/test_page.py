@@ -19,7 +19,7 @@ from seq2seq.translation import NO_ATTENTION
 from webapp import launcher, views
 from webapp.events import Events, result_folder, wire
 from webapp.files import Refusal
-from webapp.page import TREE_HINT, layout
+from webapp.page import EXPLAIN_HINT, TREE_HINT, layout
 from webapp.service import TranslationService
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,8 +225,9 @@ def test_a_model_without_attention_is_compared_and_shows_why_attention(
     assert out[plot].visible is False and out[plot].value is None
     best = service.translation("one two three", "en-de-noattn", 3, 1, 0.6).hypotheses[0]
     assert f"> {best.text}" in out[summary].value and NO_ATTENTION in out[summary].value
-    with pytest.raises(Refusal, match="no attention"):
-        service.api_attention("one two three", "en-de-noattn")
+    for endpoint in (service.api_attention, service.api_explain):
+        with pytest.raises(Refusal, match="no attention"):
+            endpoint("one two three", "en-de-noattn")
     assert service.api_beam("one two three", "en-de-noattn", 3, 2)["attends"] is False
 
 
@@ -387,3 +388,26 @@ def test_a_clicked_piece_shows_its_rivals_and_a_picked_rival_redecodes(page):
     words = events.select_token(result, key, 0, False, True, SimpleNamespace(index=1))
     assert words[w.rivals].choices == [] and "word level" in words[w.rivals].label
     assert changes_nothing(events.pick_rival(None, None, 0, rival, 4, 3, 0.6, "", 0, 0), w.views())
+
+
+def test_a_clicked_piece_shows_how_its_attention_was_computed(page, service):
+    """The arithmetic of one heat-map row: energies, softmax weights equal to the row of
+    /attention, the formula of the model's attention, the context vector."""
+    events, w = page
+    request = SimpleNamespace(headers={})
+    shown = events.translate("one two three", "en-de", 4, 3, 0.6, "", False, False, False, request)
+    assert shown[w.explain] == EXPLAIN_HINT
+    out = events.select_token(shown[w.result], "en-de", 0, False, False, SimpleNamespace(index=2))
+    text = out[w.explain]
+    assert "vᵀ tanh(W s_i + U h_j + b)" in text and "α_ij = exp(e_ij)" in text
+    assert "| source piece | energy e_ij | weight α_ij |" in text and "norm" in text
+    explained = service.api_explain("one two three", "", 4, 1, 2)
+    row = service.api_attention("one two three", "", 4, 1)["attention"][2]
+    np.testing.assert_allclose(explained["weights"], row, atol=1e-5)
+    energies = np.array(explained["energies"])
+    softmax = np.exp(energies - energies.max()) / np.exp(energies - energies.max()).sum()
+    np.testing.assert_allclose(softmax, explained["weights"], atol=1e-5)
+    assert explained["target_token"] == shown[w.result].hypotheses[0].pieces[2]
+    assert explained["context_size"] == 64 and explained["context_norm"] > 0
+    with pytest.raises(Refusal, match="position must be between 0 and"):
+        service.api_explain("one two three", "", 4, 1, 40)

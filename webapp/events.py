@@ -22,12 +22,13 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from seq2seq.options import DecodeOptions
+from seq2seq.translation import NO_ATTENTION
 from seq2seq.translator import Translation, Translator
 from webapp import tree_view, views
 from webapp.files import Refusal, ResultFolder
 from webapp.limits import CONCURRENCY, MAX_INPUT_CHARS
 from webapp.links import from_query, share_link
-from webapp.page import EXAMPLES, TREE_HINT, Widgets, layout
+from webapp.page import EXAMPLES, EXPLAIN_HINT, TREE_HINT, Widgets, layout
 from webapp.service import EMPTY_OUTPUT, TranslationService, decode_options, evaluation_of
 
 log = logging.getLogger("app")
@@ -76,6 +77,7 @@ class Events:
             w.heatmap: gr.Plot(figure, visible=result.attends),
             w.target_tokens: sure,
             w.rivals: gr.Radio(choices=[], value=None),
+            w.explain: EXPLAIN_HINT,
             w.source_tokens: views.token_shading(src, matrix.mean(axis=0), result.attends),
             w.coverage: views.coverage_markdown(result, hyp),
         }
@@ -199,14 +201,25 @@ class Events:
         src, _, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
         row = min(int(evt.index), matrix.shape[0] - 1)
         out = {self.w.source_tokens: views.token_shading(src, matrix[row], result.attends)}
+        w = self.w
         if word_level or len(result.sentences) > 1 or result_key is None:
-            why = "pieces" if word_level else "one sentence"
-            label = f"What if? Rivals are shown for {why} (switch word level off, or "
-            label += "translate a single sentence)" if why == "one sentence" else ")"
-            return {**out, self.w.rivals: gr.Radio(choices=[], value=None, label=label)}
+            why = "switch word level off" if word_level else "translate a single sentence"
+            label = f"What if? Rivals are shown for one piece at a time ({why})."
+            return {
+                **out,
+                w.rivals: gr.Radio(choices=[], value=None, label=label),
+                w.explain: f"*Each step is explained for one piece at a time ({why}).*",
+            }
         found = self.service.step_rivals(result_key, result, selected, row)
         label, choices = views.rival_choices(hyp, row, found)
-        return {**out, self.w.rivals: gr.Radio(choices=choices, value=None, label=label)}
+        out[w.rivals] = gr.Radio(choices=choices, value=None, label=label)
+        if not result.attends:
+            return {**out, w.explain: f"*{NO_ATTENTION}*"}
+        translator = self.service.translator(result_key)
+        step = self.service.explanation(translator, result, hyp, row)
+        kind = translator.model.model_config.attention
+        src = result.source_pieces
+        return {**out, w.explain: views.explain_markdown(kind, src, hyp.pieces[row], row, step)}
 
     def pick_rival(
         self,
@@ -331,7 +344,7 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     on([w.alpha.release], events.rerank, w.views())
     attention = w.attention_views()
     on([w.table.select], events.select_candidate, [*attention, w.selected])
-    on([w.target_tokens.select], events.select_token, [w.source_tokens, w.rivals])
+    on([w.target_tokens.select], events.select_token, [w.source_tokens, w.rivals, w.explain])
     on([w.rivals.input], events.pick_rival, w.views())
     on([w.hide_eos.input], events.redraw, attention)
     on([w.word_level.input], events.change_level, [*attention, w.files])
@@ -361,7 +374,7 @@ def build_demo(
     concurrency: int = CONCURRENCY,
 ) -> gr.Blocks:
     """The page and the API (``/translate``, ``/beam``, ``/attention``, ``/beam_tree``,
-    ``/score``, ``/force``) for
+    ``/score``, ``/force``, ``/explain``) for
     ``translators`` (by key, the default first); ``results``: where result files go (a new
     folder inside Gradio's upload folder if None); ``concurrency``: requests decoded at
     once, all endpoints together."""
@@ -378,6 +391,7 @@ def build_demo(
         gr.api(answered(service.api_beam_tree), api_name="beam_tree")
         gr.api(answered(service.api_score), api_name="score")
         gr.api(answered(service.api_force), api_name="force")
+        gr.api(answered(service.api_explain), api_name="explain")
         widgets = layout(service, errors)
         wire(blocks, widgets, Events(service, widgets))
     return blocks

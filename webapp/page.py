@@ -55,6 +55,7 @@ CSS = """
 #heatmap { overflow: auto; }
 """
 TREE_HINT = "Translate a sentence to see how the beam search found its candidates."
+EXPLAIN_HINT = "*Click an output piece to see how its attention weights were computed.*"
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Widgets:
     word_level: gr.Checkbox
     target_tokens: gr.HighlightedText
     rivals: gr.Radio  # the model's most probable pieces at the clicked output piece
+    explain: gr.Markdown  # how the clicked output piece's attention was computed
     source_tokens: gr.HighlightedText
     coverage: gr.Markdown
     tree_box: gr.Accordion
@@ -103,6 +105,7 @@ class Widgets:
             self.target_tokens,
             self.rivals,
             self.source_tokens,
+            self.explain,
             self.coverage,
         ]
 
@@ -208,6 +211,7 @@ def _output_widgets() -> dict:
                 show_legend=False,
                 combine_adjacent=False,
             )
+            explain = gr.Markdown(EXPLAIN_HINT, elem_id="explain")
             coverage = gr.Markdown(elem_id="coverage")
             files = gr.File(
                 label="Downloads: n-best TSV, attention JSON, Pharaoh alignments",
@@ -232,6 +236,7 @@ def _output_widgets() -> dict:
         word_level=word_level,
         target_tokens=target_tokens,
         rivals=rivals,
+        explain=explain,
         source_tokens=source_tokens,
         coverage=coverage,
         tree_box=tree_box,

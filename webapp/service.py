@@ -30,9 +30,9 @@ EMPTY_INPUT = "Type a sentence to translate."
 EMPTY_OUTPUT = "The model's translation of this input is empty."
 NO_UPLOAD = "Upload a .txt file with one sentence per line."
 NO_TRANSLATION = "Type the translation to score in the reference box."
-MULTI_SENTENCE_RIVALS = (
-    "Rivals are shown for one sentence at a time: translate a single sentence to ask "
-    "what the model would have written instead."
+MULTI_SENTENCE_STEPS = (
+    "A step's rivals and arithmetic are shown for one sentence at a time: translate a "
+    "single sentence to ask about its steps."
 )
 RIVALS = 5  # the model's most probable pieces shown at a step
 
@@ -202,7 +202,7 @@ class TranslationService:
         ``selected`` of ``result`` (a one-sentence translation), after the pieces before
         it: ``[(id, piece, log_prob)]``, best first."""
         if len(result.sentences) > 1:
-            raise Refusal(MULTI_SENTENCE_RIVALS)
+            raise Refusal(MULTI_SENTENCE_STEPS)
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
         position = min(max(position, 0), hyp.length - 1)
         translator = self.translator(direction)
@@ -399,6 +399,51 @@ class TranslationService:
         answer = views.json_safe(scored.to_dict())
         self.check_size(len(json.dumps(answer)), "The score")
         return answer
+
+    def api_explain(
+        self,
+        text: str = "",
+        direction: str = "",
+        beam_size: int = 5,
+        rank: int = 1,
+        position: int = 0,
+    ) -> dict:
+        """How the attention of output piece ``position`` (0-based, as ``/attention``'s
+        rows) of candidate ``rank`` was computed: the energy of each source piece, the
+        softmax weights (that row of ``/attention``), the formula, the context's size
+        and norm."""
+        try:
+            rank = whole_number("rank", rank, 1, MAX_BEAM)
+            position = whole_number("position", position, 0, self.max_input_chars)
+        except ValueError as e:
+            raise Refusal(f"{e}.") from None
+        translator = self.translator(direction)
+        if not translator.model.model_config.has_attention:
+            raise Refusal(f"{NO_ATTENTION} Ask /beam for its translations.")
+        result = self.translation(text, direction, beam_size, MAX_BEAM, None, answer="attention")
+        if rank > len(result.hypotheses):
+            raise Refusal(f"rank must be between 1 and {len(result.hypotheses)}, got {rank}.")
+        hyp = result.hypotheses[rank - 1]
+        if position >= hyp.length:
+            raise Refusal(f"position must be between 0 and {hyp.length - 1}, got {position}.")
+        found = self.explanation(translator, result, hyp, position)
+        kind = translator.model.model_config.attention
+        answer = {
+            "source_tokens": result.source_pieces,
+            "target_token": hyp.pieces[position],
+            "formula": f"{views.ENERGY_FORMULAS[kind]}; {views.SOFTMAX_FORMULA}",
+            **{k: v for k, v in found.items() if k not in ("energies", "weights")},
+            "energies": [round(x, 5) for x in found["energies"]],
+            "weights": [round(x, 6) for x in found["weights"]],
+        }
+        return views.json_safe(answer)
+
+    def explanation(self, translator, result: Translation, hyp, position: int) -> dict:
+        """``Translator.explain`` for output ``position`` of ``hyp`` (one sentence only)."""
+        if len(result.sentences) > 1:
+            raise Refusal(MULTI_SENTENCE_STEPS)
+        with self.decoding:
+            return translator.explain(result.source_ids, hyp.ids, position)
 
     def api_beam_tree(
         self,

@@ -304,6 +304,47 @@ ATTENTION_FORMULAS = {
 }
 
 
+ENERGY_FORMULAS = {
+    "bahdanau": "e_ij = vᵀ tanh(W s_i + U h_j + b)",
+    "luong_general": "e_ij = s_iᵀ W h_j",
+    "luong_dot": "e_ij = s_iᵀ h_j",
+}
+SOFTMAX_FORMULA = "α_ij = exp(e_ij) / Σ_k exp(e_ik)"
+
+
+def explain_markdown(kind: str, source: list[str], target: str, position: int, found: dict):
+    """The arithmetic behind one row of the heat map (see ``Translator.explain``): the
+    energies of output piece ``position`` against every source piece (the top few listed,
+    the rest summarised), the softmax that turns them into weights, the context vector."""
+    energies, weights = found["energies"], found["weights"]
+    order = sorted(range(len(weights)), key=lambda j: -weights[j])
+    shown, rest = order[:5], order[5:]
+    lines = [
+        f"**How output piece {position + 1} ({markdown_text(readable(target))}) chose where "
+        f"to look.** Its decoder state s_i is scored against each source piece's encoding "
+        f"h_j: `{ENERGY_FORMULAS.get(kind, kind)}`; a softmax turns the scores into the "
+        f"weights: `{SOFTMAX_FORMULA}`.",
+        "",
+        "| source piece | energy e_ij | weight α_ij |",
+        "|---|---|---|",
+    ]
+    for j in shown:
+        lines.append(
+            f"| {markdown_text(readable(source[j]))} | {energies[j]:.3f} | {weights[j]:.4f} |"
+        )
+    if rest:
+        low, high = min(energies[j] for j in rest), max(energies[j] for j in rest)
+        mass = sum(weights[j] for j in rest)
+        lines.append(f"| {len(rest)} other pieces | {low:.3f} … {high:.3f} | {mass:.4f} in all |")
+    lines += [
+        "",
+        f"The context c_i = Σ_j α_ij h_j is a vector of {found['context_size']} numbers "
+        f"(norm {found['context_norm']:.3f}); with s_i it gives the attentional vector that "
+        "scores the next piece.",
+    ]
+    return "\n".join(lines)
+
+
 def attention_name(kind: str) -> str:
     """``bahdanau attention``, or ``no attention`` for ``none``."""
     return "no attention" if kind == "none" else f"{kind} attention"
