@@ -379,7 +379,8 @@ def launch_browser(playwright):
 
 
 def heatmap_src(page) -> str:
-    return page.locator("#heatmap img").first.get_attribute("src") or ""
+    """The heat map the browser drew (its HTML), to see that it changed."""
+    return page.locator("#heatmap").inner_html()
 
 
 ERROR_BADGES = ".error, [data-testid=error], .toast-body.error"
@@ -501,15 +502,14 @@ def test_browser_translate_select_candidate_and_deep_link(app_url, gradio_temp, 
         expect(page.locator("#best textarea")).not_to_have_value(first_best, timeout=60_000)
         rows = page.locator("#candidates div[role=row]")
         expect(rows).to_have_count(3, timeout=60_000)
-        expect(page.locator("#heatmap img").first).to_be_visible(timeout=30_000)
+        expect(page.locator("#heatmap table.heatmap")).to_be_visible(timeout=30_000)
         best = page.locator("#best textarea").input_value()
         assert best and best in rows.nth(0).inner_text()
         first_map = heatmap_src(page)
 
         rows.nth(2).locator("[role=gridcell]").nth(1).click()
         page.wait_for_function(
-            "src => { const i = document.querySelector('#heatmap img');"
-            " return i && i.getAttribute('src') !== src; }",
+            "html => document.querySelector('#heatmap').innerHTML !== html",
             arg=first_map,
             timeout=30_000,
         )
@@ -584,7 +584,7 @@ def test_browser_beam_tree_word_level_and_coverage(app_url, tmp_path):
         expect(pieces).to_have_count(len(best.split()), timeout=30_000)
         assert len(best.split()) < count
         page.wait_for_function(
-            "src => document.querySelector('#heatmap img').getAttribute('src') !== src",
+            "html => document.querySelector('#heatmap').innerHTML !== html",
             arg=first_map,
             timeout=30_000,
         )
@@ -619,11 +619,11 @@ def test_browser_compare_attention_mechanisms(
             page.locator("#compare-button").click()
             for i, formula in enumerate(["vᵀ tanh(W s + U hⱼ)", "sᵀ W hⱼ"]):
                 expect(page.locator(f"#compare-text-{i}")).to_contain_text(formula, timeout=60_000)
-                expect(page.locator(f"#compare-map-{i} img").first).to_be_visible(timeout=30_000)
+                expect(page.locator(f"#compare-map-{i} table.heatmap")).to_be_visible(
+                    timeout=30_000
+                )
             assert "en-de-luong" in page.locator("#compare-text-1").inner_text()
-            maps = [
-                page.locator(f"#compare-map-{i} img").first.get_attribute("src") for i in range(2)
-            ]
+            maps = [page.locator(f"#compare-map-{i} table.heatmap").inner_html() for i in range(2)]
             assert maps[0] != maps[1]
             shot = os.environ.get("COMPARE_SCREENSHOT_PATH", str(tmp_path / "compare.png"))
             page.locator("#compare-box").screenshot(path=shot)
@@ -649,7 +649,10 @@ def test_browser_chinese_heat_map_is_drawn_with_a_cjk_font(app_process, tmp_path
         expect(example).to_be_visible(timeout=30_000)  # the direction's own examples
         best = page.locator("#best textarea").input_value()
         assert re.search(r"[\u4e00-\u9fff]", best), best
-        expect(page.locator("#heatmap img").first).to_be_visible(timeout=30_000)
+        heatmap = page.locator("#heatmap table.heatmap")
+        expect(heatmap).to_be_visible(timeout=30_000)
+        labels = heatmap.locator("th.tgt").all_inner_texts()  # drawn in the visitor's fonts
+        assert any(re.search(r"[\u4e00-\u9fff]", label) for label in labels), labels
         page.locator("#word-level input").check()  # Chinese pieces are words of their own
         eos = page.locator("#target-tokens .token", has_text="</s>")
         expect(eos).to_have_count(0, timeout=30_000)  # words: </s> is no unit
@@ -663,3 +666,51 @@ def test_browser_chinese_heat_map_is_drawn_with_a_cjk_font(app_process, tmp_path
     assert re.search(r"Chinese labels in heat maps: font (Noto Sans CJK|WenQuanYi)", log), log[
         -2000:
     ]
+
+
+def test_browser_what_if_rivals_arithmetic_and_scoring(app_url, tmp_path):
+    """The questions a visitor asks of a translation: hover over and click a heat-map cell
+    (its weight, then how its row was computed), click an output piece (the model's
+    rivals), pick a rival (every candidate continues from it), and score a translation of
+    one's own against the beam."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.goto(app_url)
+        box = page.get_by_label("Source text")
+        box.fill("Where is the train station?")
+        box.press("Enter")
+        expect(page.locator("#candidates div[role=row]")).to_have_count(3, timeout=60_000)
+        cells = page.locator("#heatmap table.heatmap td")
+        expect(cells.first).to_be_visible(timeout=30_000)
+        cells.nth(1).hover()
+        expect(page.locator("#heatmap .heatmap-info")).to_contain_text("←")
+        cells.nth(2).click()
+        expect(page.locator("#explain")).to_contain_text(
+            "vᵀ tanh(W s_i + U h_j + b)", timeout=30_000
+        )
+        expect(page.locator("#explain")).to_contain_text("output piece 1")
+
+        page.locator("#target-tokens .token").nth(1).click()
+        rivals = page.locator("#rivals").get_by_role("radio")
+        expect(rivals.first).to_be_attached(timeout=30_000)
+        labels = page.locator("#rivals label").all_inner_texts()
+        assert len(labels) >= 2 and sum("(chosen)" in x for x in labels) == 1, labels
+        other = next(i for i, x in enumerate(labels) if "(chosen)" not in x)
+        rival = labels[other].split("p=")[0].strip()
+        best = page.locator("#best textarea").input_value()
+        page.locator("#rivals label").nth(other).click()
+        expect(page.locator("#best textarea")).not_to_have_value(best, timeout=60_000)
+        forced = page.locator("#best textarea").input_value()
+        assert rival.replace("␣", "") in forced, (rival, forced)
+
+        page.locator("#reference textarea").fill("Wo ist der Bahnhof?")
+        page.locator("#score-button").click()
+        expect(page.locator("#candidates")).to_contain_text("yours (", timeout=60_000)
+        expect(page.locator("#coverage")).to_contain_text("Your translation scores")
+        assert page.locator(ERROR_BADGES).count() == 0
+        shot = os.environ.get("WHAT_IF_SCREENSHOT_PATH", str(tmp_path / "what_if.png"))
+        page.screenshot(path=shot, full_page=True)
+        browser.close()

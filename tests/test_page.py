@@ -16,6 +16,7 @@ import pytest
 from seq2seq.compiled import WIDTHS
 from seq2seq.options import DecodeOptions
 from seq2seq.translation import NO_ATTENTION
+from webapp import events as events_module
 from webapp import launcher, views
 from webapp.events import Events, result_folder, wire
 from webapp.files import Refusal
@@ -149,13 +150,13 @@ def test_a_second_model_of_a_direction_is_offered_and_compared(
     assert service.rivals("en-de-luong") == ["en-de-luong", "en-de"]  # the selected one first
 
     drawn = []
-    real = views.attention_figure
+    real = events_module.heatmap_html
 
     def recording(src, tgt, matrix, title, unit):
         drawn.append((title, tgt, matrix, unit))
         return real(src, tgt, matrix, title, unit)
 
-    monkeypatch.setattr(views, "attention_figure", recording)
+    monkeypatch.setattr(events_module, "heatmap_html", recording)
     out = events.compare("one two three", "en-de", 3, 0.6, False, True)
     assert set(out) == {widget for slot in w.compare_slots for widget in slot}
     assert [title for title, *_ in drawn] == ["en-de", "en-de-luong"]
@@ -166,7 +167,7 @@ def test_a_second_model_of_a_direction_is_offered_and_compared(
         text = out[summary].value
         assert formula in text and f"> {best.text}" in text and f"{best.score:.3f}" in text
         assert unit == "words" and tgt == best.text.split() and matrix.shape[0] == len(tgt)
-        assert out[plot].value["type"] == "matplotlib"
+        assert 'class="heatmap"' in out[plot].value and out[plot].visible
     # Two attention mechanisms, two different maps of the same sentence.
     assert not np.allclose(drawn[0][2], drawn[1][2])
     # The panel of each model states its attention formula.
@@ -222,7 +223,7 @@ def test_a_model_without_attention_is_compared_and_shows_why_attention(
     out = Events(service, w).compare("one two three", "en-de", 3, 0.6, False, False)
     (_, attn_plot), (_, luong_plot), (summary, plot) = w.compare_slots
     assert out[attn_plot].visible and out[luong_plot].visible
-    assert out[plot].visible is False and out[plot].value is None
+    assert out[plot].visible is False and out[plot].value == ""
     best = service.translation("one two three", "en-de-noattn", 3, 1, 0.6).hypotheses[0]
     assert f"> {best.text}" in out[summary].value and NO_ATTENTION in out[summary].value
     for endpoint in (service.api_attention, service.api_explain):
@@ -411,3 +412,19 @@ def test_a_clicked_piece_shows_how_its_attention_was_computed(page, service):
     assert explained["context_size"] == 64 and explained["context_norm"] > 0
     with pytest.raises(Refusal, match="position must be between 0 and"):
         service.api_explain("one two three", "", 4, 1, 40)
+
+
+def test_a_clicked_heat_map_cell_explains_its_row(page):
+    events, w = page
+    request = SimpleNamespace(headers={})
+    shown = events.translate("one two three", "en-de", 4, 3, 0.6, "", False, False, False, request)
+    assert 'class="heatmap"' in shown[w.heatmap].value and shown[w.heatmap].visible
+    cell = events.select_cell(
+        shown[w.result], "en-de", 0, False, False, SimpleNamespace(index=[2, 0])
+    )
+    token = events.select_token(shown[w.result], "en-de", 0, False, False, SimpleNamespace(index=2))
+    assert cell[w.explain] == token[w.explain] and "output piece 3" in cell[w.explain]
+    assert changes_nothing(
+        events.select_cell(None, None, 0, False, False, SimpleNamespace(index=[0, 0])),
+        [w.source_tokens],
+    )

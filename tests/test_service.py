@@ -193,7 +193,9 @@ def test_result_files_live_in_one_folder(service):
         "candidates.tsv",
         "attention.json",
         "alignment.pharaoh",
+        "attention.png",
     ]
+    assert Path(files[3]).read_bytes()[:4] == b"\x89PNG"
     assert all(Path(f).parent.parent == service.results.path for f in files)
 
 
@@ -212,7 +214,7 @@ def test_a_request_cannot_produce_more_than_the_cap(fake, results):
     service = TranslationService({"xx-yy": translator}, results=results, max_result_bytes=2000)
     result = service.translation("a b c d e f g h i j k l m n o p q r s t", "", 2, 1, 0.6)
     files, note = service.export_files(result)
-    assert [Path(f).name for f in files] == ["candidates.tsv", "alignment.pharaoh"]
+    assert [Path(f).name for f in files] == ["candidates.tsv", "alignment.pharaoh", "attention.png"]
     assert "The attention export would be" in note and "not offered" in note
     with pytest.raises(Refusal, match=r"attention matrix .*would be .* the limit is 2,000 bytes"):
         service.api_attention("a b c d e f g h i j k l m n o p q r s t " * 4)

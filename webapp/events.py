@@ -26,6 +26,7 @@ from seq2seq.translation import NO_ATTENTION
 from seq2seq.translator import Translation, Translator
 from webapp import tree_view, views
 from webapp.files import Refusal, ResultFolder
+from webapp.heatmap_view import heatmap_html
 from webapp.limits import CONCURRENCY, MAX_INPUT_CHARS
 from webapp.links import from_query, share_link
 from webapp.page import EXAMPLES, EXPLAIN_HINT, TREE_HINT, Widgets, layout
@@ -71,10 +72,10 @@ class Events:
         src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
         sure = views.token_probabilities(hyp.pieces, hyp.token_log_probs, word_level)
         unit = "words" if word_level else "pieces"
-        title = f"candidate {selected + 1}"
-        figure = views.attention_figure(src, tgt, matrix, title, unit) if result.attends else None
+        title = f"Attention of candidate {selected + 1}"
+        drawn = heatmap_html(src, tgt, matrix, title, unit) if result.attends else ""
         return {
-            w.heatmap: gr.Plot(figure, visible=result.attends),
+            w.heatmap: gr.HTML(drawn, visible=result.attends),
             w.target_tokens: sure,
             w.rivals: gr.Radio(choices=[], value=None),
             w.explain: EXPLAIN_HINT,
@@ -193,13 +194,24 @@ class Events:
         return {**self.attention(result, row, hide_eos, word_level), self.w.selected: row}
 
     def select_token(self, result, result_key, selected, hide_eos, word_level, evt: gr.SelectData):
-        """An output piece clicked: the source shaded by its attention and (pieces of a
-        one-sentence result) the model's rivals at that step."""
+        """An output piece clicked (see :meth:`step`)."""
         if result is None:
             return unchanged(self.w.source_tokens)
+        return self.step(result, result_key, selected, hide_eos, word_level, int(evt.index))
+
+    def select_cell(self, result, result_key, selected, hide_eos, word_level, evt: gr.SelectData):
+        """A heat-map cell clicked: its row (see :meth:`step`)."""
+        if result is None or not isinstance(evt.index, (list, tuple)):
+            return unchanged(self.w.source_tokens)
+        return self.step(result, result_key, selected, hide_eos, word_level, int(evt.index[0]))
+
+    def step(self, result, result_key, selected, hide_eos, word_level, row: int):
+        """Output ``row`` of the selected candidate: the source shaded by its attention and
+        (pieces of a one-sentence result) the model's rivals at that step and how its
+        attention was computed."""
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
         src, _, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
-        row = min(int(evt.index), matrix.shape[0] - 1)
+        row = min(max(row, 0), matrix.shape[0] - 1)
         out = {self.w.source_tokens: views.token_shading(src, matrix[row], result.attends)}
         w = self.w
         if word_level or len(result.sentences) > 1 or result_key is None:
@@ -269,8 +281,8 @@ class Events:
             src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
             summary = views.rival_markdown(key, translator.bundle, evaluation_of(translator), hyp)
             out[text_box] = gr.Markdown(summary, visible=True)
-            figure = views.attention_figure(src, tgt, matrix, key, unit) if result.attends else None
-            out[plot] = gr.Plot(figure, visible=result.attends)
+            drawn = heatmap_html(src, tgt, matrix, key, unit) if result.attends else ""
+            out[plot] = gr.HTML(drawn, visible=result.attends)
         return out
 
     def take_upload(self, upload):
@@ -344,7 +356,9 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     on([w.alpha.release], events.rerank, w.views())
     attention = w.attention_views()
     on([w.table.select], events.select_candidate, [*attention, w.selected])
-    on([w.target_tokens.select], events.select_token, [w.source_tokens, w.rivals, w.explain])
+    step = [w.source_tokens, w.rivals, w.explain]
+    on([w.target_tokens.select], events.select_token, step)
+    on([w.heatmap.select], events.select_cell, step)
     on([w.rivals.input], events.pick_rival, w.views())
     on([w.hide_eos.input], events.redraw, attention)
     on([w.word_level.input], events.change_level, [*attention, w.files])

@@ -38,12 +38,16 @@ class ResultFolder:
         self.max_age = max_age
         atexit.register(self.close)
 
-    def write(self, files: dict[str, str]) -> list[str]:
-        """Write ``{file name: text}`` (UTF-8) into a new subfolder; returns their paths."""
+    def write(self, files: dict[str, str | bytes]) -> list[str]:
+        """Write ``{file name: text (UTF-8) or bytes}`` into a new subfolder; returns their
+        paths."""
         self.sweep()
         folder = Path(tempfile.mkdtemp(dir=self.path))
         for name, content in files.items():
-            (folder / name).write_text(content, encoding="utf-8")
+            if isinstance(content, bytes):
+                (folder / name).write_bytes(content)
+            else:
+                (folder / name).write_text(content, encoding="utf-8")
         return [str(folder / name) for name in files]
 
     def sweep(self, now: float | None = None) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from seq2seq.options import MAX_BEAM
-from webapp import tree_view, views, why_attention
+from webapp import heatmap_view, tree_view, views, why_attention
 from webapp.limits import SESSION_MAX_AGE
 from webapp.service import TranslationService, direction_label, evaluation_of
 
@@ -72,7 +72,7 @@ class Widgets:
     score_button: gr.Button
     best: gr.Textbox
     table: gr.Dataframe
-    heatmap: gr.Plot
+    heatmap: gr.HTML  # drawn by the browser (webapp.heatmap_view); a click selects a row
     hide_eos: gr.Checkbox
     word_level: gr.Checkbox
     target_tokens: gr.HighlightedText
@@ -91,7 +91,7 @@ class Widgets:
     batch_status: gr.Markdown
     info: gr.Markdown
     compare_button: gr.Button | None  # None when no direction has a second model
-    compare_slots: list  # (gr.Markdown, gr.Plot) per model of a direction, side by side
+    compare_slots: list  # (gr.Markdown, gr.HTML) per model of a direction, side by side
     upload_data: gr.State  # the session's Upload, or None
     result: gr.State  # the shown Translation
     selected: gr.State  # the candidate whose attention is shown
@@ -183,7 +183,7 @@ def _output_widgets() -> dict:
     )
     with gr.Row():
         with gr.Column(scale=3):
-            heatmap = gr.Plot(label="Attention of the selected candidate", elem_id="heatmap")
+            heatmap = gr.HTML("", elem_id="heatmap", js_on_load=heatmap_view.SCRIPT, padding=False)
             with gr.Row():
                 hide_eos = gr.Checkbox(label="Hide the source </s> column (renormalise rows)")
                 word_level = gr.Checkbox(
@@ -214,7 +214,7 @@ def _output_widgets() -> dict:
             explain = gr.Markdown(EXPLAIN_HINT, elem_id="explain")
             coverage = gr.Markdown(elem_id="coverage")
             files = gr.File(
-                label="Downloads: n-best TSV, attention JSON, Pharaoh alignments",
+                label="Downloads: n-best TSV, attention JSON, Pharaoh alignments, heat map PNG",
                 file_count="multiple",
                 interactive=False,
             )
@@ -263,7 +263,10 @@ def _compare_widgets(service: TranslationService) -> dict:
             for i in range(most):
                 with gr.Column(min_width=320):
                     summary = gr.Markdown(elem_id=f"compare-text-{i}")
-                    slots.append((summary, gr.Plot(show_label=False, elem_id=f"compare-map-{i}")))
+                    heatmap = gr.HTML(
+                        "", elem_id=f"compare-map-{i}", js_on_load=heatmap_view.SCRIPT
+                    )
+                    slots.append((summary, heatmap))
     return dict(compare_button=compare_button, compare_slots=slots)
 
 

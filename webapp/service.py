@@ -259,11 +259,13 @@ class TranslationService:
         """The downloads of ``result`` (alignments of pieces, or of words with
         ``word_level``) and a note ("" if none): an attention export over the size limit
         is left out, and the note says why. A model without attention has neither the
-        attention nor the alignments: its ``attention.json`` holds the candidates only."""
+        alignments nor the heat map (``attention.png``, the best candidate's): its
+        ``attention.json`` holds the candidates only."""
         attention, note = views.attention_json(result), ""
         files = {"candidates.tsv": views.nbest_tsv(result), "attention.json": attention}
         if result.attends:
             files["alignment.pharaoh"] = views.pharaoh_text(result, word_level)
+            files["attention.png"] = views.attention_png(result, word_level)
         # Not a refusal (the request is answered without this one file): nothing is logged.
         if reason := self.over_limit(len(attention.encode("utf-8")), "The attention export"):
             note = f"{reason} Send less text. It is not offered for download."

@@ -179,6 +179,18 @@ def attention_figure(
     return fig
 
 
+def attention_png(translation: Translation, word_level: bool = False) -> bytes:
+    """The best candidate's heat map as a PNG (the download; the page draws its own)."""
+    import io
+
+    hypothesis = translation.hypotheses[0]
+    src, tgt, matrix = attention_matrix(translation, hypothesis, word_level=word_level)
+    unit = "words" if word_level else "pieces"
+    out = io.BytesIO()
+    attention_figure(src, tgt, matrix, "candidate 1", unit).savefig(out, format="png")
+    return out.getvalue()
+
+
 def token_shading(pieces: list[str], weights, shaded: bool = True):
     """``(piece, weight)`` pairs for a highlighted-text view (weights scaled to 0..1);
     ``shaded`` False: ``(piece, None)``, nothing shaded (a model without attention)."""
