@@ -663,9 +663,9 @@ def test_browser_chinese_heat_map_is_drawn_with_a_cjk_font(app_process, tmp_path
         page.screenshot(path=shot, full_page=True)
         browser.close()
     log = proc.log.read_text()
-    assert re.search(r"Chinese labels in heat maps: font (Noto Sans CJK|WenQuanYi)", log), log[
-        -2000:
-    ]
+    assert re.search(
+        r"Chinese labels in heat maps \(the PNG downloads\): font (Noto Sans CJK|WenQuanYi)", log
+    ), log[-2000:]
 
 
 def test_browser_what_if_rivals_arithmetic_and_scoring(app_url, tmp_path):
@@ -693,9 +693,9 @@ def test_browser_what_if_rivals_arithmetic_and_scoring(app_url, tmp_path):
         )
         expect(page.locator("#explain")).to_contain_text("output piece 1")
 
+        expect(page.locator("#rivals")).to_contain_text("rivals at piece 1")  # the cell's row
         page.locator("#target-tokens .token").nth(1).click()
-        rivals = page.locator("#rivals").get_by_role("radio")
-        expect(rivals.first).to_be_attached(timeout=30_000)
+        expect(page.locator("#rivals")).to_contain_text("rivals at piece 2", timeout=30_000)
         labels = page.locator("#rivals label").all_inner_texts()
         assert len(labels) >= 2 and sum("(chosen)" in x for x in labels) == 1, labels
         other = next(i for i, x in enumerate(labels) if "(chosen)" not in x)
@@ -710,6 +710,17 @@ def test_browser_what_if_rivals_arithmetic_and_scoring(app_url, tmp_path):
         page.locator("#score-button").click()
         expect(page.locator("#candidates")).to_contain_text("yours (", timeout=60_000)
         expect(page.locator("#coverage")).to_contain_text("Your translation scores")
+
+        page.locator("#tree-box").get_by_text("Beam search tree").click()
+        tree = page.locator("#beam-tree svg.beam-tree")
+        expect(tree).to_be_visible(timeout=60_000)
+        tree.locator(".node").nth(3).click()
+        info = page.locator("#beam-tree .beam-tree-info").inner_text()
+        prefix = info.split("“")[1].split("”")[0].replace("</s>", "").strip()
+        page.locator("#beam-tree .continue").click()  # the search again, from that prefix
+        expect(page.locator("#best textarea")).to_have_value(
+            re.compile("^" + re.escape(prefix)), timeout=60_000
+        )
         assert page.locator(ERROR_BADGES).count() == 0
         shot = os.environ.get("WHAT_IF_SCREENSHOT_PATH", str(tmp_path / "what_if.png"))
         page.screenshot(path=shot, full_page=True)

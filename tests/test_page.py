@@ -428,3 +428,24 @@ def test_a_clicked_heat_map_cell_explains_its_row(page):
         events.select_cell(None, None, 0, False, False, SimpleNamespace(index=[0, 0])),
         [w.source_tokens],
     )
+
+
+def test_continue_from_a_beam_tree_node(page):
+    """ "Continue from here" on a node of the tree: every new candidate starts with the
+    node's prefix."""
+    events, w = page
+    request = SimpleNamespace(headers={})
+    shown = events.translate("one two three", "en-de", 4, 3, 0.6, "", False, False, True, request)
+    result, key = shown[w.result], shown[w.result_key]
+    tree = result.tree
+    best = result.hypotheses[0].ids
+    node = next(n for n in tree.nodes if n.step == 1 and tree.token_ids(n) != best[:2])
+    prefix = tree.token_ids(node)
+    out = events.continue_from_node(
+        result, key, 4, 3, 0.6, "", False, False, SimpleNamespace(index=node.id)
+    )
+    assert all(h.ids[:2] == prefix for h in out[w.result].hypotheses)
+    assert changes_nothing(
+        events.continue_from_node(None, key, 4, 3, 0.6, "", 0, 0, SimpleNamespace(index=0)),
+        w.views(),
+    )

@@ -22,6 +22,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from seq2seq.options import DecodeOptions
+from seq2seq.tokenizer import EOS
 from seq2seq.translation import NO_ATTENTION
 from seq2seq.translator import Translation, Translator
 from webapp import tree_view, views
@@ -233,6 +234,28 @@ class Events:
         src = result.source_pieces
         return {**out, w.explain: views.explain_markdown(kind, src, hyp.pieces[row], row, step)}
 
+    def continue_from_node(
+        self,
+        result,
+        result_key,
+        beam,
+        n_best,
+        alpha,
+        reference,
+        hide_eos,
+        word_level,
+        evt: gr.SelectData,
+    ):
+        """ "Continue from here" on a beam-tree node: search again, forced through the
+        node's prefix (one sentence's tree)."""
+        if result is None or result.tree is None or not isinstance(evt.index, int):
+            return unchanged(self.w.result)
+        tree = result.tree
+        node = tree.nodes[min(max(evt.index, 0), len(tree.nodes) - 1)]
+        prefix = [t for t in tree.token_ids(node) if t != EOS]
+        forced = self.service.forced(result.source, result_key, prefix, beam, n_best, alpha)
+        return self.render(forced, reference, hide_eos, word_level, result_key)
+
     def pick_rival(
         self,
         result,
@@ -360,6 +383,7 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     on([w.target_tokens.select], events.select_token, step)
     on([w.heatmap.select], events.select_cell, step)
     on([w.rivals.input], events.pick_rival, w.views())
+    on([w.tree.select], events.continue_from_node, w.views())
     on([w.hide_eos.input], events.redraw, attention)
     on([w.word_level.input], events.change_level, [*attention, w.files])
     on([w.upload.change], events.take_upload, [w.upload_data, w.batch_status])

@@ -105,11 +105,12 @@ def check_fonts(translators: dict[str, Translator]) -> None:
 
     font = views.cjk_font()
     if font:
-        log.info("Chinese labels in heat maps: font %s", font)
+        log.info("Chinese labels in heat maps (the PNG downloads): font %s", font)
     else:
         log.warning(
             "no font with Chinese glyphs found (Debian: fonts-wqy-microhei): Chinese "
-            "labels in heat maps will be drawn as empty boxes"
+            "labels in the heat-map PNG downloads will be drawn as empty boxes (the page draws "
+            "its heat maps in the visitor's fonts)"
         )
 
 

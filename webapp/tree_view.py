@@ -7,7 +7,8 @@ returned candidates are drawn thick, the candidates marked with their rank; open
 are blue, finished ones green squares, dropped ones pale. Every node carries its prefix,
 log-probability and score as a tooltip (``<title>``); on a page that runs :data:`SCRIPT`
 (the app's), hovering over or clicking a node also writes them into the info line above
-the tree, where they stay.
+the tree, where they stay; after a click, a "continue from here" button sends a ``select``
+event with the node's id, which the app answers with a search forced through its prefix.
 
 Not for: building the tree (see :mod:`seq2seq.beam_tree`).
 """
@@ -27,7 +28,10 @@ LEGEND = (
     "Steps left to right. Blue: kept in the beam; green square: finished (EOS); pale: fell "
     "out of the beam; orange: the paths of the returned candidates (#rank)."
 )
-HINT = "Hover over or click a node to see its prefix and score here."
+HINT = (
+    "Hover over or click a node to see its prefix and score here; after a click, "
+    "“continue from here” searches again from that prefix."
+)
 STYLE = """
 .beam-tree-block { font: 12px sans-serif; margin-bottom: 12px; }
 .beam-tree-block .legend { color: #555; margin: 2px 0 4px; }
@@ -37,6 +41,7 @@ STYLE = """
 .beam-tree { font: 11px sans-serif; }
 .beam-tree .node { cursor: pointer; outline: none; }
 .beam-tree .node:hover > .dot, .beam-tree .node:focus > .dot { stroke: #111; stroke-width: 2; }
+.beam-tree-block .continue { margin-left: 8px; font-size: 11px; cursor: pointer; }
 """
 # For gr.HTML(js_on_load=...): ``element`` is the component's root, which keeps the
 # listeners when its content is replaced.
@@ -46,6 +51,13 @@ const show = (event) => {
   if (!node) return;
   const info = node.closest('.beam-tree-block').querySelector('.beam-tree-info');
   info.textContent = node.querySelector('title').textContent;
+  if (event.type !== 'click' || typeof trigger !== 'function') return;
+  const button = document.createElement('button');
+  button.className = 'continue';
+  button.textContent = 'continue from here';
+  const index = Number(node.dataset.node);
+  button.addEventListener('click', () => trigger('select', {index, value: null}));
+  info.appendChild(button);
 };
 element.addEventListener('mouseover', show);
 element.addEventListener('click', show);
