@@ -7,8 +7,9 @@ returned candidates are drawn thick, the candidates marked with their rank; open
 are blue, finished ones green squares, dropped ones pale. Every node carries its prefix,
 log-probability and score as a tooltip (``<title>``); on a page that runs :data:`SCRIPT`
 (the app's), hovering over or clicking a node also writes them into the info line above
-the tree, where they stay; after a click, a "continue from here" button sends a ``select``
-event with the node's id, which the app answers with a search forced through its prefix.
+the tree, where they stay; a click also offers a "continue from …" button (the clicked
+node's prefix) that sends a ``select`` event with the node's id, which the app answers with
+a search forced through that prefix.
 
 Not for: building the tree (see :mod:`seq2seq.beam_tree`).
 """
@@ -30,7 +31,7 @@ LEGEND = (
 )
 HINT = (
     "Hover over or click a node to see its prefix and score here; after a click, "
-    "“continue from here” searches again from that prefix."
+    "“continue from …” searches again from that node's prefix."
 )
 STYLE = """
 .beam-tree-block { font: 12px sans-serif; margin-bottom: 12px; }
@@ -50,14 +51,19 @@ const show = (event) => {
   const node = event.target.closest('.beam-tree .node');
   if (!node) return;
   const info = node.closest('.beam-tree-block').querySelector('.beam-tree-info');
-  info.textContent = node.querySelector('title').textContent;
+  const text = node.querySelector('title').textContent;
+  info.querySelector('.text').textContent = text;
   if (event.type !== 'click' || typeof trigger !== 'function') return;
-  const button = document.createElement('button');
-  button.className = 'continue';
-  button.textContent = 'continue from here';
-  const index = Number(node.dataset.node);
-  button.addEventListener('click', () => trigger('select', {index, value: null}));
-  info.appendChild(button);
+  let button = info.querySelector('.continue');
+  if (!button) {
+    button = document.createElement('button');
+    button.className = 'continue';
+    button.addEventListener('click', () =>
+      trigger('select', {index: Number(button.dataset.node), value: null}));
+    info.appendChild(button);
+  }
+  button.dataset.node = node.dataset.node;
+  button.textContent = 'continue from ' + text.split(' · ')[0].replace(/^step \\d+: /, '');
 };
 element.addEventListener('mouseover', show);
 element.addEventListener('click', show);
@@ -116,7 +122,7 @@ def tree_html(tree: BeamTree, caption: str = "") -> str:
     return (
         f'<div class="beam-tree-block"><style>{STYLE}</style>'
         f"<strong>{escape(caption)}</strong><div class='legend'>{LEGEND}</div>"
-        f'<div class="beam-tree-info">{HINT}</div>'
+        f'<div class="beam-tree-info"><span class="text">{HINT}</span></div>'
         f'<div class="beam-tree-scroll">{"".join(svg)}</div></div>'
     )
 
