@@ -209,10 +209,15 @@ def _eval_results(evaluation: dict, src: str, tgt: str) -> list:
 
 def _description(model: dict, meta: dict, evaluation: dict | None) -> list[str]:
     cell = model["cell"].upper()
+    attention = (
+        "no attention (one fixed context, the encoder's final states, at every step)"
+        if model["attention"] == "none"
+        else f"{model['attention']} attention"
+    )
     lines = [
         f"A Keras 3 model of {meta.get('parameters', 0):,} parameters: embedding → "
         f"bidirectional {cell} encoder → {cell} decoder with input feeding and "
-        f"{model['attention']} attention, joint SentencePiece vocabulary of "
+        f"{attention}, joint SentencePiece vocabulary of "
         f"{model['vocab_size']} (`{bundle_lib.TOKENIZER_FILE}`).",
         "",
     ]

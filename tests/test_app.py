@@ -715,10 +715,10 @@ def test_browser_what_if_rivals_arithmetic_and_scoring(app_url, tmp_path):
         tree = page.locator("#beam-tree svg.beam-tree")
         expect(tree).to_be_visible(timeout=60_000)
         tree.locator(".node").nth(3).click()
-        info = page.locator("#beam-tree .beam-tree-info").inner_text()
-        prefix = info.split("“")[1].split("”")[0].replace("</s>", "").strip()
-        expect(page.locator("#beam-tree .continue")).to_contain_text(prefix[:3])
-        page.locator("#beam-tree .continue").click()  # the search again, from that prefix
+        button = page.locator("#beam-tree .continue")
+        expect(button).to_be_visible()
+        prefix = button.inner_text().split("“")[1].split("”")[0].replace("</s>", "").strip()
+        button.click()  # the search again, from the clicked node's prefix
         expect(page.locator("#best textarea")).to_have_value(
             re.compile("^" + re.escape(prefix)), timeout=60_000
         )

@@ -37,12 +37,15 @@ STYLE = """
 .beam-tree-block { font: 12px sans-serif; margin-bottom: 12px; }
 .beam-tree-block .legend { color: #555; margin: 2px 0 4px; }
 .beam-tree-info { background: #fff7ed; border: 1px solid #f97316; border-radius: 4px;
-                  padding: 3px 8px; min-height: 1.4em; }
+                  padding: 3px 8px; min-height: 1.4em; display: flex; gap: 8px;
+                  align-items: center; white-space: nowrap; }
+.beam-tree-info .text { overflow: hidden; text-overflow: ellipsis; flex: 1; }
 .beam-tree-scroll { overflow: auto; max-height: 640px; }
 .beam-tree { font: 11px sans-serif; }
 .beam-tree .node { cursor: pointer; outline: none; }
 .beam-tree .node:hover > .dot, .beam-tree .node:focus > .dot { stroke: #111; stroke-width: 2; }
-.beam-tree-block .continue { margin-left: 8px; font-size: 11px; cursor: pointer; }
+.beam-tree-block .continue { font-size: 11px; cursor: pointer; }
+.beam-tree-block .continue[hidden] { display: none; }
 """
 # For gr.HTML(js_on_load=...): ``element`` is the component's root, which keeps the
 # listeners when its content is replaced.
@@ -54,17 +57,15 @@ const show = (event) => {
   const text = node.querySelector('title').textContent;
   info.querySelector('.text').textContent = text;
   if (event.type !== 'click' || typeof trigger !== 'function') return;
-  let button = info.querySelector('.continue');
-  if (!button) {
-    button = document.createElement('button');
-    button.className = 'continue';
-    button.addEventListener('click', () =>
-      trigger('select', {index: Number(button.dataset.node), value: null}));
-    info.appendChild(button);
-  }
+  const button = info.querySelector('.continue');
   button.dataset.node = node.dataset.node;
   button.textContent = 'continue from ' + text.split(' · ')[0].replace(/^step \\d+: /, '');
+  button.hidden = false;
 };
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('.beam-tree-info .continue');
+  if (button) trigger('select', {index: Number(button.dataset.node), value: null});
+});
 element.addEventListener('mouseover', show);
 element.addEventListener('click', show);
 element.addEventListener('focusin', show);
@@ -122,7 +123,8 @@ def tree_html(tree: BeamTree, caption: str = "") -> str:
     return (
         f'<div class="beam-tree-block"><style>{STYLE}</style>'
         f"<strong>{escape(caption)}</strong><div class='legend'>{LEGEND}</div>"
-        f'<div class="beam-tree-info"><span class="text">{HINT}</span></div>'
+        f'<div class="beam-tree-info"><span class="text">{HINT}</span>'
+        '<button class="continue" hidden></button></div>'
         f'<div class="beam-tree-scroll">{"".join(svg)}</div></div>'
     )
 
