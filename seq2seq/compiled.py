@@ -298,20 +298,7 @@ class CompiledSearch:
                 max_len = self.max_len(keras.ops.shape(src)[1])
                 if mode == "greedy":
                     found = greedy_search(step, memory, mask, state, max_len, silent)
-                elif mode == "force":
-                    found = beam_search(
-                        step,
-                        memory,
-                        mask,
-                        state,
-                        slots,
-                        max_len,
-                        alpha,
-                        beam_size,
-                        silent=silent,
-                        forced=forced,
-                    )
-                else:
+                else:  # beam, tree (recording) or force (from a prefix)
                     found = beam_search(
                         step,
                         memory,
@@ -323,6 +310,7 @@ class CompiledSearch:
                         beam_size,
                         trace=mode == "tree",
                         silent=silent,
+                        forced=forced,
                     )
             if vocab is None:  # (the tree family never has one: see _shortlisted)
                 return found

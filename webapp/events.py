@@ -246,8 +246,8 @@ class Events:
         word_level,
         evt: gr.SelectData,
     ):
-        """ "Continue from here" on a beam-tree node: search again, forced through the
-        node's prefix (one sentence's tree)."""
+        """The beam tree's "continue from …" button: search again, forced through the
+        clicked node's prefix (one sentence's tree)."""
         if result is None or result.tree is None or not isinstance(evt.index, int):
             return unchanged(self.w.result)
         tree = result.tree
