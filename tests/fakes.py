@@ -28,7 +28,7 @@ class FakeTranslator:
         )
         self.model = SimpleNamespace(model_config=config)
 
-    def translate(self, texts, options, split=True, errors="raise", tree=False):
+    def translate(self, texts, options, split=True, errors="raise", tree=False, prefixes=None):
         assert isinstance(texts, list)
         self.seen += texts
         return [self._one(text, options, errors) for text in texts]

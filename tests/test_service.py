@@ -271,7 +271,7 @@ def test_each_model_has_its_own_length_penalty(results):
 
 
 def test_one_decoding_limit_for_all_endpoints(results):
-    """Twelve requests at once over the four API endpoints: at most ``concurrency`` of them
+    """Fifteen requests at once over five API endpoints: at most ``concurrency`` of them
     decode at the same time (the limit is the process', not each endpoint's)."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
@@ -298,10 +298,11 @@ def test_one_decoding_limit_for_all_endpoints(results):
         service.api_beam,
         service.api_attention,
         service.api_beam_tree,
+        service.api_force,
     ] * 3
-    with ThreadPoolExecutor(12) as pool:
+    with ThreadPoolExecutor(15) as pool:
         list(pool.map(lambda call: call("one two three"), calls))
-    assert translator.most == 2 and len(translator.seen) == 12
+    assert translator.most == 2 and len(translator.seen) == 15
 
 
 def test_answers_sure_to_be_too_large_are_refused_before_decoding(fake):
