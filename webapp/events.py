@@ -297,7 +297,7 @@ class Events:
         out = {}
         for i, (text_box, plot) in enumerate(self.w.compare_slots):
             if i >= len(rows):
-                out[text_box], out[plot] = gr.Markdown(visible=False), gr.Plot(visible=False)
+                out[text_box], out[plot] = gr.Markdown(visible=False), gr.HTML(visible=False)
                 continue
             key, result = rows[i]
             translator, hyp = self.service.translators[key], result.hypotheses[0]
