@@ -161,6 +161,7 @@ def test_api_rejects_bad_input_clearly(client):
         ("en-fr", SENTENCE, "flèche"),
         ("en-zh", SENTENCE, "箭头"),
         ("en-de-luong", SENTENCE, "Pfeil"),
+        ("en-de-noattn", SENTENCE, "Pfeil"),
     ],
 )
 def test_every_shipped_direction_through_the_api(client, direction, source, expected):

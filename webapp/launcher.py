@@ -38,6 +38,7 @@ DEFAULT_MODELS = (
     "models/en-fr",
     "models/en-zh",
     "models/en-de-luong",
+    "models/en-de-noattn",
 )
 # Source widths (subword tokens) compiled with XLA after start, for one sentence at beam 1,
 # 2-5 and 6-10: sentences up to ~70 words. Every graph costs ~20 MB and is shared by the
