@@ -30,7 +30,7 @@ from webapp.files import Refusal, ResultFolder
 from webapp.heatmap_view import heatmap_html
 from webapp.limits import CONCURRENCY, MAX_INPUT_CHARS
 from webapp.links import from_query, share_link
-from webapp.page import EXAMPLES, EXPLAIN_HINT, TREE_HINT, Widgets, layout
+from webapp.page import EXAMPLES, EXPLAIN_HINT, RIVALS_HINT, TREE_HINT, Widgets, layout
 from webapp.service import EMPTY_OUTPUT, TranslationService, decode_options, evaluation_of
 
 log = logging.getLogger("app")
@@ -65,20 +65,23 @@ class Events:
     def __init__(self, service: TranslationService, widgets: Widgets):
         self.service, self.w = service, widgets
 
-    def attention(self, result: Translation, selected: int, hide_eos: bool, word_level: bool):
+    def attention(
+        self, result: Translation, selected: int, hide_eos: bool, word_level: bool, title=""
+    ):
         """Heat map, token shading and coverage of candidate ``selected`` (a model without
-        attention: no heat map, unshaded source, and the coverage note says why)."""
+        attention: no heat map, unshaded source, and the coverage note says why); ``title``:
+        the heat map's, by default "Attention of candidate N"."""
         w = self.w
         hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
         src, tgt, matrix = views.attention_matrix(result, hyp, hide_eos, word_level)
         sure = views.token_probabilities(hyp.pieces, hyp.token_log_probs, word_level)
         unit = "words" if word_level else "pieces"
-        title = f"Attention of candidate {selected + 1}"
+        title = title or f"Attention of candidate {selected + 1}"
         drawn = heatmap_html(src, tgt, matrix, title, unit) if result.attends else ""
         return {
             w.heatmap: gr.HTML(drawn, visible=result.attends),
             w.target_tokens: sure,
-            w.rivals: gr.Radio(choices=[], value=None),
+            w.rivals: gr.Radio(choices=[], value=None, label=RIVALS_HINT),
             w.explain: EXPLAIN_HINT,
             w.source_tokens: views.token_shading(src, matrix.mean(axis=0), result.attends),
             w.coverage: views.coverage_markdown(result, hyp),
@@ -139,7 +142,7 @@ class Events:
         return {
             w.best: beam_result.best,
             w.table: gr.Dataframe(value=rows, headers=headers),
-            **self.attention(result, row, hide_eos, word_level),
+            **self.attention(result, row, hide_eos, word_level, "Attention of your translation"),
             w.coverage: views.disagreement_markdown(scored),
             w.tree: TREE_HINT,
             w.files: self.service.export_files(beam_result, word_level)[0],

@@ -26,13 +26,14 @@ STYLE = """
 .heatmap-info { background: #eff6ff; border: 1px solid #2563eb; border-radius: 4px;
                 padding: 3px 8px; min-height: 1.4em; margin: 2px 0 4px; }
 .heatmap-scroll { overflow: auto; max-height: 720px; }
-.heatmap { border-collapse: collapse; }
+.heatmap { border-collapse: collapse; width: auto !important; margin: 0 !important; }
 .heatmap th { font-weight: normal; padding: 0 3px; white-space: nowrap; }
 .heatmap th.tgt { text-align: right; }
 .heatmap th.src { vertical-align: bottom; }
 .heatmap th.src span { writing-mode: vertical-rl; transform: rotate(180deg); }
-.heatmap td { width: 18px; min-width: 18px; height: 18px; padding: 0; cursor: pointer;
-              border: 1px solid #fff; background: rgba(8, 48, 107, var(--a)); }
+.heatmap td { width: 18px; min-width: 18px; height: 18px; padding: 0 !important;
+              cursor: pointer; border: 1px solid #fff !important;
+              background: rgba(8, 48, 107, var(--a)) !important; }
 .heatmap td:hover { outline: 2px solid #f97316; }
 """
 # For gr.HTML(js_on_load=...): ``element`` is the component's root (it keeps the

@@ -56,6 +56,10 @@ CSS = """
 """
 TREE_HINT = "Translate a sentence to see how the beam search found its candidates."
 EXPLAIN_HINT = "*Click an output piece to see how its attention weights were computed.*"
+RIVALS_HINT = (
+    "What if? The model's rivals at the clicked output piece: pick one and the search "
+    "continues from it"
+)
 
 
 @dataclass
@@ -198,12 +202,7 @@ def _output_widgets() -> dict:
                 show_legend=False,
                 combine_adjacent=False,
             )
-            rivals = gr.Radio(
-                [],
-                label="What if? The model's rivals at the clicked output piece: pick one and "
-                "the search continues from it",
-                elem_id="rivals",
-            )
+            rivals = gr.Radio([], label=RIVALS_HINT, elem_id="rivals")
             source_tokens = gr.HighlightedText(
                 label="Source pieces (or words) shaded by attention "
                 "(of the clicked output piece; the average before a click)",
