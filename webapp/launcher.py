@@ -42,7 +42,7 @@ DEFAULT_MODELS = (
 )
 # Source widths (subword tokens) compiled with XLA after start, for one sentence at beam 1,
 # 2-5 and 6-10: sentences up to ~70 words. Every graph costs ~20 MB and is shared by the
-# models of one shape (the five shipped models: ~1.61 GB resident after warm-up); longer or
+# models of one shape (the six shipped models: ~1.76 GB resident after warm-up); longer or
 # multi-sentence requests run in the search's shape-agnostic graph.
 WARM_MAX_WIDTH = 96
 # The beam tree (recorded while the page shows it) is compiled for beam sizes 1-5 (one
