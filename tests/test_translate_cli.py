@@ -399,3 +399,15 @@ def test_word_level_flag_aligns_words(cli):
     assert ok(cli, line, "--format", "pharaoh") != ok(
         cli, line, "--format", "pharaoh", "--word-level"
     )
+
+
+@pytest.mark.slow  # trains a tiny model without attention
+@pytest.mark.parametrize("args", [["--alignments"], ["--format", "pharaoh"]])
+def test_alignments_of_a_model_without_attention_are_refused(tiny_noattn_dir, capsys, args):
+    """Exit status 2 and one plain line, before anything is read or written; text output
+    still works."""
+    with pytest.raises(SystemExit) as exit_info:
+        translate.main(["--model", str(tiny_noattn_dir), "-i", os.devnull, *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "has no attention" in err and TRACEBACK not in err
