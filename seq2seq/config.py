@@ -14,6 +14,12 @@ ATTENTIONS = ("bahdanau", "luong_dot", "luong_general", "none")
 NO_ATTENTION = "none"
 
 
+def attention_name(kind: str) -> str:
+    """``bahdanau attention``, or ``no attention`` for ``none`` (people's words for
+    ``ModelConfig.attention``)."""
+    return "no attention" if kind == NO_ATTENTION else f"{kind} attention"
+
+
 @dataclass
 class ModelConfig:
     """Architecture of an encoder–decoder with attention and input feeding.

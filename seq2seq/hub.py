@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seq2seq import bundle as bundle_lib
+from seq2seq.config import NO_ATTENTION, attention_name
 from seq2seq.options import DecodeOptions
 
 MODEL_FILES = bundle_lib.MODEL_FILES
@@ -209,11 +210,9 @@ def _eval_results(evaluation: dict, src: str, tgt: str) -> list:
 
 def _description(model: dict, meta: dict, evaluation: dict | None) -> list[str]:
     cell = model["cell"].upper()
-    attention = (
-        "no attention (one fixed context, the encoder's final states, at every step)"
-        if model["attention"] == "none"
-        else f"{model['attention']} attention"
-    )
+    attention = attention_name(model["attention"])
+    if model["attention"] == NO_ATTENTION:
+        attention += " (one fixed context, the encoder's final states, at every step)"
     lines = [
         f"A Keras 3 model of {meta.get('parameters', 0):,} parameters: embedding → "
         f"bidirectional {cell} encoder → {cell} decoder with input feeding and "

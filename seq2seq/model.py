@@ -296,45 +296,32 @@ class Seq2Seq(keras.Model):
         states = [ops.transpose(s, (1, 0, 2)) for s in states]
         return memory, mask, states, ops.transpose(weights, (1, 0, 2))
 
-    def forced_energies(self, src_ids, tgt_in_ids):
-        """The attention's arithmetic at every position of a known target: the scores
-        (energies) ``e_ij`` of each decoder state ``s_i`` against each source position
-        ``j``, before the softmax that turns them into the weights (float32).
+    def forced(self, src_ids, tgt_in_ids):
+        """Teacher-forced inference: what :meth:`step` would give at every position of a
+        known target (no dropout), and the attention's arithmetic there, in one pass.
 
         Args:
             src_ids: ``(batch, src_len)``; tgt_in_ids: ``(batch, tgt_len)``, BOS-first.
 
         Returns:
-            energies ``(batch, tgt_len, src_len)``, weights ``(batch, tgt_len, src_len)``
-            and the context vectors ``(batch, tgt_len, value_dim)``.
-
-        Raises:
-            ValueError: the model has no attention.
+            log_probs ``(batch, tgt_len, vocab)`` (float32), the attention weights
+            ``(batch, tgt_len, src_len)``, and for a model with attention (else None,
+            None) the energies ``e_ij`` of each decoder state ``s_i`` against each source
+            position ``j`` before the softmax (float32, ``(batch, tgt_len, src_len)``) and
+            the context vectors ``(batch, tgt_len, value_dim)``.
         """
-        if self.attention is None:
-            raise ValueError("this model has no attention")
         (keys, values), _, states, weights = self._teacher_states(src_ids, tgt_in_ids)
+        logits = ops.cast(self._logits(states[-1]), "float32")
+        log_probs = ops.log_softmax(logits, axis=-1)
+        if self.attention is None:
+            return log_probs, weights, None, None
         h = states[0]  # the decoder RNN's output at each step (an LSTM's state is h, c)
         batch, steps = ops.shape(h)[0], ops.shape(h)[1]
         flat_h = ops.reshape(h, (batch * steps, -1))
         flat_keys = ops.repeat(keys, steps, axis=0)  # each sentence's keys, once per step
         energies = ops.reshape(self.attention.energies(flat_h, flat_keys), (batch, steps, -1))
         context = ops.einsum("bts,bsd->btd", weights, ops.cast(values, "float32"))
-        return ops.cast(energies, "float32"), weights, context
-
-    def forced_log_probs(self, src_ids, tgt_in_ids):
-        """Teacher-forced inference: what :meth:`step` would give at every position of a
-        known target (no dropout; log-probabilities in float32).
-
-        Args:
-            src_ids: ``(batch, src_len)``; tgt_in_ids: ``(batch, tgt_len)``, BOS-first.
-
-        Returns:
-            log_probs ``(batch, tgt_len, vocab)``, attention ``(batch, tgt_len, src_len)``.
-        """
-        attn_vecs, weights = self.teacher_force(src_ids, tgt_in_ids)
-        logits = ops.cast(self._logits(attn_vecs), "float32")
-        return ops.log_softmax(logits, axis=-1), weights
+        return log_probs, weights, ops.cast(energies, "float32"), context
 
     def call(self, inputs, training=False):
         """Teacher-forced logits.

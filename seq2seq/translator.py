@@ -198,7 +198,7 @@ class Translator:
                     f"the translation has {len(ids)} subword tokens; the limit is "
                     f"{self.max_sentence_tokens}"
                 )
-            log_probs, attention = self._forced(beam.source_ids, ids)
+            log_probs, attention, _, _ = self._forced(beam.source_ids, ids)
             hypothesis, best = forced_hypothesis(
                 ids,
                 self.tokenizer.decode(ids),
@@ -218,54 +218,53 @@ class Translator:
             out.append(scored)
         return out
 
-    def rivals(self, source_ids: list[int], ids: list[int], k: int = 5) -> list[list[tuple]]:
-        """At each position of the output ``ids`` (a candidate's, EOS included), after the
-        pieces before it: the model's ``k`` most probable pieces, ``(id, piece, log_prob)``
-        best first (teacher forcing through the search's step).
+    def inspect(self, source_ids: list[int], ids: list[int], position: int, k: int = 5) -> dict:
+        """Output ``position`` of a candidate (``ids``, EOS included), after the pieces
+        before it, in one teacher-forced pass through the search's step: the model's ``k``
+        most probable pieces there and, for a model with attention, how its attention was
+        computed.
 
         Args:
             source_ids: the sentence's source ids, EOS last (``Translation.source_ids``).
-        """
-        log_probs, _ = self._forced(source_ids, ids)
-        top = np.argsort(-log_probs, axis=-1)[:, :k]
-        return [
-            [(int(i), self.tokenizer.pieces([int(i)])[0], float(row[i])) for i in best]
-            for best, row in zip(top, log_probs)
-        ]
-
-    def explain(self, source_ids: list[int], ids: list[int], position: int) -> dict:
-        """How the attention of output ``position`` of a candidate (``ids``, EOS included)
-        was computed: the energy of its decoder state against each source position, the
-        softmax weights they give (equal to the search's attention row), and the context
-        vector's size and norm.
 
         Returns:
-            ``{"energies": [...], "weights": [...], "context_size": int,
-            "context_norm": float}``, one energy and weight per source piece.
+            ``{"rivals": [(id, piece, log_prob), ...]}`` (best first) and, with attention,
+            ``"energies"`` and ``"weights"`` (one per source piece: the energy of the
+            decoder state against it and the softmax weight it gives, the search's
+            attention row), ``"context_size"`` and ``"context_norm"``.
 
         Raises:
-            ValueError: the model has no attention, or ``position`` is outside ``ids``.
+            ValueError: ``position`` is outside ``ids``.
         """
         if not 0 <= position < len(ids):
             raise ValueError(f"position must be between 0 and {len(ids) - 1}, got {position}")
-        src = np.asarray([source_ids], dtype="int32")
-        tgt_in = np.asarray([[BOS, *ids[:position]]], dtype="int32")
-        energies, weights, context = self.model.forced_energies(src, tgt_in)
-        vector = np.asarray(context, dtype="float64")[0, position]
+        log_probs, weights, energies, context = self._forced(source_ids, ids[: position + 1])
+        row = log_probs[position]
+        best = np.argsort(-row)[:k]
+        out = {
+            "rivals": [(int(i), self.tokenizer.pieces([int(i)])[0], float(row[i])) for i in best]
+        }
+        if energies is None:
+            return out
+        vector = np.asarray(context[position], dtype="float64")
         return {
-            "energies": [float(x) for x in np.asarray(energies)[0, position]],
-            "weights": [float(x) for x in np.asarray(weights)[0, position]],
+            **out,
+            "energies": [float(x) for x in energies[position]],
+            "weights": [float(x) for x in weights[position]],
             "context_size": int(vector.shape[0]),
             "context_norm": float(np.linalg.norm(vector)),
         }
 
     def _forced(self, source_ids: list[int], ids: list[int]):
-        """The model's log-probabilities ``(len(ids), vocab)`` and attention
-        ``(len(ids), src_len)`` at each position of the output ``ids``, teacher-forced."""
+        """:meth:`Seq2Seq.forced` at each position of the output ``ids`` of one sentence,
+        as NumPy arrays without the batch axis (energies and context None without
+        attention)."""
         src = np.asarray([source_ids], dtype="int32")
         tgt_in = np.asarray([[BOS, *ids[:-1]]], dtype="int32")
-        log_probs, attention = self.model.forced_log_probs(src, tgt_in)
-        return np.asarray(log_probs, dtype="float32")[0], np.asarray(attention)[0]
+        return tuple(
+            None if t is None else np.asarray(t, dtype="float32")[0]
+            for t in self.model.forced(src, tgt_in)
+        )
 
     # --- steps -----------------------------------------------------------------------
 
@@ -318,8 +317,7 @@ class Translator:
         sources = [ids + [EOS] for ids in self.tokenizer.encode_batch([texts[i] for i in keep])]
         fits = []
         for i, ids in zip(keep, sources):
-            if prefixes is not None and len(prefixes[i]) >= self.search.max_len(len(ids)):
-                cap = self.search.max_len(len(ids))
+            if prefixes is not None and len(prefixes[i]) >= (cap := self.search.max_len(len(ids))):
                 raise ValueError(
                     f"the prefix has {len(prefixes[i])} pieces; a translation of this text "
                     f"has at most {cap}, the end included"

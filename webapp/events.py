@@ -226,16 +226,14 @@ class Events:
                 w.rivals: gr.Radio(choices=[], value=None, label=label),
                 w.explain: f"*Each step is explained for one piece at a time ({why}).*",
             }
-        found = self.service.step_rivals(result_key, result, selected, row)
-        label, choices = views.rival_choices(hyp, row, found)
+        found = self.service.inspect(result_key, result, hyp, row)  # one model pass
+        label, choices = views.rival_choices(hyp, row, found["rivals"])
         out[w.rivals] = gr.Radio(choices=choices, value=None, label=label)
         if not result.attends:
             return {**out, w.explain: f"*{NO_ATTENTION}*"}
-        translator = self.service.translator(result_key)
-        step = self.service.explanation(translator, result, hyp, row)
-        kind = translator.model.model_config.attention
+        kind = self.service.translator(result_key).model.model_config.attention
         src = result.source_pieces
-        return {**out, w.explain: views.explain_markdown(kind, src, hyp.pieces[row], row, step)}
+        return {**out, w.explain: views.explain_markdown(kind, src, hyp.pieces[row], row, found)}
 
     def continue_from_node(
         self,

@@ -5,7 +5,7 @@ visitor's own fonts (Chinese too, whatever the server has installed).
 Hovering over a cell writes "output ← source: weight" into the info line above the map;
 on a page that runs :data:`SCRIPT` with ``trigger`` (the app's), clicking a cell sends a
 ``select`` event with ``index`` ``[row, column]``, which the app answers with the
-arithmetic of that row (see ``Translator.explain``). The PNG download is drawn by
+arithmetic of that row (see ``Translator.inspect``). The PNG download is drawn by
 :func:`webapp.views.attention_figure`.
 
 Not for: computing the matrix (see :func:`webapp.views.attention_matrix`).

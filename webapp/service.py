@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from seq2seq.bundle import read_evaluation
+from seq2seq.config import attention_name
 from seq2seq.options import MAX_BEAM, DecodeOptions, whole_number
 from seq2seq.scoring import Scored
 from seq2seq.tokenizer import has_visible
@@ -67,7 +68,7 @@ def direction_label(translator: Translator, key: str = "") -> str:
     src, tgt = LANGUAGES.get(c.src_lang, c.src_lang), LANGUAGES.get(c.tgt_lang, c.tgt_lang)
     code = translator.bundle.direction
     if key and key != code:
-        return f"{src} → {tgt} ({key}, {views.attention_name(c.attention)})"
+        return f"{src} → {tgt} ({key}, {attention_name(c.attention)})"
     return f"{src} → {tgt} ({code})"
 
 
@@ -197,17 +198,15 @@ class TranslationService:
             raise Refusal(EMPTY_INPUT)
         return result
 
-    def step_rivals(self, direction, result: Translation, selected: int, position: int):
-        """The model's most probable pieces at output ``position`` of candidate
-        ``selected`` of ``result`` (a one-sentence translation), after the pieces before
-        it: ``[(id, piece, log_prob)]``, best first."""
+    def inspect(self, direction, result: Translation, hyp, position: int) -> dict:
+        """``Translator.inspect`` at output ``position`` of ``hyp``, a candidate of
+        ``result`` (one sentence only) made by ``direction``'s model: the model's rivals
+        there and, with attention, how its attention was computed."""
         if len(result.sentences) > 1:
             raise Refusal(MULTI_SENTENCE_STEPS)
-        hyp = result.hypotheses[min(selected, len(result.hypotheses) - 1)]
-        position = min(max(position, 0), hyp.length - 1)
         translator = self.translator(direction)
         with self.decoding:
-            return translator.rivals(result.source_ids, hyp.ids[: position + 1], RIVALS)[-1]
+            return translator.inspect(result.source_ids, hyp.ids, position, RIVALS)
 
     def rivals(self, direction) -> list[str]:
         """Keys of every model of ``direction``'s language pair, the selected one first."""
@@ -428,24 +427,18 @@ class TranslationService:
         hyp = result.hypotheses[rank - 1]
         if position >= hyp.length:
             raise Refusal(f"position must be between 0 and {hyp.length - 1}, got {position}.")
-        found = self.explanation(translator, result, hyp, position)
+        found = self.inspect(direction, result, hyp, position)
         kind = translator.model.model_config.attention
         answer = {
             "source_tokens": result.source_pieces,
             "target_token": hyp.pieces[position],
             "formula": f"{views.ENERGY_FORMULAS[kind]}; {views.SOFTMAX_FORMULA}",
-            **{k: v for k, v in found.items() if k not in ("energies", "weights")},
+            "context_size": found["context_size"],
+            "context_norm": found["context_norm"],
             "energies": [round(x, 5) for x in found["energies"]],
             "weights": [round(x, 6) for x in found["weights"]],
         }
         return views.json_safe(answer)
-
-    def explanation(self, translator, result: Translation, hyp, position: int) -> dict:
-        """``Translator.explain`` for output ``position`` of ``hyp`` (one sentence only)."""
-        if len(result.sentences) > 1:
-            raise Refusal(MULTI_SENTENCE_STEPS)
-        with self.decoding:
-            return translator.explain(result.source_ids, hyp.ids, position)
 
     def api_beam_tree(
         self,

@@ -20,6 +20,7 @@ import numpy as np
 import sacrebleu
 
 from seq2seq.alignment import WORD_START, merge_attention, pharaoh, word_index, words
+from seq2seq.config import attention_name
 from seq2seq.coverage import Report
 from seq2seq.hub import search_setting
 from seq2seq.options import DEFAULT_LENGTH_PENALTY
@@ -325,7 +326,7 @@ SOFTMAX_FORMULA = "α_ij = exp(e_ij) / Σ_k exp(e_ik)"
 
 
 def explain_markdown(kind: str, source: list[str], target: str, position: int, found: dict):
-    """The arithmetic behind one row of the heat map (see ``Translator.explain``): the
+    """The arithmetic behind one row of the heat map (see ``Translator.inspect``): the
     energies of output piece ``position`` against every source piece (the top few listed,
     the rest summarised), the softmax that turns them into weights, the context vector."""
     energies, weights = found["energies"], found["weights"]
@@ -355,11 +356,6 @@ def explain_markdown(kind: str, source: list[str], target: str, position: int, f
         "scores the next piece.",
     ]
     return "\n".join(lines)
-
-
-def attention_name(kind: str) -> str:
-    """``bahdanau attention``, or ``no attention`` for ``none``."""
-    return "no attention" if kind == "none" else f"{kind} attention"
 
 
 def attention_formula(kind: str) -> str:

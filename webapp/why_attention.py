@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seq2seq.bundle import read_config, read_evaluation
-from webapp.views import attention_name
+from seq2seq.config import attention_name
 
 EXPLANATION = (
     "A plain encoder–decoder reads the whole source sentence into **one fixed vector** and "
