@@ -403,9 +403,17 @@ def test_word_level_flag_aligns_words(cli):
 
 @pytest.mark.slow  # trains a tiny model without attention
 @pytest.mark.parametrize("args", [["--alignments"], ["--format", "pharaoh"]])
-def test_alignments_of_a_model_without_attention_are_refused(tiny_noattn_dir, capsys, args):
-    """Exit status 2 and one plain line, before anything is read or written; text output
-    still works."""
+def test_alignments_of_a_model_without_attention_are_refused(
+    tiny_noattn_dir, capsys, monkeypatch, args
+):
+    """Exit status 2 and one plain line, before anything is read or written."""
+    import seq2seq.cli
+    from seq2seq.translator import Translator
+
+    # The real loading (the module's ``cli`` fixture replaces it with the tiny model's).
+    monkeypatch.setattr(
+        seq2seq.cli, "load_translator_or_exit", lambda spec, **_: Translator.load(spec)
+    )
     with pytest.raises(SystemExit) as exit_info:
         translate.main(["--model", str(tiny_noattn_dir), "-i", os.devnull, *args])
     assert exit_info.value.code == 2
