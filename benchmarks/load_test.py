@@ -1,15 +1,18 @@
 """Load test of a running app, loopback only:
 ``python -m benchmarks.load_test --url http://127.0.0.1:7860 --clients 16
---requests-per-client 30 [--directions en-de,de-en,en-fr] [--beams 1-10] [--pid PID]``.
+--requests-per-client 30 [--directions en-de,de-en,en-fr] [--beams 1-10]
+[--endpoints translate,beam,beam_tree] [--pid PID]``.
 
-``--clients`` threads, each with its own gradio_client, send ``/translate`` requests
+``--clients`` threads, each with its own gradio_client, send requests to the app's API
 (``--requests-per-client`` each, or ``--requests`` in all, shared), bounded by
-``--timeout`` seconds overall. The requests are mixed and seeded: a random direction of
-``--directions``, a beam size from ``--beams`` (``5`` or a range ``1-10``) and a text of
-1 to ``--max-words`` words cut from the test sentences of the direction's source
-language (``--test``: English for en-*, German for de-*). Prints successes, errors (by
-message), latency p50/p95/p99/max overall and per direction, throughput, and with
-``--pid`` the server's RSS and memory maps before and after.
+``--timeout`` seconds overall. The requests are mixed and seeded: a random endpoint of
+``--endpoints`` (default ``translate``; ``beam`` and ``beam_tree`` ask for up to 5
+candidates), a random direction of ``--directions``, a beam size from ``--beams`` (``5``
+or a range ``1-10``) and a text of 1 to ``--max-words`` words cut from the test sentences
+of the direction's source language (``--test``: English for en-*, German for de-*).
+Prints successes, errors (by message), latency p50/p95/p99/max overall, per endpoint and
+per direction, throughput, and with ``--pid`` the server's RSS and memory maps before and
+after.
 
 Start the app first, e.g. ``python app.py --port 7860 &`` (the app's five models by default),
 and wait for its warm-up lines in the log if the figures should exclude it.
@@ -48,8 +51,11 @@ def beam_range(text: str) -> tuple[int, int]:
     return low, high
 
 
-def make_requests(args, n: int) -> list[tuple[str, str, int]]:
-    """``n`` seeded ``(text, direction, beam)``."""
+ENDPOINTS = ("translate", "beam", "beam_tree")
+
+
+def make_requests(args, n: int) -> list[tuple[str, str, str, int]]:
+    """``n`` seeded ``(endpoint, text, direction, beam)``."""
     rng, pools = random.Random(args.seed), word_pools(args.test)
     directions = [d for d in args.directions.split(",") if d.strip()]
     requests = []
@@ -57,8 +63,25 @@ def make_requests(args, n: int) -> list[tuple[str, str, int]]:
         direction = rng.choice(directions)
         pool = pools.get(direction.split("-")[0]) or pools["en"]
         text = text_of(pool, rng.randint(1, args.max_words), rng)
-        requests.append((text, direction, rng.randint(*args.beams)))
+        beam = rng.randint(*args.beams)
+        requests.append((rng.choice(args.endpoints), text, direction, beam))
     return requests
+
+
+def endpoint_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(ENDPOINTS))
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"endpoints are {', '.join(ENDPOINTS)}; got {text!r}")
+    return names
+
+
+def call(client, endpoint: str, text: str, direction: str, beam: int, length_penalty: float):
+    if endpoint == "translate":
+        return client.predict(text, direction, beam, length_penalty, api_name="/translate")
+    return client.predict(
+        text, direction, beam, min(beam, 5), length_penalty, api_name=f"/{endpoint}"
+    )
 
 
 def memory(pid) -> str:
@@ -75,6 +98,12 @@ def main(argv=None):
     )
     parser.add_argument("--directions", default="en-de,de-en,en-fr")
     parser.add_argument("--beams", type=beam_range, default=(1, 10), help="N or LOW-HIGH")
+    parser.add_argument(
+        "--endpoints",
+        type=endpoint_list,
+        default=["translate"],
+        help=f"comma-separated, of {', '.join(ENDPOINTS)} (default: translate)",
+    )
     parser.add_argument("--max-words", type=int, default=60)
     parser.add_argument("--length-penalty", type=float, default=0.6)
     parser.add_argument("--test", default=TEST_EN_DE)
@@ -92,7 +121,7 @@ def main(argv=None):
 
     lock, counter = threading.Lock(), iter(range(total))
     latencies, errors = [], Counter()
-    by_direction = defaultdict(list)
+    by_direction, by_endpoint = defaultdict(list), defaultdict(list)
     deadline = time.perf_counter() + args.timeout
 
     def client_loop():
@@ -107,19 +136,21 @@ def main(argv=None):
                 index = next(counter, None)
             if index is None:
                 return
-            text, direction, beam = requests[index]
+            endpoint, text, direction, beam = requests[index]
             start = time.perf_counter()
             try:
-                client.predict(text, direction, beam, args.length_penalty, api_name="/translate")
+                call(client, endpoint, text, direction, beam, args.length_penalty)
                 with lock:
                     latencies.append(time.perf_counter() - start)
                     by_direction[direction].append(latencies[-1])
+                    by_endpoint[endpoint].append(latencies[-1])
             except Exception as e:  # count by message: the point is to see them
                 with lock:
                     errors[f"{type(e).__name__}: {str(e)[:80]}"] += 1
 
     print(
-        f"{args.clients} clients, {total} mixed /translate requests ({args.directions}; "
+        f"{args.clients} clients, {total} mixed requests to /{', /'.join(args.endpoints)} "
+        f"({args.directions}; "
         f"beam {args.beams[0]}-{args.beams[1]}; 1-{args.max_words} words) to {args.url}; "
         f"{machine()}"
     )
@@ -142,10 +173,8 @@ def main(argv=None):
             f"| {latency_row(latencies)} | {sum(1 for x in latencies if x > 1)} "
             f"| {len(latencies) / wall:.1f} |"
         )
-        for direction, values in sorted(by_direction.items()):
-            print(
-                f"  {direction}: {len(values)} ok, p50 / p95 / p99 / max ms {latency_row(values)}"
-            )
+        for name, values in [*sorted(by_endpoint.items()), *sorted(by_direction.items())]:
+            print(f"  {name}: {len(values)} ok, p50 / p95 / p99 / max ms {latency_row(values)}")
         for message, n in errors.most_common():
             print(f"  {n} × {message}")
     if args.pid:

@@ -1,4 +1,4 @@
-"""Everyday check: the shipped en-de and en-zh models translate every sentence of their
+"""Everyday check: the shipped en-de, en-fr and en-zh models translate every sentence of their
 pair's ``training/data/PAIR/everyday.tsv`` (a smoke test; BLEU/chrF are printed by
 ``python -m benchmarks.everyday``, never asserted), none of which is in any training file."""
 
@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = {"en-de": "en-de/everyday.tsv", "en-zh": "en-zh/everyday.tsv"}
+DATA = {pair: f"{pair}/everyday.tsv" for pair in ("en-de", "en-fr", "en-zh")}
 EXPECTED = {
     "en-de": ("Where is the train station?", "Wo ist der Bahnhof?"),
+    "en-fr": ("The cat is sleeping on the sofa.", "Le chat dort sur le canapé."),
     "en-zh": ("Tom loves playing football.", "汤姆喜欢踢足球。"),
 }
 
