@@ -2,8 +2,8 @@
 
 Translates the short everyday sentences of ``training/data/PAIR/everyday.tsv`` (greetings,
 directions, shopping, time, ...; written for this project, with references: en-de, en-fr
-and en-zh, the last one's BLEU on sacreBLEU's ``zh`` tokens; see training/data/EVERYDAY.md) and prints
-corpus BLEU and chrF with their sacreBLEU signatures, then a table of source / output /
+and en-zh, the last one's BLEU on sacreBLEU's ``zh`` tokens; see training/data/EVERYDAY.md)
+and prints corpus BLEU and chrF with their sacreBLEU signatures, then a table of source / output /
 reference per sentence. ``--json FILE`` writes the same. A benchmark, not a test:
 it asserts nothing.
 
