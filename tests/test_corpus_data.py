@@ -83,6 +83,7 @@ FROZEN_SHA256 = {
 SUPPLEMENTS = {
     "en-de": {"train-everyday": ["auf_deutsch"]},
     "en-zh": {"train-everyday": ["chinesevocablist", "hsk_sentences"]},
+    "en-fr": {"train-everyday": ["freedict", "tuxpaint_stamps"]},
 }
 # Held-out everyday slices drawn by `training.corpus extra --hold-out` (training.everyday).
 EVERYDAY_SLICES = {"en-zh": {"dev-everyday": 500, "test-everyday": 500}}

@@ -112,6 +112,68 @@ def test_hsk_sentences_give_english_and_simplified_chinese(unpacked):
     ]
 
 
+def test_tuxpaint_stamps_pair_the_english_line_with_the_language_line(tmp_path):
+    stamps = tmp_path / "usr/share/tuxpaint/stamps"
+    (stamps / "animals").mkdir(parents=True)
+    (stamps / "animals/frog.txt").write_text(
+        "A frog.\nde.utf8=Ein Frosch.\nfr.utf8=Une grenouille.\nzh_CN.utf8=一只青蛙。\n"
+    )
+    (stamps / "animals/cat.txt").write_text("A cat.\nde.utf8=Eine Katze.\n")  # no French
+    (stamps / "animals/dog.txt").write_text(
+        "A dog.\nfr_CA.utf8=Un chien (QC).\nfr.utf8=Un chien.\n"
+    )
+    assert list(extract(SOURCES["tuxpaint_stamps"], tmp_path, "fr")) == [
+        ("A dog.", "Un chien."),  # path order; fr_CA is not fr
+        ("A frog.", "Une grenouille."),
+    ]
+    assert list(extract(SOURCES["tuxpaint_stamps"], tmp_path, "zh")) == [("A frog.", "一只青蛙。")]
+
+
+def write_dictd(folder, entries):
+    """A dictd dictionary (``.index`` with base64 offsets, gzip ``.dict.dz``) of
+    ``(headword, body)`` entries, as dict-freedict-eng-fra ships it."""
+    import gzip
+
+    digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+    def b64(n):
+        out = ""
+        while True:
+            out = digits[n % 64] + out
+            n //= 64
+            if not n:
+                return out
+
+    data, index = b"", []
+    for headword, body in entries:
+        raw = body.encode("utf-8")
+        index.append(f"{headword}\t{b64(len(data))}\t{b64(len(raw))}")
+        data += raw
+    folder.mkdir(parents=True)
+    (folder / "freedict-eng-fra.index").write_text("\n".join(index) + "\n")
+    (folder / "freedict-eng-fra.dict.dz").write_bytes(gzip.compress(data))
+
+
+def test_freedict_gives_each_sense_s_first_translation_of_everyday_headwords(tmp_path):
+    write_dictd(
+        tmp_path / "usr/share/dictd",
+        [
+            ("00databaseinfo", "English-French FreeDict Dictionary\n"),
+            ("station", "station /steiʃən/\n1. gare\n2. station\n"),
+            ("apple", "apple /æpl/\npomme\n"),
+            ("arteriosclerosis", "arteriosclerosis /x/\nartériosclérose\n"),  # not common
+            ("ago", "... ago /əgou/\nil y a ...\n"),  # a slot
+            ("shoe", "shoe /ʃuː/\nchaussure, soulier\n"),
+        ],
+    )
+    assert list(extract(SOURCES["freedict"], tmp_path, "fr")) == [
+        ("station", "gare"),
+        ("station", "station"),
+        ("apple", "pomme"),
+        ("shoe", "chaussure"),
+    ]
+
+
 def test_auf_deutsch_pairs_lose_learner_notes_and_grammar_notation(unpacked):
     pairs = list(extract(SOURCES["auf_deutsch"], unpacked, "de"))
     assert pairs == [
@@ -137,9 +199,15 @@ def test_learner_text():
 
 
 def test_supplements_are_training_only_and_not_in_the_corpus_build():
-    for name, lang in (("chinesevocablist", "zh"), ("hsk_sentences", "zh"), ("auf_deutsch", "de")):
+    for name, lang in (
+        ("chinesevocablist", "zh"),
+        ("hsk_sentences", "zh"),
+        ("auf_deutsch", "de"),
+        ("freedict", "fr"),
+        ("tuxpaint_stamps", "fr"),
+    ):
         source = SOURCES[name]
-        assert source.supplement and not source.held_out and source.wheels
+        assert source.supplement and not source.held_out and (source.wheels or source.packages)
         assert source not in sources_for(lang)
         assert source in sources_for(lang, supplements=True)
     assert "not stated" in SOURCES["auf_deutsch"].description

@@ -400,6 +400,7 @@ def test_everyday_configs_are_their_finetunes_with_the_everyday_file_upsampled()
             "en-zh-finetune2.json",
             {"chinesevocablist": 5, "hsk_sentences": 0},
         ),
+        "en-fr-everyday.json": ("en-fr-finetune.json", {"freedict": 2, "tuxpaint_stamps": 5}),
         "en-de-everyday.json": ("en-de-finetune.json", {"auf_deutsch": 5}),
         "de-en-everyday.json": ("de-en-finetune.json", {"auf_deutsch": 5}),
     }

@@ -1,9 +1,10 @@
 """Readers of the dictionaries the corpora take text from: Ding (German-English; its example
-sentences, and its entries as word/phrase pairs) and CC-CEDICT (Chinese-English; the
-entries of the HSK word lists).
+sentences, and its entries as word/phrase pairs), CC-CEDICT (Chinese-English; the
+entries of the HSK word lists) and FreeDict's English-French dictionary (dictd format).
 
 Each reader yields raw ``(english, foreign)`` pairs of one file;
-:func:`training.sources.extract` calls them for the sources ``ding``, ``dict`` and ``cedict``.
+:func:`training.sources.extract` calls them for the sources ``ding``, ``dict``, ``cedict``
+and ``freedict``.
 
 Not for: which packages hold the files (see :mod:`training.sources`) or cleaning (see
 :mod:`training.clean`).
@@ -171,3 +172,44 @@ def cedict_entries(path: Path, hsk: list[Path]) -> Iterator[tuple[str, str]]:
     )
     for _, en, zh in pairs[:CEDICT_MAX_PAIRS]:
         yield en, zh
+
+
+# --- FreeDict (dictd format) -----------------------------------------------------------
+
+_SENSE_NUMBER = re.compile(r"^\d+\.\s+")
+
+
+def freedict_entries(index: Path, data: Path) -> Iterator[tuple[str, str]]:
+    """The entries of a dictd dictionary (``.index`` lines ``headword<TAB>offset<TAB>length``,
+    both base64 numbers into the gzip-compressed ``.dict.dz``), in index order, skipping the
+    ``00database…`` info entries. An entry is ``headword /pronunciation/`` then one line per
+    sense (``1. a, b``, or an unnumbered line when there is one sense); each sense gives the
+    headword with its first translation (``toilet``: ``cabinet``, ``toilette``). Entries
+    with a ``...`` slot ("... ago") are skipped."""
+    import gzip
+
+    text = gzip.decompress(data.read_bytes())
+    for line in index.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) != 3 or fields[0].startswith("00database"):
+            continue
+        offset, length = (_base64_number(f) for f in fields[1:])
+        lines = text[offset : offset + length].decode("utf-8").strip().splitlines()
+        if len(lines) < 2:
+            continue
+        headword = lines[0].split(" /", 1)[0].strip()
+        for sense in lines[1:]:
+            first = _SENSE_NUMBER.sub("", sense.strip()).split(",")[0].strip()
+            if headword and first and "..." not in headword + first:  # "... ago": a slot
+                yield headword, first
+
+
+_BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _base64_number(text: str) -> int:
+    """dictd's numbers: base 64, most significant digit first."""
+    value = 0
+    for char in text:
+        value = value * 64 + _BASE64.index(char)
+    return value

@@ -32,12 +32,15 @@ from training.dictionaries import (
     cedict_entries,
     ding_dictionary,
     ding_examples,
+    freedict_entries,
 )
+from training.everyday import is_everyday
 from training.html_help import libreoffice_pairs
 from training.supplements import (
     auf_deutsch_sentences,
     chinesevocablist_sentences,
     hsk_sentences,
+    tuxpaint_stamps,
 )
 
 WESNOTH_CAMPAIGNS = (
@@ -77,6 +80,8 @@ HSK_FILES = ("hsk/HSK2.0 wordlist [2010-2020].txt", "hsk/HSK3.0 wordlist [post-2
 # Everyday sentences shipped in PyPI wheels: training-only supplements (see Source.supplement).
 CHINESEVOCABLIST_WHEEL = "chinesevocablist==0.3.8"
 CHINESEVOCABLIST_FILE = "pypi/chinesevocablist/vocab_list_data.py"
+TUXPAINT_STAMPS_DIR = "usr/share/tuxpaint/stamps"
+FREEDICT_FILES = "usr/share/dictd/freedict-eng-fra"  # .index and .dict.dz
 HSK_SENTENCES_WHEEL = "hsk-sentences-audio==1.0.0"
 HSK_SENTENCES_FILE = "pypi/hsk_sentences_audio/data/sentences.json"
 AUF_DEUTSCH_WHEEL = "auf-deutsch==0.1.1"
@@ -242,6 +247,27 @@ SOURCES["hsk_sentences"] = Source(
     wheels=(HSK_SENTENCES_WHEEL,),
     supplement=True,
 )
+SOURCES["tuxpaint_stamps"] = Source(
+    "tuxpaint_stamps",
+    ("tuxpaint-stamps-default",),
+    "GPL-2.0",
+    "Tux Paint's default stamps: the one-line description of each picture (animals, food, "
+    "clothes, vehicles, places), written for children",
+    ("de", "fr", "zh"),
+    held_out=False,
+    supplement=True,
+)
+SOURCES["freedict"] = Source(
+    "freedict",
+    ("dict-freedict-eng-fra",),
+    "GPL-2.0-or-later",
+    "FreeDict English-French dictionary 0.1.6 (from Ergane): the headwords made of the 5,000 "
+    "most frequent English words (training/everyday.py), each with the first translation "
+    "of each of its senses, as word/phrase pairs",
+    ("fr",),
+    held_out=False,
+    supplement=True,
+)
 SOURCES["auf_deutsch"] = Source(
     "auf_deutsch",
     (),
@@ -293,6 +319,12 @@ def extract(
         yield from chinesevocablist_sentences(root / CHINESEVOCABLIST_FILE)
     elif source.name == "hsk_sentences":
         yield from hsk_sentences(root / HSK_SENTENCES_FILE)
+    elif source.name == "tuxpaint_stamps":
+        yield from tuxpaint_stamps(root / TUXPAINT_STAMPS_DIR, locale(lang))
+    elif source.name == "freedict":
+        files = root / FREEDICT_FILES
+        entries = freedict_entries(files.with_suffix(".index"), files.with_suffix(".dict.dz"))
+        yield from ((en, xx) for en, xx in entries if is_everyday(en))
     elif source.name == "auf_deutsch":
         yield from _aligned(auf_deutsch_sentences(root / AUF_DEUTSCH_DIR))
     elif source.name == "ddtp":

