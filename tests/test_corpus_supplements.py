@@ -303,6 +303,11 @@ def test_extra_holds_out_everyday_slices_once_and_keeps_them(tmp_path):
     assert [tuple(p) for p in read_tsv(out / "train-everyday.tsv.gz")[0]] == [
         tuple(p) for p in train
     ]
+    # One slice lost: refused, nothing redrawn or overwritten.
+    (out / "test-everyday.tsv.gz").unlink()
+    with pytest.raises(SystemExit, match="has dev-everyday.tsv.gz but not test-everyday"):
+        corpus.build_extra("en-zh", names, out, work, hold_out=2)
+    assert (out / "dev-everyday.tsv.gz").read_bytes() == before["dev-everyday.tsv.gz"]
 
 
 def test_extra_refuses_a_corpus_source_or_another_language(tmp_path):

@@ -318,7 +318,11 @@ def build_extra(
     if (out / "train.tsv.gz").is_file():
         in_train = {p.src.casefold() for p in read_tsv(out / "train.tsv.gz")[0]}
     cleaned = {s.name: clean(extract(s, work / "root", lang), lang) for s in sources}
-    if hold_out and not all((out / f).is_file() for f in EVERYDAY_SLICES):
+    existing = [f for f in EVERYDAY_SLICES if (out / f).is_file()]
+    if existing and len(existing) < len(EVERYDAY_SLICES):  # never redraw half of a pair
+        missing = sorted(set(EVERYDAY_SLICES) - set(existing))
+        raise SystemExit(f"{out} has {', '.join(existing)} but not {', '.join(missing)}")
+    if hold_out and not existing:
         hold_out_everyday(out, cleaned, held | in_train, hold_out)
         held = held_out_english(out)
     rows, cleaning, also_in_train = [], {}, Counter()
