@@ -12,6 +12,7 @@ Not for: which packages hold the files (see :mod:`training.sources`) or cleaning
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,8 +187,6 @@ def freedict_entries(index: Path, data: Path) -> Iterator[tuple[str, str]]:
     sense (``1. a, b``, or an unnumbered line when there is one sense); each sense gives the
     headword with its first translation (``toilet``: ``cabinet``, ``toilette``). Entries
     with a ``...`` slot ("... ago") are skipped."""
-    import gzip
-
     text = gzip.decompress(data.read_bytes())
     for line in index.read_text(encoding="utf-8").splitlines():
         fields = line.split("\t")
