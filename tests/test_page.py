@@ -18,13 +18,10 @@ from seq2seq.options import DecodeOptions
 from seq2seq.translation import NO_ATTENTION
 from webapp import events as events_module
 from webapp import launcher, views
-from webapp.events import Events, result_folder, wire
+from webapp.events import API, DECODING, Events, build_demo, result_folder, wire
 from webapp.files import Refusal
 from webapp.page import EXPLAIN_HINT, TREE_HINT, layout
 from webapp.service import TranslationService
-
-ROOT = Path(__file__).resolve().parents[1]
-
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,6 +114,19 @@ def test_direction_choices_are_label_code_pairs(page):
     assert w.direction.choices == [("English → German (en-de)", "en-de")]
     assert w.direction.value == "en-de"
     assert w.compare_button is None and w.compare_slots == []  # one model per direction
+
+
+def test_every_event_that_decodes_waits_in_one_queue(tiny, results):
+    """The API's endpoints and the page's decoding events share one Gradio queue of the
+    service's concurrency (so no endpoint waits in a queue of its own); events that only
+    redraw are not in it."""
+    blocks = build_demo({"en-de": tiny}, results=results, concurrency=3)
+    queue = {fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in blocks.fns.values()}
+    decoding = {name for name, group in queue.items() if group == (DECODING, 3)}
+    page = {"ui_translate", "score_1", "open_tree", "select_token", "select_cell"}
+    page |= {"pick_rival", "continue_from_node", "translate_file"}
+    assert decoding == {*API, *page}
+    assert {"rerank", "redraw", "close_tree", "change_level", "load"} <= set(queue) - decoding
 
 
 @pytest.mark.slow  # trains a second tiny model (Luong)

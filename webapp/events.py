@@ -35,6 +35,7 @@ from webapp.service import EMPTY_OUTPUT, TranslationService, decode_options, eva
 
 log = logging.getLogger("app")
 GRADIO_PARAMETERS = ("request", "evt")  # what Gradio passes itself, not widget values
+DECODING = "decoding"  # Gradio's one queue of every event that decodes
 
 
 def answered(fn):
@@ -350,9 +351,19 @@ def inputs_of(w: Widgets, handler) -> dict:
     return {name: getattr(w, name) for name in names}
 
 
+def decoding(service: TranslationService) -> dict:
+    """Gradio's options for an event that decodes: one queue for all of them (the API's
+    and the page's), served in order of arrival, ``service.concurrency`` at a time, so a
+    request waits as long whichever endpoint it called (the service's own limit still
+    bounds the decoding itself)."""
+    return {"concurrency_id": DECODING, "concurrency_limit": service.concurrency}
+
+
 def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
     """Connect the widgets to :class:`Events` (none of these is part of the API): each
-    handler gets the widgets its parameters name."""
+    handler gets the widgets its parameters name; those that decode share the
+    :func:`decoding` queue (the others, e.g. a redraw, never wait behind a decoding)."""
+    decodes = decoding(events.service)
 
     def on(triggers, handler, outputs, **options):
         gr.on(
@@ -373,25 +384,26 @@ def wire(blocks: gr.Blocks, w: Widgets, events: Events) -> None:
         outputs,
         api_name="ui_translate",
         trigger_mode="always_last",
+        **decodes,
     )
-    on([w.score_button.click], events.score, w.views())
-    on([w.tree_box.expand], events.open_tree, [*outputs, w.tree_open])
+    on([w.score_button.click], events.score, w.views(), **decodes)
+    on([w.tree_box.expand], events.open_tree, [*outputs, w.tree_open], **decodes)
     on([w.tree_box.collapse], events.close_tree, [w.tree_open])
     on([w.alpha.release], events.rerank, w.views())
     attention = w.attention_views()
     on([w.table.select], events.select_candidate, [*attention, w.selected])
     step = [w.source_tokens, w.rivals, w.explain]
-    on([w.target_tokens.select], events.select_token, step)
-    on([w.heatmap.select], events.select_cell, step)
-    on([w.rivals.input], events.pick_rival, w.views())
-    on([w.tree.select], events.continue_from_node, w.views())
+    on([w.target_tokens.select], events.select_token, step, **decodes)
+    on([w.heatmap.select], events.select_cell, step, **decodes)
+    on([w.rivals.input], events.pick_rival, w.views(), **decodes)
+    on([w.tree.select], events.continue_from_node, w.views(), **decodes)
     on([w.hide_eos.input], events.redraw, attention)
     on([w.word_level.input], events.change_level, [*attention, w.files])
     on([w.upload.change], events.take_upload, [w.upload_data, w.batch_status])
-    on([w.batch_button.click], events.translate_file, [w.batch_out, w.batch_status])
+    on([w.batch_button.click], events.translate_file, [w.batch_out, w.batch_status], **decodes)
     if w.compare_button is not None:
         slots = [widget for slot in w.compare_slots for widget in slot]
-        on([w.compare_button.click], events.compare, slots)
+        on([w.compare_button.click], events.compare, slots, **decodes)
     on([w.direction.change], events.change_direction, [w.examples.dataset, w.info])
     # Only a visitor's choice resets α: a shared link's direction keeps its own α.
     on([w.direction.input], events.reset_alpha, [w.alpha])
@@ -403,6 +415,9 @@ def result_folder() -> ResultFolder:
     """A new folder for result files inside Gradio's upload folder, so Gradio serves them
     as they are (no second copy in its cache)."""
     return ResultFolder(get_upload_folder())
+
+
+API = ("translate", "beam", "attention", "beam_tree", "score", "force", "explain")
 
 
 def build_demo(
@@ -424,13 +439,8 @@ def build_demo(
         title="Attention translator", analytics_enabled=False, delete_cache=(600, 3600)
     ) as blocks:
         # The API first: its names are taken before the page's events are named.
-        gr.api(answered(service.api_translate), api_name="translate")
-        gr.api(answered(service.api_beam), api_name="beam")
-        gr.api(answered(service.api_attention), api_name="attention")
-        gr.api(answered(service.api_beam_tree), api_name="beam_tree")
-        gr.api(answered(service.api_score), api_name="score")
-        gr.api(answered(service.api_force), api_name="force")
-        gr.api(answered(service.api_explain), api_name="explain")
+        for name in API:
+            gr.api(answered(getattr(service, f"api_{name}")), api_name=name, **decoding(service))
         widgets = layout(service, errors)
         wire(blocks, widgets, Events(service, widgets))
     return blocks

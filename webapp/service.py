@@ -98,7 +98,7 @@ class TranslationService:
         max_result_bytes: int = MAX_RESULT_BYTES,
         concurrency: int = CONCURRENCY,
     ):
-        self.translators, self.results = translators, results
+        self.translators, self.results, self.concurrency = translators, results, concurrency
         self.max_input_chars, self.max_result_bytes = max_input_chars, max_result_bytes
         # One limit for the whole process: every request, whatever its endpoint, decodes
         # only while it holds one of these.
