@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,33 @@ def test_resume_continues_from_checkpoint(tmp_path):
     with open(tmp_path / "model" / "training_log.csv") as f:
         epochs = [int(r["epoch"]) for r in csv.DictReader(f)]
     assert epochs == [0, 1]  # epoch 0 from the first run, epoch 1 from the resumed one
+
+
+def test_a_run_stopped_inside_an_epoch_resumes_at_its_step(tmp_path):
+    """A run of one epoch, resumed for three and stopped after one step (a checkpoint
+    each step), goes on from there (not from the epoch's start), in the right epoch, and
+    ends after the planned epochs × batches steps."""
+
+    def train(*flags):
+        result = run_train(small_run_args(tmp_path, ["--checkpoint_every", "1", *flags]))
+        assert result.returncode == 0, result.stderr[-3000:]
+        checkpoint = tmp_path / "run" / "backup" / "training_metadata.json"
+        return result.stderr, json.loads(checkpoint.read_text())
+
+    train("--epochs", "1")
+    log, checkpoint = train("--epochs", "3", "--resume", "--max_minutes", "0.00001")
+    found = re.search(r"resumed at step (\d+) of (\d+): epoch 2, batch 1 of (\d+)", log)
+    assert found, log[-3000:]
+    per_epoch = int(found[3])
+    assert [int(found[1]), int(found[2])] == [per_epoch, 3 * per_epoch]
+    assert "time limit" in log and checkpoint == {"epoch": 1, "batch": 0}
+    log, checkpoint = train("--epochs", "3", "--resume")
+    assert f"resumed at step {per_epoch + 1} of {3 * per_epoch}: epoch 2, batch 2 of" in log
+    assert f"step {3 * per_epoch} of {3 * per_epoch}: the run's last" in log
+    # Its last epoch ended one step early (the plan's end), at its second-last batch.
+    assert checkpoint == {"epoch": 2, "batch": per_epoch - 2}
+    with open(tmp_path / "model" / "training_log.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 1, 2]
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):

@@ -86,6 +86,9 @@ class BucketedBatches(keras.utils.PyDataset):
             for i in range(0, len(items), rows):
                 self.batches.append((length, rows, items[i : i + rows]))
         self.order = np.arange(len(self.batches))
+        # A resumed run's epochs start ``skip`` batches into an order and end as many into
+        # the ``following`` one (drawn when first reached).
+        self.skip, self.following = 0, None
         self.target_tokens = sum(len(ex[2]) for ex in examples)
         self.on_epoch_end()
 
@@ -93,8 +96,19 @@ class BucketedBatches(keras.utils.PyDataset):
         return len(self.batches)
 
     def on_epoch_end(self):
-        if self.shuffle:
+        if self.following is not None:
+            self.order, self.following = self.following, None
+        elif self.shuffle:
             self.rng.shuffle(self.order)
+
+    def resume_at(self, step: int) -> None:
+        """Go on from ``step`` batches into an unbroken run (its optimizer's steps; call it
+        on new batches): the next batch is the one that run had at ``step``, and every
+        epoch from here is ``len(self)`` batches of that same stream, so no batch is seen
+        twice or skipped."""
+        epochs, self.skip = divmod(step, len(self))
+        for _ in range(epochs):
+            self.on_epoch_end()
 
     def as_dataset(self):
         """A ``tf.data.Dataset`` of the batches on the TensorFlow backend, else ``self``."""
@@ -118,7 +132,15 @@ class BucketedBatches(keras.utils.PyDataset):
         return dataset.with_options(options).prefetch(2)
 
     def __getitem__(self, index):
-        length, rows, items = self.batches[self.order[index]]
+        position = self.skip + index
+        order = self.order
+        if position >= len(self):  # a resumed run's epoch, reaching into the next order
+            if self.following is None:
+                self.following = self.order.copy()
+                if self.shuffle:
+                    self.rng.shuffle(self.following)
+            order, position = self.following, position - len(self)
+        length, rows, items = self.batches[order[position]]
         per_device = -(-rows // self.devices)
         arrays = np.full((3, per_device * self.devices, length), PAD, dtype="int32")
         for i, ex in enumerate(items):

@@ -150,14 +150,41 @@ class Checkpoints(keras.callbacks.BackupAndRestore):
     the start of ``fit`` (a checkpoint from any device count), and the chief alone writes
     it, on its own (see :func:`training.distribution.this_process_only`).
 
+    A run stopped inside an epoch goes on from the step it stopped at, not from the
+    epoch's start (Keras restores the epoch only): the batches continue from there (see
+    :meth:`~training.batching.BucketedBatches.resume_at`), in the epoch that step is in,
+    and training stops after ``steps`` in all, the run's plan. The checkpoints a resumed
+    run writes carry that epoch (Keras would count from 0 again until an epoch ends).
+
     Args:
         chief: whether this process writes the checkpoint.
         backup_dir, save_freq: as for ``BackupAndRestore``; it is kept after training.
+        batches: the training batches (for a resumed run, moved on to its step).
+        steps: optimizer steps of the whole run.
     """
 
-    def __init__(self, backup_dir: str, save_freq: int | str, chief: bool):
+    def __init__(self, backup_dir: str, save_freq: int | str, chief: bool, batches, steps: int):
         super().__init__(backup_dir, save_freq=save_freq, delete_checkpoint=False)
-        self.chief = chief
+        self.chief, self.batches, self.steps = chief, batches, steps
+        self.step = 0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.step = int(self.model.optimizer.iterations)
+        # The epoch is the step's (Keras took the checkpoint's, which a checkpoint at an
+        # epoch's last batch gives as that epoch), and it is the one the checkpoints carry.
+        self._current_epoch = self.step // len(self.batches)
+        self.model._initial_epoch = self._current_epoch
+        if self.step:
+            self.batches.resume_at(self.step)
+            log.info(
+                "resumed at step %d of %d: epoch %d, batch %d of %d",
+                self.step,
+                self.steps,
+                self._current_epoch + 1,
+                self.batches.skip + 1,
+                len(self.batches),
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         if self.chief:
@@ -165,9 +192,13 @@ class Checkpoints(keras.callbacks.BackupAndRestore):
                 super().on_epoch_end(epoch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
         if self.chief:
             with this_process_only():
                 super().on_train_batch_end(batch, logs)
+        if self.step >= self.steps and not self.model.stop_training:
+            log.info("step %d of %d: the run's last", self.step, self.steps)
+            self.model.stop_training = True
 
 
 class Curves(keras.callbacks.Callback):

@@ -399,7 +399,13 @@ def make_callbacks(
         ),
         *([TimeLimit(config.max_minutes)] if config.max_minutes else []),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=config.patience),
-        Checkpoints(str(run.backup), config.checkpoint_every or "epoch", run.dist.chief),
+        Checkpoints(
+            str(run.backup),
+            config.checkpoint_every or "epoch",
+            run.dist.chief,
+            train_batches,
+            config.epochs * len(train_batches),
+        ),
     ]
     if run.dist.chief:
         best = best_logged(run.log_csv, monitor, mode) if run.resume else None
