@@ -44,15 +44,13 @@ def test_model_folder_has_log_curves_and_throughput(tiny_model_dir):
     assert meta["direction"] == "en-de" and meta["parameters"] > 0
 
 
+TRAIN_MAIN = "import sys; from training.train import main; main(sys.argv[1:])"
+
+
 def run_train(args, env_extra=None, cwd=ROOT):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env_extra or {})}
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from training.train import main; main(sys.argv[1:])",
-            *args,
-        ],
+        [sys.executable, "-c", TRAIN_MAIN, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -132,6 +130,31 @@ def test_a_run_stopped_inside_an_epoch_resumes_at_its_step(tmp_path):
     assert checkpoint == {"epoch": 2, "batch": per_epoch - 2}
     with open(tmp_path / "model" / "training_log.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 1, 2]
+
+
+def test_sigterm_stops_a_run_with_a_checkpoint_of_its_step(tmp_path):
+    """``kill PID`` during training: the run saves a checkpoint of the step it is at
+    (none was due: one per epoch) and exits 0; ``--resume`` goes on from that step."""
+    args = small_run_args(tmp_path, ["--epochs", "3"])
+    command = [sys.executable, "-c", TRAIN_MAIN]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(
+        [*command, *args], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if "SIGTERM saves one and stops" in line:
+            process.terminate()
+            break
+    log = "".join(lines) + process.communicate(timeout=300)[1]
+    assert process.returncode == 0, log[-3000:]
+    found = re.search(r"SIGTERM: stopped at step (\d+) of (\d+), checkpoint saved", log)
+    assert found, log[-3000:]
+    assert "training finished" not in log
+    resumed = run_train(small_run_args(tmp_path, ["--epochs", "3", "--resume"]))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resumed at step {found[1]} of {found[2]}:" in resumed.stderr
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import logging
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -155,6 +157,8 @@ class Checkpoints(keras.callbacks.BackupAndRestore):
     :meth:`~training.batching.BucketedBatches.resume_at`), in the epoch that step is in,
     and training stops after ``steps`` in all, the run's plan. The checkpoints a resumed
     run writes carry that epoch (Keras would count from 0 again until an epoch ends).
+    SIGTERM (``kill PID``) stops the run cleanly: after the step under way, a checkpoint
+    of that step, then exit status 0, nothing else (no evaluation of the cut epoch).
 
     Args:
         chief: whether this process writes the checkpoint.
@@ -166,10 +170,12 @@ class Checkpoints(keras.callbacks.BackupAndRestore):
     def __init__(self, backup_dir: str, save_freq: int | str, chief: bool, batches, steps: int):
         super().__init__(backup_dir, save_freq=save_freq, delete_checkpoint=False)
         self.chief, self.batches, self.steps = chief, batches, steps
-        self.step = 0
+        self.step, self.stopping, self.default_handler = 0, False, None
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
+        if threading.current_thread() is threading.main_thread():
+            self.default_handler = signal.signal(signal.SIGTERM, self.stop)
         self.step = int(self.model.optimizer.iterations)
         # The epoch is the step's (Keras took the checkpoint's, which a checkpoint at an
         # epoch's last batch gives as that epoch), and it is the one the checkpoints carry.
@@ -185,6 +191,14 @@ class Checkpoints(keras.callbacks.BackupAndRestore):
                 self.batches.skip + 1,
                 len(self.batches),
             )
+        log.info("checkpoints in %s; SIGTERM saves one and stops", self.backup_dir)
+
+    def stop(self, signum, frame):
+        self.stopping = True
+
+    def on_train_end(self, logs=None):
+        if self.default_handler is not None:
+            signal.signal(signal.SIGTERM, self.default_handler)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.chief:
@@ -196,6 +210,11 @@ class Checkpoints(keras.callbacks.BackupAndRestore):
         if self.chief:
             with this_process_only():
                 super().on_train_batch_end(batch, logs)
+                if self.stopping:
+                    self._save_model()
+        if self.stopping:
+            log.info("SIGTERM: stopped at step %d of %d, checkpoint saved", self.step, self.steps)
+            raise SystemExit(0)
         if self.step >= self.steps and not self.model.stop_training:
             log.info("step %d of %d: the run's last", self.step, self.steps)
             self.model.stop_training = True
