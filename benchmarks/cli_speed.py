@@ -84,6 +84,7 @@ def warm_decode(args, source: Path) -> tuple[float, float, str]:
     options = ["--beam-size", str(args.beam_size), "--batch-size", str(args.batch_size)]
     cli_args = translate.parse_args(["--model", args.model, *options, "-i", str(source)])
     translator = Translator.load(args.model, batch_size=args.batch_size)
+    translate.use_model_alpha(cli_args, translator)  # as the CLI does
     data = source.read_bytes()
     times, text = [], ""
     for _ in range(2):

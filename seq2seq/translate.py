@@ -426,6 +426,14 @@ def translate_stream(translator, args, source, out) -> int:
     return 0
 
 
+def use_model_alpha(args, translator) -> None:
+    """Without ``--length-penalty``, decode with the model's own α (its folder's)."""
+    if args.length_penalty is None:
+        args.options = args.options.replace(
+            length_penalty=translator.default_options.length_penalty
+        )
+
+
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -448,10 +456,7 @@ def main(argv=None):
     if wants_alignments and not translator.model.model_config.has_attention:
         print(f"error: {args.model}: {NO_ATTENTION}", file=sys.stderr)
         raise SystemExit(2)
-    if args.length_penalty is None:
-        args.options = args.options.replace(
-            length_penalty=translator.default_options.length_penalty
-        )
+    use_model_alpha(args, translator)
     try:
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
     except OSError as e:

@@ -176,7 +176,7 @@ class Checkpoints(keras.callbacks.BackupAndRestore):
         super().on_train_begin(logs)
         if threading.current_thread() is threading.main_thread():
             self.default_handler = signal.signal(signal.SIGTERM, self.stop)
-        self.step = int(self.model.optimizer.iterations)
+        self.step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
         # The epoch is the step's (Keras took the checkpoint's, which a checkpoint at an
         # epoch's last batch gives as that epoch), and it is the one the checkpoints carry.
         self._current_epoch = self.step // len(self.batches)
