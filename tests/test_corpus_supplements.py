@@ -207,11 +207,13 @@ def test_supplements_are_training_only_and_not_in_the_corpus_build():
         ("tuxpaint_stamps", "fr"),
     ):
         source = SOURCES[name]
-        assert source.supplement and not source.held_out and (source.wheels or source.packages)
+        assert source.supplement and (source.wheels or source.packages)
         assert source not in sources_for(lang)
         assert source in sources_for(lang, supplements=True)
-    assert "not stated" in SOURCES["auf_deutsch"].description
-    assert "not stated" in SOURCES["hsk_sentences"].description
+    # Whose authors are not stated: never held out (nor the word list).
+    for name in ("auf_deutsch", "hsk_sentences"):
+        assert "not stated" in SOURCES[name].description and not SOURCES[name].held_out
+    assert not SOURCES["freedict"].held_out and SOURCES["chinesevocablist"].held_out
 
 
 def write_gz(path, rows):
@@ -279,12 +281,13 @@ def test_extra_holds_out_everyday_slices_once_and_keeps_them(tmp_path):
     test = read_tsv(out / "test-everyday.tsv.gz")[0]
     train = read_tsv(out / "train-everyday.tsv.gz")[0]
     held = {p.src for p in dev + test}
-    # Everyday candidates: "You're mine.", "What are we?" (chinesevocablist) and "I get up
-    # at seven." (hsk). Not: "Hello, teacher!" (in train.tsv.gz), "We are classmates.",
-    # "Where is the nearest train station?" (a word outside the 5,000), "Ms. Li is in
-    # Beijing." (names). Three candidates give one pair each.
+    # Everyday candidates: "You're mine.", "What are we?" (chinesevocablist). Not: "I get
+    # up at seven." (hsk: its authors are not stated, so it is never held out), "Hello,
+    # teacher!" (in train.tsv.gz), "We are classmates.", "Where is the nearest train
+    # station?" (a word outside the 5,000), "Ms. Li is in Beijing." (names). Two
+    # candidates give one pair each.
     assert len(dev) == len(test) == 1
-    assert held < {"You're mine.", "What are we?", "I get up at seven."}
+    assert held == {"You're mine.", "What are we?"}
     assert not held & {p.src for p in train}
     assert len(train) == 7 - 2  # every cleaned pair but the two held out
     assert stats["everyday_slices"] == {
@@ -308,6 +311,13 @@ def test_extra_holds_out_everyday_slices_once_and_keeps_them(tmp_path):
     with pytest.raises(SystemExit, match="has dev-everyday.tsv.gz but not test-everyday"):
         corpus.build_extra("en-zh", names, out, work, hold_out=2)
     assert (out / "dev-everyday.tsv.gz").read_bytes() == before["dev-everyday.tsv.gz"]
+    # Only sources that may not be held out: refused.
+    other = tmp_path / "other"
+    other.mkdir()
+    for f in ("train.tsv.gz", "dev-v1.tsv.gz", "SOURCES.md"):
+        (other / f).write_bytes((out / f).read_bytes())
+    with pytest.raises(SystemExit, match="none of hsk_sentences may be held out"):
+        corpus.build_extra("en-zh", ["hsk_sentences"], other, work, hold_out=2)
 
 
 def test_extra_refuses_a_corpus_source_or_another_language(tmp_path):

@@ -297,9 +297,10 @@ def build_extra(
     supplementary section. Returns the stats.
 
     ``hold_out``: while ``out`` has no :data:`EVERYDAY_SLICES` files, first draw them from
-    these sources' cleaned pairs, ``hold_out`` pairs each (:func:`hold_out_everyday`); once
-    they exist they are kept byte-identical and, like every held-out file, their English
-    is left out of the training file."""
+    the cleaned pairs of those of these sources that may be held out (``held_out``: not
+    the phrasebooks whose authors are not stated), ``hold_out`` pairs each
+    (:func:`hold_out_everyday`); once they exist they are kept byte-identical and, like
+    every held-out file, their English is left out of the training file."""
     _, lang = pair.split("-")
     sources = []
     for n in names:
@@ -323,7 +324,10 @@ def build_extra(
         missing = sorted(set(EVERYDAY_SLICES) - set(existing))
         raise SystemExit(f"{out} has {', '.join(existing)} but not {', '.join(missing)}")
     if hold_out and not existing:
-        hold_out_everyday(out, cleaned, held | in_train, hold_out)
+        drawable = {n: c for n, c in cleaned.items() if SOURCES[n].held_out}
+        if not drawable:
+            raise SystemExit(f"--hold-out: none of {', '.join(names)} may be held out")
+        hold_out_everyday(out, drawable, held | in_train, hold_out)
         held = held_out_english(out)
     rows, cleaning, also_in_train = [], {}, Counter()
     for s in sources:

