@@ -112,6 +112,29 @@ def test_the_length_penalty_is_the_models_unless_given(tiny_model_dir, tmp_path,
     assert alphas == [1.5, 0.2]
 
 
+def test_everyday_scores_only_the_pairs_whose_english_is_everyday(tiny_model_dir, tmp_path, capsys):
+    rows = [
+        ("Where is the train station?", "Wo ist der Bahnhof?"),
+        ("Click the Preferences icon in the toolbar.", "Klicken Sie auf das Symbol."),
+        ("I am sleeping.", "Ich schlafe."),
+        ("Where is Tom sleeping?", "Wo schläft Tom?"),  # a name
+    ]
+    test = write_tsv(tmp_path / "test.tsv", rows)
+    args = ["--model", str(tiny_model_dir[0]), "--test", str(test), "--json"]
+    evaluate.main(args)
+    assert json.loads(capsys.readouterr().out)["pairs"] == 4
+    evaluate.main([*args, "--everyday"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["pairs"] == 2 and result["everyday"]
+    sources = [e["source"] for e in result["examples"]]
+    assert sources == ["Where is the train station?", "I am sleeping."]
+    none = write_tsv(tmp_path / "none.tsv", rows[1:2])
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main(["--model", str(tiny_model_dir[0]), "--test", str(none), "--everyday"])
+    assert exit_info.value.code == 1
+    assert "no pair whose English is everyday" in capsys.readouterr().err
+
+
 def test_unreadable_test_file_is_a_clean_error(tiny_model_dir, tmp_path, capsys):
     bad = tmp_path / "bad.tsv"
     bad.write_bytes(b"one two\ttwo one\nno tab here\n")

@@ -36,6 +36,7 @@ from seq2seq.cli import add_loading_arguments, load_translator_or_exit
 from seq2seq.options import MAX_SENTENCE_TOKENS as LIBRARY_MAX_SENTENCE_TOKENS
 from seq2seq.options import DecodeOptions
 from seq2seq.translator import Translator, split_sentences
+from training.everyday import is_everyday
 from training.readers import CorpusFormatError, read_corpus
 from webapp.limits import MAX_INPUT_CHARS as APP_MAX_INPUT_CHARS
 
@@ -172,9 +173,11 @@ def evaluate(
     limit: int | None = None,
     length_penalty: float | None = None,
     lengths: bool = False,
+    everyday: bool = False,
 ):
     """Translate ``test`` and score it; returns a JSON-able dict (``lengths``: with the
-    scores per source-length bucket, ``by_length``). A test line that cannot
+    scores per source-length bucket, ``by_length``; ``everyday``: only the pairs whose
+    English is everyday, :func:`training.everyday.is_everyday`). A test line that cannot
     be translated scores as an empty hypothesis and is counted (``failed``) and listed
     (``failures``: test pair number, 1-based, and why). ``length_penalty`` None: the
     model's own default (:attr:`Translator.default_options`)."""
@@ -182,6 +185,10 @@ def evaluate(
     options = options.with_length_penalty(length_penalty)
     src_lang, tgt_lang = translator.bundle.direction.split("-")
     pairs, report = read_corpus(test, reverse=src_lang != "en")
+    if everyday:
+        pairs = [p for p in pairs if is_everyday(p.src if src_lang == "en" else p.tgt)]
+        if not pairs:
+            raise CorpusFormatError(test, "no pair whose English is everyday")
     pairs = pairs[:limit] if limit else pairs
     sources = [p.src for p in pairs]
     start = time.time()
@@ -196,6 +203,8 @@ def evaluate(
         "model_source": translator.bundle.source,
         "direction": translator.bundle.direction,
         "test": test,
+        "pairs": len(pairs),
+        "everyday": everyday,
         "beam_size": beam_size,
         "length_penalty": options.length_penalty,
         "shortlist": translator.search.shortlist is not None,
@@ -252,6 +261,12 @@ def main(argv=None):
     )
     parser.add_argument("--limit", type=int, help="only the first N test pairs")
     parser.add_argument(
+        "--everyday",
+        action="store_true",
+        help="only the pairs whose English is everyday (training/everyday.py's rule: at most "
+        "12 words, all among the 5,000 most frequent, no names)",
+    )
+    parser.add_argument(
         "--shortlist",
         action="store_true",
         help="score large batches over the model's lexical shortlist, as the CLI does "
@@ -296,6 +311,7 @@ def main(argv=None):
             args.limit,
             args.length_penalty,
             lengths=args.by_length,
+            everyday=args.everyday,
         )
     except CorpusFormatError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -307,7 +323,9 @@ def main(argv=None):
         print()
         return
     print(
-        f"{result['direction']}  {result['test']}  beam {args.beam_size}  "
+        f"{result['direction']}  {result['test']}"
+        + (f" (its {result['pairs']} everyday pairs)" if args.everyday else "")
+        + f"  beam {args.beam_size}  "
         f"length penalty {result['length_penalty']:g}"
     )
     print(f"BLEU {result['bleu']:6.2f}  {result['bleu_signature']}")
