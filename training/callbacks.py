@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import signal
 import threading
 import time
@@ -214,7 +215,8 @@ class Checkpoints(keras.callbacks.BackupAndRestore):
                     self._save_model()
         if self.stopping:
             log.info("SIGTERM: stopped at step %d of %d, checkpoint saved", self.step, self.steps)
-            raise SystemExit(0)
+            logging.shutdown()  # flushed; then out at once: an ordinary exit can hang
+            os._exit(0)  # finalising TensorFlow's generator dataset (seen on en-de-big)
         if self.step >= self.steps and not self.model.stop_training:
             log.info("step %d of %d: the run's last", self.step, self.steps)
             self.model.stop_training = True
