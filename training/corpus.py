@@ -404,11 +404,19 @@ def supplements_md(out: Path) -> str:
         stats = json.loads(path.read_text())
         names = [n for n in stats["cleaning"]]
         lang = stats["pair"].split("-")[1]
+        kinds = [
+            kind
+            for kind, has in (
+                ("Debian packages", any(SOURCES[n].packages for n in names)),
+                ("PyPI wheels", any(SOURCES[n].wheels for n in names)),
+            )
+            if has
+        ]
         lines += [
             "",
             f"### `{stats['file']}`",
             "",
-            f"Built by `{stats['command']}` from PyPI wheels.",
+            f"Built by `{stats['command']}` from {' and '.join(kinds)}.",
             "",
             "| source | what | license | packages (version) |",
             "|---|---|---|---|",

@@ -39,6 +39,8 @@ from training.html_help import libreoffice_pairs
 from training.supplements import (
     auf_deutsch_sentences,
     chinesevocablist_sentences,
+    fillets_dialogues,
+    gcompris_words,
     hsk_sentences,
     tuxpaint_stamps,
 )
@@ -86,6 +88,8 @@ HSK_SENTENCES_WHEEL = "hsk-sentences-audio==1.0.0"
 HSK_SENTENCES_FILE = "pypi/hsk_sentences_audio/data/sentences.json"
 AUF_DEUTSCH_WHEEL = "auf-deutsch==0.1.1"
 AUF_DEUTSCH_DIR = "pypi/auf_deutsch/content"
+FILLETS_DIR = "usr/share/games/fillets-ng/script"  # <level>/dialogs_<locale>.lua
+GCOMPRIS_RCC = "usr/share/gcompris-qt/rcc/lang.rcc"
 LIBREOFFICE_LANG = {"en": "en-US", "de": "de", "fr": "fr", "es": "es", "zh": "zh-CN"}
 # Locale of a language in gettext catalogues and DDTP files where it is not the bare code:
 # Chinese is Simplified Chinese (zh_CN) only, never zh_TW.
@@ -282,6 +286,25 @@ SOURCES["auf_deutsch"] = Source(
     wheels=(AUF_DEUTSCH_WHEEL,),
     supplement=True,
 )
+SOURCES["fillets"] = Source(
+    "fillets",
+    ("fillets-ng-data",),
+    "GPL-2.0-only",
+    "Fish Fillets NG 1.0.1: the dialogue of its two fish and the things they meet, one "
+    "line each (casual banter; translators named in the package's copyright file)",
+    ("de", "fr"),
+    supplement=True,
+)
+SOURCES["gcompris_words"] = Source(
+    "gcompris_words",
+    ("gcompris-qt-data",),
+    "GPL-3.0-or-later",
+    "GCompris 3.1's vocabulary activity: 1,090 everyday words and short phrases, each "
+    "the name of a picture (the French with its article: 'un enfant'), as word/phrase pairs",
+    ("de", "fr", "zh"),
+    held_out=False,
+    supplement=True,
+)
 
 
 def sources_for(lang: str, supplements: bool = False) -> list[Source]:
@@ -328,6 +351,10 @@ def extract(
         yield from ((en, xx) for en, xx in entries if is_everyday(en))
     elif source.name == "auf_deutsch":
         yield from _aligned(auf_deutsch_sentences(root / AUF_DEUTSCH_DIR))
+    elif source.name == "fillets":
+        yield from _aligned(fillets_dialogues(root / FILLETS_DIR, locale(lang)))
+    elif source.name == "gcompris_words":
+        yield from gcompris_words(root / GCOMPRIS_RCC, locale(lang))
     elif source.name == "ddtp":
         en_file, xx_file = (lists / f for f in source.list_files(lang))
         yield from _ddtp(en_file, xx_file, lang)

