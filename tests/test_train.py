@@ -215,25 +215,29 @@ def test_evaluate_cli_on_tiny_model(tiny_model_dir, tmp_path):
     assert printed["per_source"]["synthetic"]["sentences"] == 50
 
 
-def test_init_from_starts_from_the_model_folder(tiny_model_dir, tmp_path):
-    # Learning rate 0: the run must end where the folder started, with its tokenizer.
+def warm_start(tiny_model_dir, tmp_path, **changes):
+    """The tiny model's config, continued from its folder for one epoch under ``tmp_path``."""
     import dataclasses
 
+    folder, _, base = tiny_model_dir
+    fields = dict(out=str(tmp_path / "model"), run_dir=str(tmp_path / "run"), epochs=1)
+    fields.update(init_from=str(folder), dev_bleu_sentences=20, model={})
+    return dataclasses.replace(base, **{**fields, **changes})
+
+
+def reversed_right(translations: list[str], sources: list[str]) -> int:
+    """How many of ``translations`` are their source's digits reversed (the tiny task)."""
+    return sum(t == " ".join(reversed(s.split())) for t, s in zip(translations, sources))
+
+
+def test_init_from_starts_from_the_model_folder(tiny_model_dir, tmp_path):
+    # Learning rate 0: the run must end where the folder started, with its tokenizer.
     import numpy as np
 
     from training.train import train
 
-    folder, _, base = tiny_model_dir
-    config = dataclasses.replace(
-        base,
-        out=str(tmp_path / "model"),
-        run_dir=str(tmp_path / "run"),
-        init_from=str(folder),
-        learning_rate=0.0,
-        epochs=1,
-        dev_bleu_sentences=20,
-        model={},
-    )
+    folder = tiny_model_dir[0]
+    config = warm_start(tiny_model_dir, tmp_path, learning_rate=0.0)
     history = train(config)
     out = Path(config.out)
     tokenizer = (folder / "tokenizer.model").read_bytes()
@@ -260,31 +264,39 @@ def test_a_fine_tune_under_mixed_bfloat16_keeps_learning(tiny_model_dir, tmp_pat
 
     from training.train import train
 
-    folder, _, base = tiny_model_dir
-    config = dataclasses.replace(
-        base,
-        out=str(tmp_path / "model"),
-        run_dir=str(tmp_path / "run"),
-        init_from=str(folder),
-        learning_rate=1e-3,
-        epochs=1,
-        dev_bleu_sentences=20,
-        model={},
-        precision="mixed_bfloat16",
-    )
+    folder = tiny_model_dir[0]
+    config = warm_start(tiny_model_dir, tmp_path, learning_rate=1e-3, precision="mixed_bfloat16")
     history = train(config)
     with open(folder / "training_log.csv") as f:
         last_fp32_loss = float(list(csv.DictReader(f))[-1]["loss"])
     assert history.history["loss"][0] < 1.5 * last_fp32_loss
     assert "dtype" not in json.loads((Path(config.out) / "config.json").read_text())["config"]
     sources = [s for s, _ in reverse_task(30, seed=5)]
-    expected = [" ".join(reversed(s.split())) for s in sources]
     for precision in ("float32", "mixed_bfloat16"):
         out = Translator.load(config.out, precision=precision).translate_texts(sources)
-        assert sum(a == b for a, b in zip(out, expected)) >= 27
+        assert reversed_right(out, sources) >= 27
     bad = dataclasses.replace(config, precision="float16", run_dir=str(tmp_path / "run2"))
     with pytest.raises(SystemExit, match="precision must be one of float32, mixed_bfloat16"):
         train(bad)
+
+
+def test_training_grows_a_model_folder_that_still_translates(tiny_model_dir, tmp_path):
+    """``init_from`` a 1-layer folder with ``model: {enc_layers: 2}`` (learning rate 0):
+    the written folder has two encoder layers and still reverses digits as the folder
+    did (``training.grow``); a shape change other than added layers is refused."""
+    from training.train import train
+
+    config = warm_start(tiny_model_dir, tmp_path, learning_rate=0.0, model={"enc_layers": 2})
+    train(config)
+    saved = json.loads((Path(config.out) / "config.json").read_text())["config"]
+    assert saved["model_config"]["enc_layers"] == 2
+    sources = [s for s, _ in reverse_task(30, seed=5)]
+    out = Translator.load(config.out).translate_texts(sources, beam_size=1)
+    assert reversed_right(out, sources) >= 27
+
+    wider = warm_start(tiny_model_dir, tmp_path / "wider", model={"dec_units": 128})
+    with pytest.raises(SystemExit, match="changed: dec_units"):
+        train(wider)
 
 
 def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():

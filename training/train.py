@@ -46,6 +46,7 @@ from seq2seq import bundle as bundle_lib
 from seq2seq.config import ModelConfig
 from seq2seq.model import MaskedCrossEntropy, Seq2Seq
 from seq2seq.tokenizer import Tokenizer
+from training import grow as grow_lib
 from training.batching import BucketedBatches, make_examples
 from training.callbacks import (
     Checkpoints,
@@ -161,7 +162,8 @@ def unigram_log_probs(examples, vocab_size: int) -> np.ndarray:
 
 
 def load_init(config: TrainConfig) -> bundle_lib.Bundle:
-    """The model folder ``config.init_from``, checked against the run's direction."""
+    """The model folder ``config.init_from``, checked against the run's direction and
+    shape (:func:`training.grow.check_growth`)."""
     init = bundle_lib.load(config.init_from)
     mc = init.model.model_config
     if (mc.src_lang, mc.tgt_lang) != config.languages:
@@ -169,6 +171,7 @@ def load_init(config: TrainConfig) -> bundle_lib.Bundle:
             f"init_from {config.init_from} translates {mc.src_lang}-{mc.tgt_lang}, "
             f"not {config.direction}"
         )
+    grow_lib.grown_config(mc, config.model, config.init_from)  # exits before training
     return init
 
 
@@ -321,11 +324,14 @@ def build_model(
     train_examples: list,
     resume: bool,
 ) -> Seq2Seq:
-    """The model, built, with its first weights: ``init``'s when fine-tuning, else fresh ones
+    """The model, built, with its first weights: ``init``'s when fine-tuning (grown by
+    :func:`training.grow.grow` when the run adds encoder layers), else fresh ones
     whose output bias is the targets' unigram log frequency; on ``--resume`` those are left
     to the checkpoint, which ``fit`` restores. Call it in the distribution's ``scope()``."""
     if init is not None:
-        model_config = dataclasses.replace(init.model.model_config, **config.model)
+        model_config = grow_lib.grown_config(
+            init.model.model_config, config.model, config.init_from
+        )
     else:
         src_lang, tgt_lang = config.languages
         model_config = ModelConfig(
@@ -334,8 +340,8 @@ def build_model(
     model = Seq2Seq(model_config, name="seq2seq", dtype=config.precision)
     model.build()
     if init is not None and not resume:
-        model.set_weights(init.model.get_weights())
-        log.info("weights: from %s", config.init_from)
+        added = grow_lib.grow(model, init.model)
+        log.info("weights: from %s (%d encoder layer(s) added)", config.init_from, added)
     elif not resume:
         bias = model.output_projection.bias
         bias.assign(unigram_log_probs(train_examples, tokenizer.vocab_size))
@@ -442,8 +448,8 @@ def train(config: TrainConfig, resume: bool = False) -> keras.callbacks.History:
     and only the chief writes files: ``out``, ``run_dir`` and the checkpoints in it must
     be one folder that every process sees (a shared file system) for ``--resume``."""
     run = start_run(config, resume)
-    data = read_data(config)
     init = load_init(config) if config.init_from else None  # its shape, on resume too
+    data = read_data(config)
     tokenizer = build_tokenizer(config, run, data.train, init)
     train_examples = encode(tokenizer, data.epoch, config.max_len, "train")
     batches = (

@@ -61,7 +61,8 @@ class TrainConfig:
             long; 0 = no limit. The last epoch is then evaluated and checkpointed as usual.
         init_from: a model folder to fine-tune (warm start): its tokenizer is reused (no
             new one is trained, so the vocabulary matches), its model shape is kept
-            (``model`` may change only non-shape fields such as ``dropout``) and its
+            (``model`` may change only ``dropout``, or add encoder layers: a higher
+            ``enc_layers`` grows the folder's model, see :mod:`training.grow`) and its
             weights are loaded before training (no unigram bias init). ``--resume``
             continues from the run's own checkpoint instead.
         upsample: ``{source: n}``: each training pair from corpus source ``source`` (the
