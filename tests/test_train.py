@@ -280,13 +280,24 @@ def test_a_fine_tune_under_mixed_bfloat16_keeps_learning(tiny_model_dir, tmp_pat
         train(bad)
 
 
-def test_training_grows_a_model_folder_that_still_translates(tiny_model_dir, tmp_path):
-    """``init_from`` a 1-layer folder with ``model: {enc_layers: 2}`` (learning rate 0):
-    the written folder has two encoder layers and still reverses digits as the folder
-    did (``training.grow``); a shape change other than added layers is refused."""
+def test_training_grows_a_model_folder_that_still_translates(tiny_model_dir, tmp_path, monkeypatch):
+    """``init_from`` a 1-layer folder (another run's, ``runs/...`` under ``$SEQ2SEQ_RUNS``)
+    with ``model: {enc_layers: 2}`` (learning rate 0): the written folder has two encoder
+    layers and still reverses digits as the folder did (``training.grow``); a shape change
+    other than added layers is refused."""
+    import shutil
+
     from training.train import train
 
-    config = warm_start(tiny_model_dir, tmp_path, learning_rate=0.0, model={"enc_layers": 2})
+    monkeypatch.setenv("SEQ2SEQ_RUNS", str(tmp_path / "runs-root"))
+    shutil.copytree(tiny_model_dir[0], tmp_path / "runs-root" / "small" / "model")
+    config = warm_start(
+        tiny_model_dir,
+        tmp_path,
+        learning_rate=0.0,
+        model={"enc_layers": 2},
+        init_from="runs/small/model",
+    )
     train(config)
     saved = json.loads((Path(config.out) / "config.json").read_text())["config"]
     assert saved["model_config"]["enc_layers"] == 2

@@ -7,8 +7,9 @@ candidate model folders go under one folder of the machine: ``$SEQ2SEQ_RUNS``, b
 - ``run_dir``: a relative path is under that folder (a leading ``runs/`` dropped):
   ``runs/en-zh-ft/run`` → ``~/.cache/seq2seq/runs/en-zh-ft/run``, ``scratch`` →
   ``~/.cache/seq2seq/runs/scratch``.
-- ``out`` (a model folder): only a relative path that starts with ``runs/`` moves there;
-  ``models/en-de`` stays in the work tree, relative to the working directory.
+- ``out`` and ``init_from`` (model folders): only a relative path that starts with
+  ``runs/`` moves there (a run may start from another run's model); ``models/en-de``
+  stays in the work tree, relative to the working directory.
 - Absolute paths (and ``~/...``) are used as they are.
 
 Not for: the shipped models (``models/``), which are part of the work tree.

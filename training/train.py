@@ -164,7 +164,7 @@ def unigram_log_probs(examples, vocab_size: int) -> np.ndarray:
 def load_init(config: TrainConfig) -> bundle_lib.Bundle:
     """The model folder ``config.init_from``, checked against the run's direction and
     shape (:func:`training.grow.check_growth`)."""
-    init = bundle_lib.load(config.init_from)
+    init = bundle_lib.load(resolve_out(config.init_from))
     mc = init.model.model_config
     if (mc.src_lang, mc.tgt_lang) != config.languages:
         raise SystemExit(

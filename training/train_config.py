@@ -59,7 +59,8 @@ class TrainConfig:
         log_every: log the running training loss and throughput every N steps.
         max_minutes: stop (after finishing the current step) once training has run this
             long; 0 = no limit. The last epoch is then evaluated and checkpointed as usual.
-        init_from: a model folder to fine-tune (warm start): its tokenizer is reused (no
+        init_from: a model folder to fine-tune (warm start; ``runs/...`` resolves as
+            ``out`` does, so a run may start from another's model): its tokenizer is reused (no
             new one is trained, so the vocabulary matches), its model shape is kept
             (``model`` may change only ``dropout``, or add encoder layers: a higher
             ``enc_layers`` grows the folder's model, see :mod:`training.grow`) and its
