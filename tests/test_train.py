@@ -310,6 +310,27 @@ def test_training_grows_a_model_folder_that_still_translates(tiny_model_dir, tmp
         train(wider)
 
 
+def test_grow_configs_reach_the_big_shape_from_the_shipped_models():
+    """``<direction>-grow.json``: the big recipe (data, batches, precision), started from
+    the shipped model of its direction, grown to exactly the big model's shape."""
+    from seq2seq.config import ModelConfig
+    from training.grow import check_growth
+
+    big = json.loads((ROOT / "training/configs/en-de-big.json").read_text())
+    for direction in ("en-de", "de-en"):
+        config = json.loads((ROOT / f"training/configs/{direction}-grow.json").read_text())
+        assert config["direction"] == direction and config["init_from"] == f"models/{direction}"
+        shipped = json.loads((ROOT / config["init_from"] / "config.json").read_text())
+        shipped = ModelConfig.from_dict(shipped["config"]["model_config"])
+        grown = ModelConfig.from_dict({**shipped.to_dict(), **config["model"]})
+        assert check_growth(shipped, grown, config["init_from"]) == 1
+        assert {k: grown.to_dict()[k] for k in big["model"]} == big["model"]
+        schedule = {"learning_rate", "warmup_steps", "epochs"}
+        mine = {"direction", "out", "run_dir", "init_from", "model", *schedule}
+        assert {k for k in big if big[k] != config.get(k)} <= mine
+        assert set(config) - set(big) == {"init_from"}
+
+
 def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():
     # The compare view sets two attention mechanisms side by side: the Luong model must be
     # trained like models/en-de on the same data (its first corpus, kept frozen as
