@@ -329,6 +329,17 @@ def test_grow_configs_reach_the_big_shape_from_the_shipped_models():
         mine = {"direction", "out", "run_dir", "init_from", "model", *schedule}
         assert {k for k in big if big[k] != config.get(k)} <= mine
         assert set(config) - set(big) == {"init_from"}
+    # The grown en-de goes on for a second cosine cycle from that run's model.
+    grow = json.loads((ROOT / "training/configs/en-de-grow.json").read_text())
+    again = json.loads((ROOT / "training/configs/en-de-grow2.json").read_text())
+    assert again["init_from"] == grow["out"] and again["model"] == {}
+    assert {k for k in grow if grow[k] != again[k]} <= {
+        "out",
+        "run_dir",
+        "init_from",
+        "model",
+        *schedule,
+    }
 
 
 def test_luong_config_is_the_shipped_en_de_recipe_with_luong_attention():
