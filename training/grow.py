@@ -23,8 +23,6 @@ and the recurrent matrices see ``h_{t-1}``, which differs from unit to unit).
 
 from __future__ import annotations
 
-import dataclasses
-
 import keras
 import numpy as np
 
@@ -57,13 +55,6 @@ def check_growth(init: ModelConfig, grown: ModelConfig, name: str) -> int:
             f"encoder layers (or change dropout); changed: {', '.join(shown)}"
         )
     return grown.enc_layers - init.enc_layers
-
-
-def grown_config(init: ModelConfig, overrides: dict, name: str) -> ModelConfig:
-    """``init`` with the run's ``model`` fields, checked by :func:`check_growth`."""
-    grown = dataclasses.replace(init, **overrides)
-    check_growth(init, grown, name)
-    return grown
 
 
 def grow(model: Seq2Seq, init: Seq2Seq) -> int:

@@ -171,7 +171,8 @@ def load_init(config: TrainConfig) -> bundle_lib.Bundle:
             f"init_from {config.init_from} translates {mc.src_lang}-{mc.tgt_lang}, "
             f"not {config.direction}"
         )
-    grow_lib.grown_config(mc, config.model, config.init_from)  # exits before training
+    grown = dataclasses.replace(mc, **config.model)
+    grow_lib.check_growth(mc, grown, config.init_from)  # exits before any training
     return init
 
 
@@ -329,9 +330,8 @@ def build_model(
     whose output bias is the targets' unigram log frequency; on ``--resume`` those are left
     to the checkpoint, which ``fit`` restores. Call it in the distribution's ``scope()``."""
     if init is not None:
-        model_config = grow_lib.grown_config(
-            init.model.model_config, config.model, config.init_from
-        )
+        # load_init has checked this shape against the folder's (training.grow)
+        model_config = dataclasses.replace(init.model.model_config, **config.model)
     else:
         src_lang, tgt_lang = config.languages
         model_config = ModelConfig(
