@@ -1,15 +1,19 @@
 """Shared fixtures: tiny models and a tiny trained model folder (the synthetic task)."""
 
+import atexit
 import os
 import random
+import shutil
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 # The command-line tools keep compiled graphs in ~/.cache/seq2seq by default: the tests'
-# own go to a temporary folder (inherited by the commands they start).
-os.environ.setdefault("SEQ2SEQ_CACHE_DIR", tempfile.mkdtemp(prefix="seq2seq-test-cache-"))
+# own go to a temporary folder (inherited by the commands they start), removed at exit.
+if "SEQ2SEQ_CACHE_DIR" not in os.environ:
+    os.environ["SEQ2SEQ_CACHE_DIR"] = tempfile.mkdtemp(prefix="seq2seq-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["SEQ2SEQ_CACHE_DIR"], ignore_errors=True)
 
 import pytest  # noqa: E402
 from fakes import FakeTranslator  # noqa: E402
