@@ -573,7 +573,12 @@ def test_browser_beam_tree_word_level_and_coverage(app_url, tmp_path):
         expect(info).to_contain_text("log-prob")
         best = page.locator("#best textarea").input_value()
         first = tree.locator(".node", has=page.locator("text", has_text="#1"))
+        first.scroll_into_view_if_needed()
+        before = tree.bounding_box()
         first.click()
+        # The "continue from" button appears without moving the tree under the pointer
+        # (a node hovered by the shift would overwrite the info line).
+        assert tree.bounding_box() == before
         page.mouse.move(0, 0)  # the info stays
         expect(info).to_contain_text(f"“{best}</s>” · log-prob")
         expect(info).to_contain_text("finished, candidate 1")

@@ -36,15 +36,18 @@ HINT = (
 STYLE = """
 .beam-tree-block { font: 12px sans-serif; margin-bottom: 12px; }
 .beam-tree-block .legend { color: #555; margin: 2px 0 4px; }
+/* One line of fixed height: the "continue from" button appearing after a click must not
+   move the tree under the pointer (that would hover, and describe, another node). */
 .beam-tree-info { background: #fff7ed; border: 1px solid #f97316; border-radius: 4px;
-                  padding: 3px 8px; min-height: 1.4em; display: flex; gap: 8px;
-                  align-items: center; white-space: nowrap; }
+                  padding: 2px 8px; height: 30px; box-sizing: border-box; overflow: hidden;
+                  display: flex; gap: 8px; align-items: center; white-space: nowrap; }
 .beam-tree-info .text { overflow: hidden; text-overflow: ellipsis; flex: 1; }
 .beam-tree-scroll { overflow: auto; max-height: 640px; }
 .beam-tree { font: 11px sans-serif; }
 .beam-tree .node { cursor: pointer; outline: none; }
 .beam-tree .node:hover > .dot, .beam-tree .node:focus > .dot { stroke: #111; stroke-width: 2; }
-.beam-tree-block .continue { font-size: 11px; cursor: pointer; }
+.beam-tree-block .continue { font-size: 11px; cursor: pointer; white-space: nowrap;
+                             max-width: 60%; overflow: hidden; text-overflow: ellipsis; }
 .beam-tree-block .continue[hidden] { display: none; }
 """
 # For gr.HTML(js_on_load=...): ``element`` is the component's root, which keeps the
