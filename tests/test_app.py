@@ -582,6 +582,11 @@ def test_browser_beam_tree_word_level_and_coverage(app_url, tmp_path):
         page.mouse.move(0, 0)  # the info stays
         expect(info).to_contain_text(f"“{best}</s>” · log-prob")
         expect(info).to_contain_text("finished, candidate 1")
+        button, line = info.locator(".continue").bounding_box(), info.bounding_box()
+        assert (
+            line["y"] <= button["y"]
+            and button["y"] + button["height"] <= line["y"] + line["height"]
+        )
 
         pieces = page.locator("#target-tokens .token")
         count = pieces.count()

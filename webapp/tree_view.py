@@ -46,9 +46,11 @@ STYLE = """
 .beam-tree { font: 11px sans-serif; }
 .beam-tree .node { cursor: pointer; outline: none; }
 .beam-tree .node:hover > .dot, .beam-tree .node:focus > .dot { stroke: #111; stroke-width: 2; }
-.beam-tree-block .continue { font-size: 11px; cursor: pointer; white-space: nowrap;
-                             max-width: 60%; overflow: hidden; text-overflow: ellipsis; }
-.beam-tree-block .continue[hidden] { display: none; }
+/* More specific than Gradio's `.gradio-style button` (16px, bold, 8px 16px padding). */
+.beam-tree-block .beam-tree-info button.continue {
+  font-size: 11px; font-weight: normal; padding: 1px 8px; line-height: 18px; cursor: pointer;
+  white-space: nowrap; max-width: 60%; overflow: hidden; text-overflow: ellipsis; }
+.beam-tree-block .beam-tree-info button.continue[hidden] { display: none; }
 """
 # For gr.HTML(js_on_load=...): ``element`` is the component's root, which keeps the
 # listeners when its content is replaced.
